@@ -1,0 +1,30 @@
+"""course_utils: the small library behind the CNN Classics notebooks.
+
+Modules, one concern each: ``profiles`` (run profiles and set-up), ``data`` (offline-first
+datasets and tf.data pipelines), ``arithmetic`` (layer formulas), ``tracing`` (per-layer trace),
+``layers`` and ``scratch`` (operations from scratch and custom Keras layers), ``models``
+(architectures), ``training``, ``plotting``, ``widgets``, ``checks`` and ``exercises``, ``results``.
+
+Example:
+    >>> import course_utils
+    >>> course_utils.conv_output_size(32, k=5)
+    28
+"""
+
+from .profiles import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before anything else touches TensorFlow: keeps its C++ log lines out
+
+from . import arithmetic, checks, data, profiles, results, tracing  # noqa: E402
+from .arithmetic import conv_output_size, pool_output_size  # noqa: E402
+from .checks import check, check_close, check_equal, rel_error, solution  # noqa: E402
+from .profiles import params, profile_name, setup  # noqa: E402
+from .tracing import trace  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "arithmetic", "checks", "data", "profiles", "results", "tracing",
+    "check", "check_close", "check_equal", "conv_output_size", "params", "pool_output_size",
+    "profile_name", "rel_error", "setup", "solution", "trace",
+]

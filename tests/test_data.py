@@ -1,0 +1,141 @@
+import gzip
+import hashlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_utils import data
+
+
+def test_smoke_without_data_uses_announced_stand_in(no_data, capsys):
+    (x, y), (xt, yt) = data.load("mnist", train_size=64, test_size=16)
+    out = capsys.readouterr().out
+    assert "SYNTHETIC stand-in" in out and "COURSE_DATA_DIR" in out
+    assert x.shape == (64, 28, 28) and x.dtype == np.uint8 and y.shape == (64,)
+    assert xt.shape == (16, 28, 28)
+
+
+def test_stand_in_shapes_match_keras_layout():
+    for name in data.DATASETS:
+        (x, y), (xt, yt) = data.synthetic(name, 20, 10)
+        assert x.shape[1:] == data.SHAPES[name]["x_train"][1:]
+        assert y.shape[1:] == data.SHAPES[name]["y_train"][1:]
+        assert x.dtype == y.dtype == np.uint8 and set(np.unique(y)) <= set(range(10))
+
+
+def test_classroom_without_data_names_file_and_fetch_command(no_data, monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "classroom")
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load("cifar10")
+    message = str(err.value)
+    assert "cifar-10-python.tar.gz" in message and "python -m course_utils fetch all" in message
+
+
+def test_bad_data_dir_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="is not a directory"):
+        data.load("mnist")
+
+
+def _write_mnist(path, n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    np.savez(path, x_train=rng.integers(0, 255, (n, 28, 28), dtype=np.uint8), y_train=np.arange(n, dtype=np.uint8) % 10,
+             x_test=rng.integers(0, 255, (10, 28, 28), dtype=np.uint8), y_test=np.arange(10, dtype=np.uint8))
+
+
+def test_corrupt_file_is_reported_and_kept(no_data, monkeypatch):
+    folder = no_data / "data"
+    folder.mkdir()
+    _write_mnist(folder / "mnist.npz")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
+    with pytest.raises(data.CorruptDataError, match="SHA-256") as err:
+        data.load("mnist")
+    assert "left in place" in str(err.value)
+    assert (folder / "mnist.npz").is_file()
+
+
+def test_verified_data_dir_file_loads_and_subsets(no_data, monkeypatch, capsys):
+    folder = no_data / "data"
+    folder.mkdir()
+    _write_mnist(folder / "mnist.npz", n=50)
+    digest = hashlib.sha256((folder / "mnist.npz").read_bytes()).hexdigest()
+    monkeypatch.setitem(data.FILE_SHA256, "mnist.npz", {digest})
+    monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
+    (x, y), (xt, yt) = data.load("mnist", train_size=20)
+    assert "from the data directory" in capsys.readouterr().out
+    assert x.shape == (20, 28, 28) and np.bincount(y).tolist() == [2] * 10
+    assert xt.shape == (10, 28, 28)
+
+
+def test_keras_cache_fashion_files_checked_by_content(no_data, monkeypatch):
+    folder = no_data / "keras-home" / "datasets" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    images = np.zeros((4, 28, 28), np.uint8).tobytes()
+    payloads = {
+        "train-images-idx3-ubyte.gz": b"\0" * 16 + images, "train-labels-idx1-ubyte.gz": b"\0" * 8 + bytes(4),
+        "t10k-images-idx3-ubyte.gz": b"\0" * 16 + images, "t10k-labels-idx1-ubyte.gz": b"\0" * 8 + bytes(4),
+    }
+    for name, payload in payloads.items():
+        with gzip.open(folder / name, "wb") as f:
+            f.write(payload)
+        monkeypatch.setitem(data.CONTENT_SHA256, name, hashlib.sha256(payload).hexdigest())
+    (x, y), _ = data.load("fashion_mnist")
+    assert x.shape == (4, 28, 28)
+    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(b"tampered")
+    with pytest.raises(data.CorruptDataError, match="t10k-labels"):
+        data.load("fashion_mnist")
+
+
+def test_wrong_layout_is_reported(no_data, monkeypatch):
+    folder = no_data / "data"
+    folder.mkdir()
+    np.savez(folder / "mnist.npz", x_train=np.zeros((5, 32, 32), np.uint8), y_train=np.zeros(5, np.uint8),
+             x_test=np.zeros((5, 32, 32), np.uint8), y_test=np.zeros(5, np.uint8))
+    monkeypatch.setitem(data.FILE_SHA256, "mnist.npz", {data.sha256_of(folder / "mnist.npz")})
+    monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
+    with pytest.raises(data.CorruptDataError, match=r"x_train has shape \(5, 32, 32\)"):
+        data.load("mnist")
+
+
+def test_unknown_dataset():
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
+        data.load_full("imagenet")
+
+
+@settings(max_examples=40, deadline=None)
+@given(counts=st.lists(st.integers(1, 30), min_size=2, max_size=10), frac=st.floats(0.05, 0.95), seed=st.integers(0, 99))
+def test_stratified_subset_keeps_class_shares(counts, frac, seed):
+    y = np.repeat(np.arange(len(counts)), counts)
+    x = np.arange(len(y))
+    size = max(1, int(frac * len(y)))
+    xs, ys = data.stratified_subset(x, y, size, seed)
+    assert len(ys) == size and len(set(xs.tolist())) == size
+    expected = np.array(counts) / len(y) * size
+    assert np.all(np.abs(np.bincount(ys, minlength=len(counts)) - expected) < 1 + 1e-9)
+    assert np.array_equal(xs, np.sort(xs))  # original order kept
+    assert np.array_equal(data.stratified_subset(x, y, size, seed)[0], xs)  # seeded
+
+
+def test_make_dataset_pads_scales_and_batches():
+    x = np.full((10, 28, 28), 255, np.uint8)
+    ds = data.make_dataset(x, np.arange(10), batch_size=4, pad=2)
+    images, labels = next(iter(ds))
+    assert images.shape == (4, 32, 32, 1) and float(images[0, 0, 0, 0]) == 0.0 and float(images[0, 2, 2, 0]) == 1.0
+    assert [int(b.shape[0]) for b, _ in ds] == [4, 4, 2]
+
+
+def test_make_dataset_resizes_per_batch_and_takes_dict_labels():
+    x = np.zeros((6, 32, 32, 3), np.uint8)
+    y = {"digit_1": np.zeros(6), "digit_2": np.ones(6)}
+    images, labels = next(iter(data.make_dataset(x, y, batch_size=3, shuffle=True, image_size=64)))
+    assert images.shape == (3, 64, 64, 3) and set(labels) == {"digit_1", "digit_2"}
+
+
+def test_make_dataset_rejects_bad_input():
+    with pytest.raises(ValueError, match="batch_size must be positive"):
+        data.make_dataset(np.zeros((2, 4, 4)), np.zeros(2), batch_size=0)
+    with pytest.raises(ValueError, match="N x H x W"):
+        data.make_dataset(np.zeros((2, 4)), np.zeros(2), batch_size=1)

@@ -1,0 +1,93 @@
+"""The project's own files: pins agree, generated parts are in sync, notebooks follow the conventions."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import course, profiles
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pins(text: str) -> list[str]:
+    lines = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip().lstrip("- ").strip()
+        if "==" in line:
+            lines.append(re.sub(r"\s+", " ", line))
+    return lines
+
+
+def test_environment_yml_and_binder_repeat_the_pins():
+    pins = _pins((ROOT / "requirements.txt").read_text())
+    assert pins and any(p.startswith("tensorflow-cpu==") for p in pins)
+    assert _pins((ROOT / "environment.yml").read_text()) == pins
+    assert _pins((ROOT / "binder" / "requirements.txt").read_text()) == pins
+    assert "python=3.11" in (ROOT / "environment.yml").read_text()
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+
+
+def test_binder_installs_course_utils():
+    post = (ROOT / "binder" / "postBuild").read_text()
+    assert "pip install --no-deps -e ." in post
+    assert (ROOT / "binder" / "postBuild").stat().st_mode & 0o111
+
+
+def test_ci_calls_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    assert "```bash\nmake test\n```" in readme
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_generated_parts_are_in_sync():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync_course.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+NOTEBOOKS = [ROOT / "notebooks" / nb.filename for nb in course.present()]
+
+
+def test_notebook_files_are_all_on_the_course_map():
+    on_disk = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert on_disk <= {nb.stem for nb in course.NOTEBOOKS}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_conventions(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "course_utils.setup(seed=" in code[0].source
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged `parameters`"
+    assert f'course_utils.params("{path.stem}")' in tagged[0].source
+    assert path.stem in profiles.NOTEBOOK_PARAMS
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for heading in ("You will learn", "## Summary"):
+        assert heading in text, f"missing {heading!r}"
+    assert "Exercise" in text and "<details>" in text
+    counts = [c.execution_count for c in code]
+    assert counts == list(range(1, len(code) + 1)), "commit notebooks after a full top-to-bottom run"
+    for c in code:
+        assert not any(o.output_type == "error" for o in c.outputs) or "raises-exception" in c.metadata.get("tags", [])
+        for o in c.outputs:
+            if o.output_type == "stream" and o.name == "stderr":
+                assert "oneDNN" not in o.text and "absl" not in o.text, "TensorFlow log noise in outputs"
+
+
+def test_start_here_links_every_notebook():
+    text = (ROOT / "notebooks" / "00_start_here.ipynb").read_text()
+    for nb in course.NOTEBOOKS[1:]:
+        assert f"({nb.filename})" in text, nb.stem
+
+
+def test_command_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "KERAS_HOME": str(tmp_path), "COURSE_PROFILE": "smoke", "HOME": str(tmp_path)}
+    where = subprocess.run([sys.executable, "-m", "course_utils", "where"], capture_output=True, text=True, env=env)
+    assert where.returncode == 0 and "mnist" in where.stdout
+    bad = subprocess.run([sys.executable, "-m", "course_utils", "fetch", "imagenet"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "unknown dataset 'imagenet'" in bad.stderr
