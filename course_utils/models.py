@@ -38,3 +38,9 @@ def lenet5_modern(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: 
         ],
         name="lenet5_modern",
     )
+
+
+# <models 06_lenet5>
+
+
+# <models 07_alexnet>

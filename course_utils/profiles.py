@@ -36,6 +36,13 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         "classroom": {"sample_images": 8},
         "full": {"sample_images": 8},
     },
+    # <params 01_images_as_arrays>
+    # <params 02_convolution>
+    # <params 03_padding_and_stride>
+    # <params 04_pooling>
+    # <params 05_flatten_dense_dropout>
+    # <params 06_lenet5>
+    # <params 07_alexnet>
 }
 
 
