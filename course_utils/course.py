@@ -48,3 +48,28 @@ def present() -> list[Notebook]:
     """Return the notebooks of the map that exist in this checkout (later ones arrive over time)."""
     folder = notebooks_dir()
     return [nb for nb in NOTEBOOKS if (folder / nb.filename).is_file()]
+
+
+def show_source(obj) -> None:
+    """Display the source of a course_utils function or class, syntax-highlighted, in a notebook.
+
+    The notebooks show the code that really runs this way, never a second copy that could drift.
+    Outside IPython it prints the source.
+
+    Usage in a notebook::
+
+        course_utils.show_source(course_utils.arithmetic.conv_output_size)
+    """
+    import inspect
+
+    source = inspect.getsource(obj)
+    try:
+        from IPython import get_ipython
+        from IPython.display import Code, display
+    except ImportError:
+        print(source)
+        return
+    if get_ipython() is None:
+        print(source)
+    else:
+        display(Code(source, language="python"))
