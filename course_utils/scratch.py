@@ -8,10 +8,289 @@ from __future__ import annotations
 
 import numpy as np
 
-# <scratch convolution: 01/02>
+# --- images and convolution (01/02) ----------------------------------------------------------
+from .arithmetic import same_padding as _same_padding  # noqa: E402  (Keras' 'same' padding: one source)
+
+# ITU-R BT.709 luminance weights (what scikit-image's rgb2gray uses): green looks brightest to us.
+GRAY_WEIGHTS = (0.2125, 0.7154, 0.0721)
+
+# Classic 3 x 3 kernels (rows = image rows). Deep-learning "convolution" does not flip the kernel,
+# so the Sobel kernels below respond positively where brightness grows to the right / downwards.
+KERNELS: dict[str, np.ndarray] = {
+    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32),
+    "vertical edges (Sobel x)": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32),
+    "horizontal edges (Sobel y)": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=np.float32),
+    "blur (box 3x3)": np.full((3, 3), 1 / 9, dtype=np.float32),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float32),
+}
 
 
-# <scratch padding and pooling: 03/04>
+def to_unit_range(images: np.ndarray) -> np.ndarray:
+    """Scale uint8 pixels 0..255 to float32 values in [0, 1] (any shape, e.g. HWC or NHWC).
+
+    Example:
+        >>> to_unit_range(np.array([0, 51, 255], dtype=np.uint8))
+        array([0. , 0.2, 1. ], dtype=float32)
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"to_unit_range expects uint8 pixels 0..255, got dtype {images.dtype}; "
+                         "float images are usually scaled already")
+    return images.astype(np.float32) / 255.0
+
+
+def rgb_to_gray(images: np.ndarray, weights: tuple[float, float, float] = GRAY_WEIGHTS) -> np.ndarray:
+    """Convert RGB images (..., H, W, 3) to grey (..., H, W, 1): a weighted sum of the channels.
+
+    uint8 input is first scaled to [0, 1]; the channel axis is kept (size 1), as Keras expects.
+
+    Example:
+        >>> rgb_to_gray(np.array([[[0, 255, 0]]], dtype=np.uint8))   # one pure green pixel
+        array([[[0.7154]]], dtype=float32)
+    """
+    images = np.asarray(images)
+    if images.shape[-1] != 3:
+        raise ValueError(f"rgb_to_gray needs 3 channels on the last axis (H, W, 3), got shape {images.shape}")
+    if images.dtype == np.uint8:
+        images = to_unit_range(images)
+    red, green, blue = images[..., 0], images[..., 1], images[..., 2]
+    gray = weights[0] * red + weights[1] * green + weights[2] * blue
+    return gray[..., np.newaxis].astype(np.float32)
+
+
+def correlate2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Slide ``kernel`` over a 2-D ``image``; at each position multiply element-wise and sum.
+
+    This is what Keras' ``Conv2D`` computes for one channel and one filter (stride 1, ``'valid'``,
+    no bias): mathematically a cross-correlation, since the kernel is not flipped. An H x W image
+    and a kh x kw kernel give an (H - kh + 1) x (W - kw + 1) feature map.
+
+    Example:
+        >>> image = np.arange(16.0).reshape(4, 4)
+        >>> correlate2d(image, np.ones((3, 3)))
+        array([[45., 54.],
+               [81., 90.]])
+    """
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(f"correlate2d needs a 2-D image and a 2-D kernel, got shapes {image.shape} and {kernel.shape}; "
+                         "use conv2d for NHWC batches")
+    kh, kw = kernel.shape
+    h_out, w_out = image.shape[0] - kh + 1, image.shape[1] - kw + 1
+    if h_out < 1 or w_out < 1:
+        raise ValueError(f"kernel {kernel.shape} is larger than the image {image.shape}; use a smaller kernel")
+    out = np.zeros((h_out, w_out), dtype=np.result_type(image, kernel))
+    for i in range(h_out):  # each output row...
+        for j in range(w_out):  # ...and column is one kernel position
+            patch = image[i:i + kh, j:j + kw]  # the pixels under the kernel
+            out[i, j] = np.sum(patch * kernel)  # multiply element-wise, then add everything up
+    return out
+
+
+def _hw(value: int | tuple[int, int]) -> tuple[int, int]:
+    """Return (height, width) from an int or a pair (Keras accepts both for kernels and strides)."""
+    return (int(value), int(value)) if np.ndim(value) == 0 else (int(value[0]), int(value[1]))
+
+
+def pad_same(x: np.ndarray, k: int | tuple[int, int], s: int | tuple[int, int] = 1) -> np.ndarray:
+    """Zero-pad an NHWC batch as Keras' ``padding='same'`` does for kernel ``k`` and stride ``s``.
+
+    The padding of each axis comes from :func:`course_utils.arithmetic.same_padding`: when the
+    total is odd (e.g. stride 2 on an even side) the extra row/column goes at the bottom/right.
+
+    Example:
+        >>> pad_same(np.ones((1, 4, 4, 1)), k=3, s=2)[0, ..., 0]     # nothing on top/left
+        array([[1., 1., 1., 1., 0.],
+               [1., 1., 1., 1., 0.],
+               [1., 1., 1., 1., 0.],
+               [1., 1., 1., 1., 0.],
+               [0., 0., 0., 0., 0.]])
+    """
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"pad_same needs an NHWC batch (N, H, W, C), got shape {x.shape}")
+    (kh, kw), (sh, sw) = _hw(k), _hw(s)
+    top, bottom = _same_padding(x.shape[1], kh, sh)
+    left, right = _same_padding(x.shape[2], kw, sw)
+    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))  # zeros around H and W only
+
+
+def conv2d(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: str = "valid",
+) -> np.ndarray:
+    """A convolution layer from scratch, like ``keras.layers.Conv2D`` (no activation).
+
+    ``x`` is an NHWC batch (N, H, W, C_in); ``kernel`` has Keras' layout (kh, kw, C_in, C_out):
+    C_out filters, each kh x kw x C_in; ``bias`` has C_out values (or None). Each output value is
+    the sum, over the kh x kw window and all input channels, of pixel times weight, plus the
+    filter's bias. Returns (N, H_out, W_out, C_out): one feature map per filter.
+
+    Example:
+        >>> x = np.ones((2, 5, 5, 3))                      # 2 images, 5 x 5, RGB
+        >>> y = conv2d(x, np.ones((3, 3, 3, 4)), bias=np.zeros(4))
+        >>> y.shape, float(y[0, 0, 0, 0])                   # 4 filters -> 4 maps; 3*3*3 ones summed
+        ((2, 3, 3, 4), 27.0)
+    """
+    x, kernel = np.asarray(x), np.asarray(kernel)
+    if x.ndim != 4:
+        raise ValueError(f"conv2d needs an NHWC batch (N, H, W, C), got shape {x.shape}; add axes with x[None, ..., None]")
+    if kernel.ndim != 4 or kernel.shape[2] != x.shape[3]:
+        raise ValueError(f"the kernel must be (kh, kw, C_in={x.shape[3]}, C_out), got shape {kernel.shape}")
+    padding = padding.lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+    kh, kw, _, c_out = kernel.shape
+    sh, sw = _hw(stride)
+    if padding == "same":
+        x = pad_same(x, (kh, kw), (sh, sw))
+    n, h, w, _ = x.shape
+    if kh > h or kw > w:
+        raise ValueError(f"kernel {kh}x{kw} is larger than the {h}x{w} input with padding='valid'; "
+                         "use padding='same' or a smaller kernel")
+    h_out, w_out = (h - kh) // sh + 1, (w - kw) // sw + 1  # floor((n - k) / s) + 1
+    out = np.zeros((n, h_out, w_out, c_out), dtype=np.result_type(x, kernel, np.float32))
+    for i in range(h_out):
+        for j in range(w_out):
+            patch = x[:, i * sh:i * sh + kh, j * sw:j * sw + kw, :]  # (N, kh, kw, C_in): the window
+            # every filter at once: (N, kh, kw, C_in, 1) * (kh, kw, C_in, C_out), summed over the window
+            out[:, i, j, :] = np.sum(patch[..., np.newaxis] * kernel, axis=(1, 2, 3))
+    if bias is not None:
+        out = out + np.asarray(bias)  # one bias per filter, added to its whole map
+    return out
+
+
+# --- padding, stride and pooling (03/04): sizes and 'same' padding come from course_utils.arithmetic ---
+
+
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, (int, np.integer)) else (int(value[0]), int(value[1]))
+
+
+def _pool_padding(n: int, pool: int, stride: int, padding: str) -> tuple[int, int]:
+    """Return the (before, after) padding of one axis for Keras' 'valid' or 'same'."""
+    from .arithmetic import same_padding
+
+    padding = padding.lower()
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        return same_padding(n, pool, stride)  # the odd pixel goes after, as in Keras
+    raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+
+
+def _pool2d(x: np.ndarray, pool, stride, padding: str, reduce: str) -> np.ndarray:
+    """Slide a pool window over an NHWC batch and reduce each window with max or mean."""
+    from .arithmetic import pool_output_size
+
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"pooling needs an NHWC batch (N, H, W, C), got shape {x.shape}; add axes with x[None, ..., None]")
+    x = x.astype(np.result_type(x.dtype, np.float32))
+    (ph, pw), (sh, sw) = _pair(pool), _pair(stride if stride is not None else pool)
+    _, h, w, _ = x.shape
+    h_out = pool_output_size(h, ph, sh, padding)  # raises a clear error if the window is too big
+    w_out = pool_output_size(w, pw, sw, padding)
+    (top, bottom), (left, right) = _pool_padding(h, ph, sh, padding), _pool_padding(w, pw, sw, padding)
+    pads = ((0, 0), (top, bottom), (left, right), (0, 0))
+    # Padded cells must never win: -inf for max; for the mean they are left out of the count.
+    x_pad = np.pad(x, pads, constant_values=-np.inf if reduce == "max" else 0.0)
+    real = np.pad(np.ones_like(x), pads, constant_values=0.0)  # 1 where a pixel is real, 0 where padded
+    out = np.empty((x.shape[0], h_out, w_out, x.shape[3]), dtype=x.dtype)
+    for i in range(h_out):
+        for j in range(w_out):
+            rows, cols = slice(i * sh, i * sh + ph), slice(j * sw, j * sw + pw)
+            window = x_pad[:, rows, cols, :]
+            if reduce == "max":
+                out[:, i, j, :] = window.max(axis=(1, 2))
+            else:
+                out[:, i, j, :] = window.sum(axis=(1, 2)) / real[:, rows, cols, :].sum(axis=(1, 2))
+    return out
+
+
+def max_pool2d(x: np.ndarray, pool: int | tuple[int, int] = 2, stride: int | tuple[int, int] | None = None,
+               padding: str = "valid") -> np.ndarray:
+    """Max pooling from scratch, like ``keras.layers.MaxPooling2D``: the largest value of each window.
+
+    ``x`` is NHWC (N, H, W, C); the stride defaults to the window (non-overlapping pooling); with
+    ``padding='same'`` the padded cells never win. Returns (N, H_out, W_out, C).
+
+    Example:
+        >>> x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+        >>> max_pool2d(x, 2)[0, ..., 0]
+        array([[ 5.,  7.],
+               [13., 15.]], dtype=float32)
+    """
+    return _pool2d(x, pool, stride, padding, "max")
+
+
+def avg_pool2d(x: np.ndarray, pool: int | tuple[int, int] = 2, stride: int | tuple[int, int] | None = None,
+               padding: str = "valid") -> np.ndarray:
+    """Average pooling from scratch, like ``keras.layers.AveragePooling2D``: the mean of each window.
+
+    ``x`` is NHWC. With ``padding='same'`` the padded cells are left out of the average (Keras and
+    TensorFlow divide by the number of real pixels in the window, not by the window size).
+
+    Example:
+        >>> x = np.arange(9, dtype=np.float32).reshape(1, 3, 3, 1)
+        >>> avg_pool2d(x, 2, padding="same")[0, ..., 0]      # the last column/row average fewer pixels
+        array([[2. , 3.5],
+               [6.5, 8. ]], dtype=float32)
+    """
+    return _pool2d(x, pool, stride, padding, "mean")
+
+
+def global_avg_pool2d(x: np.ndarray) -> np.ndarray:
+    """Global average pooling from scratch (``keras.layers.GlobalAveragePooling2D``): (N, H, W, C) -> (N, C).
+
+    Example:
+        >>> global_avg_pool2d(np.ones((2, 7, 7, 3))).shape
+        (2, 3)
+    """
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"global pooling needs an NHWC batch (N, H, W, C), got shape {x.shape}")
+    return x.mean(axis=(1, 2))
+
+
+def coverage_count(n: int, k: int, s: int = 1, p: int | tuple[int, int] | str = 0, d: int = 1) -> np.ndarray:
+    """Return an n x n integer map: how many kernel positions cover each input pixel.
+
+    A k x k kernel (dilation ``d``: it touches every d-th pixel) slides with stride ``s`` over an
+    n x n input padded by ``p`` zeros on each side (an int, a (before, after) pair, or Keras'
+    ``'valid'`` / ``'same'``). Pixels with 0 are never seen; border pixels are covered less often
+    than central ones unless the input is padded.
+
+    Example:
+        >>> coverage_count(4, 3)                  # no padding: the corners are used once
+        array([[1, 2, 2, 1],
+               [2, 4, 4, 2],
+               [2, 4, 4, 2],
+               [1, 2, 2, 1]])
+    """
+    from .arithmetic import conv_output_size, same_padding
+
+    if isinstance(p, str):
+        if p.lower() not in ("valid", "same"):
+            raise ValueError(f"padding must be an int, a (before, after) pair, 'valid' or 'same', got {p!r}")
+        before, after = (0, 0) if p.lower() == "valid" else same_padding(n, k, s, d)
+    else:
+        before, after = _pair(p)
+    if before < 0 or after < 0:
+        raise ValueError(f"padding must be >= 0, got {p!r}")
+    span = d * (k - 1) + 1  # the dilated kernel's footprint
+    n_pad = n + before + after
+    n_out = conv_output_size(n_pad, span, s)  # raises a clear error if the kernel does not fit
+    counts = np.zeros((n_pad, n_pad), dtype=int)
+    for i in range(n_out):
+        for j in range(n_out):
+            rows = slice(i * s, i * s + span, d)  # the pixels this kernel position touches
+            cols = slice(j * s, j * s + span, d)
+            counts[rows, cols] += 1
+    return counts[before:before + n, before:before + n]  # drop the padding: only real pixels count
 
 
 # <scratch dropout and batch norm: 05>

@@ -139,3 +139,21 @@ def test_make_dataset_rejects_bad_input():
         data.make_dataset(np.zeros((2, 4, 4)), np.zeros(2), batch_size=0)
     with pytest.raises(ValueError, match="N x H x W"):
         data.make_dataset(np.zeros((2, 4)), np.zeros(2), batch_size=1)
+
+
+def test_captcha_is_deterministic_and_multi_head_ready():
+    x1, y1 = data.captcha(5, seed=3)
+    x2, y2 = data.captcha(5, seed=3)
+    assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
+    assert x1.shape == (5, 60, 160, 1) and y1.shape == (5, 4) and y1.max() <= 9
+    assert x1.std() > 10  # characters and noise, not a blank canvas
+    heads = {f"digit_{i + 1}": y1[:, i] for i in range(4)}
+    images, labels = next(iter(data.make_dataset(x1, heads, batch_size=5)))
+    assert images.shape == (5, 60, 160, 1) and sorted(labels) == sorted(heads)
+
+
+def test_captcha_rejects_impossible_sizes():
+    with pytest.raises(ValueError, match="too small for 6 characters"):
+        data.captcha(2, length=6, width=100)
+    with pytest.raises(ValueError, match="must be positive"):
+        data.captcha(0)
