@@ -2,9 +2,13 @@
 #   make lab        create .venv, install everything, open the course in JupyterLab
 #   make test       install, then lint + unit tests + every notebook under nbval (smoke profile)
 #   make notebooks  re-execute every notebook top to bottom in the classroom profile (commit after)
+#   make bench      data-side benchmarks, recorded in results/<profile>/benchmarks_data.json
 #   make fetch      download MNIST, Fashion-MNIST and CIFAR-10 into the Keras cache (before class)
-#   make test-browser  real-browser tests: every notebook run in JupyterLab in headless Chromium
-#   make browser-deps  install Debian's chromium (apt-get; sudo when not root) if /usr/bin/chromium is missing
+#   make test-browser  every notebook run in JupyterLab in headless Chromium, widgets moved, launch paths
+#                      (CI runs it after make test; installs chromium with browser-deps first)
+#   make browser-deps  Debian's chromium (apt-get, sudo when not root) unless $(CHROMIUM) exists;
+#                      elsewhere: make test-browser CHROMIUM=/path/to/chrome
+#   make lab LAB_ARGS="--port=9999 --no-browser"   extra JupyterLab options
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,6 +17,8 @@ NB ?=
 LAB_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+R2D := build/repo2docker/bin/repo2docker
+REPO2DOCKER_VERSION := 2026.4.0
 
 .PHONY: install lab test test-browser browser-deps lint unit nbval notebooks fetch sync clean-venv
 
@@ -26,10 +32,10 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS) 00_start_here.ipynb
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS) notebooks/00_start_here.ipynb
 
 lint: install
-	$(BIN)/ruff check course_utils tests tests_browser scripts notebooks
+	$(BIN)/ruff check course_utils tests tests_browser scripts notebooks benchmarks
 
 test: install lint
 	COURSE_PROFILE=smoke $(BIN)/python -m pytest -q --doctest-modules course_utils tests \
@@ -40,8 +46,14 @@ browser-deps:
 	@if [ -x $(CHROMIUM) ]; then echo "chromium: $(CHROMIUM) is there"; else \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; fi
 
-test-browser: install browser-deps
-	COURSE_PROFILE=smoke CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q tests_browser
+# repo2docker is a test tool, not a course dependency: its own venv under build/ (gitignored). Without a
+# Docker engine it can still check binder/ (--no-build writes the Dockerfile it would build).
+$(R2D):
+	$(PYTHON) -m venv build/repo2docker
+	build/repo2docker/bin/python -m pip install --quiet jupyter-repo2docker==$(REPO2DOCKER_VERSION)
+
+test-browser: install browser-deps $(R2D)
+	COURSE_PROFILE=smoke CHROMIUM=$(CHROMIUM) REPO2DOCKER=$(R2D) $(BIN)/python -m pytest -q tests_browser
 
 notebooks: install
 	COURSE_PROFILE=classroom $(BIN)/python scripts/run_notebooks.py $(NB)
@@ -49,6 +61,9 @@ notebooks: install
 
 sync: install
 	$(BIN)/python scripts/sync_course.py
+
+bench: install
+	COURSE_PROFILE=$${COURSE_PROFILE:-classroom} $(BIN)/python benchmarks/bench_data.py
 
 fetch: install
 	$(BIN)/python -m course_utils fetch all

@@ -304,6 +304,10 @@ def load_full(name: str, profile: str | None = None) -> tuple[Arrays, str]:
         arrays = _download(name)
     except Exception as e:  # noqa: BLE001  (any network or server failure)
         raise DataNotFoundError(_not_found_message(name, f"{type(e).__name__}: {e}")) from e
+    for _, path, loader in _candidates(name):  # verify what was downloaded, as for any file on disk
+        arrays = loader()
+        _check_layout(name, arrays, path)
+        break
     return arrays, f"{name} downloaded by Keras into {keras_cache_dir()}"
 
 
@@ -411,7 +415,12 @@ def fetch(names: Sequence[str]) -> None:
             print(f"{name}: already present and verified in the {where} ({path})")
             continue
         _download(name)
-        print(f"{name}: downloaded into {keras_cache_dir()}")
+        for where, path, loader in _candidates(name):
+            _check_layout(name, loader(), path)
+            print(f"{name}: downloaded and verified: {path}")
+            break
+        else:
+            print(f"{name}: downloaded into {keras_cache_dir()}")
 
 
 def make_dataset(

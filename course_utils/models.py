@@ -40,7 +40,104 @@ def lenet5_modern(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: 
     )
 
 
-# <models 06_lenet5>
+# --- 06_lenet5: the 1998 LeNet-5 and its layer table -------------------------------------------
+
+import html  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+
+def lenet5_classic(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10) -> keras.Model:
+    """LeNet-5 as the 1998 paper builds it, as far as Keras allows (60,000 trainable parameters).
+
+    Inputs scaled so paper is -0.1 and ink 1.175 (the paper's normalisation); C1 6@5x5 -> S2 trainable
+    subsampling -> C3 16@5x5 with the partial connection table -> S4 subsampling -> C5 120@5x5 ->
+    F6 84, each squashed by ``1.7159 tanh(2a/3)``; the RBF output gives the squared distance to each
+    digit's fixed 7x12 code (840 fixed parameters). Training minimises cross-entropy of
+    ``softmax(-distance)``, the paper's discriminative criterion without its constant "rubbish class".
+    """
+    from .layers import PartialConv2D, RBFOutput, Subsampling, lecun_tanh
+
+    return keras.Sequential(
+        [
+            keras.Input(input_shape, name="image"),
+            layers.Rescaling(1.275, offset=-0.1, name="normalize"),  # [0, 1] -> [-0.1, 1.175]
+            layers.Conv2D(6, 5, activation=lecun_tanh, kernel_initializer="lecun_uniform", name="C1"),
+            Subsampling(2, name="S2"),
+            PartialConv2D(kernel_size=5, name="C3"),
+            Subsampling(2, name="S4"),
+            layers.Conv2D(120, 5, activation=lecun_tanh, kernel_initializer="lecun_uniform", name="C5"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(84, activation=lecun_tanh, kernel_initializer="lecun_uniform", name="F6"),
+            RBFOutput(num_classes, name="output"),  # squared distances: the smallest wins
+            layers.Rescaling(-1.0, name="minus_distance"),
+            layers.Activation("softmax", dtype="float32", name="softmax"),
+        ],
+        name="lenet5_classic",
+    )
+
+
+@dataclass(frozen=True)
+class LayerTable:
+    """The classic per-layer table: feature maps, parameters and connections, each with its formula."""
+
+    model_name: str
+    rows: tuple[dict, ...]
+
+    def row(self, name: str) -> dict:
+        for r in self.rows:
+            if r["layer"] == name:
+                return r
+        raise KeyError(f"no layer {name!r} in the table; layers: {', '.join(r['layer'] for r in self.rows)}")
+
+    def _lines(self) -> tuple[list[str], list[list[str]]]:
+        header = ["layer", "feature maps", "parameters", "connections"]
+        body = [
+            [r["layer"], r["maps"], f"{r['param_formula']} = {r['params']:,}" if r["params"] else "0", f"{r['conn_formula']} = {r['connections']:,}"]
+            for r in self.rows
+        ]
+        return header, body
+
+    def __str__(self) -> str:
+        header, body = self._lines()
+        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in [header, *body]]
+        return "\n".join([f"Layer table: {self.model_name}", lines[0], "-" * len(lines[0]), *lines[1:]])
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        header, body = self._lines()
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in line) + "</tr>" for line in body)
+        return f"<b>Layer table: {html.escape(self.model_name)}</b><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def layer_table(model: keras.Model, names: tuple[str, ...] = ("C1", "S2", "C3", "S4", "C5", "F6", "output")) -> LayerTable:
+    """Return the paper-style table of the layers ``names``: maps (``6@28x28``), parameters, connections.
+
+    Shapes, parameters and formulas come from :func:`course_utils.trace`; connections from
+    :func:`course_utils.layers.connections`.
+
+    Example:
+        >>> t = layer_table(lenet5_classic())
+        >>> t.row("C3")["params"], t.row("C3")["connections"], t.row("C3")["maps"]
+        (1516, 151600, '16@10x10')
+    """
+    from .layers import connections
+    from .tracing import trace
+
+    traced = trace(model)
+    rows = []
+    for name in names:
+        r = traced.row(name)
+        shape = r.output_shape
+        maps = f"{shape[-1]}@{shape[0]}x{shape[1]}" if len(shape) == 3 else f"{shape[-1]}"
+        n_conn, conn_formula = connections(model.get_layer(name))
+        rows.append({
+            "layer": name, "maps": maps, "output_shape": shape, "params": r.params,
+            "param_formula": r.formula.rsplit(" = ", 1)[0] if r.params else "0", "connections": n_conn, "conn_formula": conn_formula,
+        })
+    return LayerTable(model.name, tuple(rows))
 
 
 # --- 07_alexnet -----------------------------------------------------------------------------------
@@ -138,10 +235,12 @@ def alexnet_small(
 ) -> keras.Model:
     """A classroom AlexNet for 32 x 32 images: the paper's five-conv / three-FC topology, scaled down.
 
-    conv1 64@5x5 -> LRN -> max 3/2 -> conv2 128@5x5 -> LRN -> max 3/2 -> conv3 192@3x3 -> conv4
-    192@3x3 -> conv5 128@3x3 -> max 3/2 -> fc6 512 -> fc7 512 -> fc8 ``num_classes`` (all 'same'
-    convolutions, stride 1). ``width`` scales every layer; ``activation`` ('relu', 'tanh', ...),
-    ``dropout``, ``lrn`` and ``pool`` (window, stride) switch the paper's ideas on and off.
+    conv1 32@5x5 -> max 3/2 -> LRN -> conv2 96@5x5 -> max 3/2 -> LRN -> conv3 128@3x3 -> conv4
+    128@3x3 -> conv5 96@3x3 -> max 3/2 -> fc6 512 -> fc7 512 -> fc8 ``num_classes`` (about a third of
+    the paper's widths; all 'same' convolutions, stride 1). ``width`` scales every layer;
+    ``activation`` ('relu', 'tanh', ...), ``dropout``, ``lrn`` and ``pool`` (window, stride) switch
+    the paper's ideas on and off. ReLU layers start from He initialization, others from Glorot's
+    (each activation with the initialization made for it).
 
     Example:
         >>> [alexnet_small().get_layer(n).output.shape[1] for n in ("pool1", "pool2", "pool5")]
@@ -153,6 +252,13 @@ def alexnet_small(
         return max(1, round(n * width))
 
     window, stride = pool
+    init = "he_normal" if activation == "relu" else "glorot_uniform"
+
+    def conv(filters: int, k: int, name: str):
+        return layers.Conv2D(w(filters), k, padding="same", activation=activation, kernel_initializer=init, name=name)
+
+    def dense(units: int, name: str):
+        return layers.Dense(w(units), activation=activation, kernel_initializer=init, name=name)
 
     def norm(name: str) -> list:
         return [LocalResponseNormalization(name=name)] if lrn else []
@@ -160,20 +266,20 @@ def alexnet_small(
     return keras.Sequential(
         [
             keras.Input(input_shape, name="image"),
-            layers.Conv2D(w(64), 5, padding="same", activation=activation, name="conv1"),
-            *norm("lrn1"),
+            conv(32, 5, "conv1"),
             layers.MaxPooling2D(window, strides=stride, name="pool1"),
-            layers.Conv2D(w(128), 5, padding="same", activation=activation, name="conv2"),
-            *norm("lrn2"),
+            *norm("lrn1"),  # after pooling (as in Caffe's reference model): 4.5x fewer values to normalize
+            conv(96, 5, "conv2"),
             layers.MaxPooling2D(window, strides=stride, name="pool2"),
-            layers.Conv2D(w(192), 3, padding="same", activation=activation, name="conv3"),
-            layers.Conv2D(w(192), 3, padding="same", activation=activation, name="conv4"),
-            layers.Conv2D(w(128), 3, padding="same", activation=activation, name="conv5"),
+            *norm("lrn2"),
+            conv(128, 3, "conv3"),
+            conv(128, 3, "conv4"),
+            conv(96, 3, "conv5"),
             layers.MaxPooling2D(window, strides=stride, name="pool5"),
             layers.Flatten(name="flatten"),
-            layers.Dense(w(512), activation=activation, name="fc6"),
+            dense(512, "fc6"),
             layers.Dropout(dropout, name="drop6"),
-            layers.Dense(w(512), activation=activation, name="fc7"),
+            dense(512, "fc7"),
             layers.Dropout(dropout, name="drop7"),
             layers.Dense(num_classes, name="fc8"),
             layers.Activation("softmax", dtype="float32", name="softmax"),

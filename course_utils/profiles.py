@@ -36,13 +36,63 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         "classroom": {"sample_images": 8},
         "full": {"sample_images": 8},
     },
-    # <params 01_images_as_arrays>
-    # <params 02_convolution>
-    # <params 03_padding_and_stride>
-    # <params 04_pooling>
-    # <params 05_flatten_dense_dropout>
-    # <params 06_lenet5>
-    # <params 07_alexnet>
+    "01_images_as_arrays": {  # one photo and a handful of images: the same sizes in every profile
+        "smoke": {"photo": "astronaut", "block": 6, "batch_size": 8},
+        "classroom": {"photo": "astronaut", "block": 6, "batch_size": 8},
+        "full": {"photo": "astronaut", "block": 6, "batch_size": 8},
+    },
+    "02_convolution": {  # from-scratch convs on a 128-pixel photo; only the kernel learning grows
+        "smoke": {"photo": "astronaut", "photo_side": 128, "filters": 64, "maps_shown": 16,
+                  "learn_images": 16, "learn_side": 16, "learn_steps": 50, "learning_rate": 0.1},
+        "classroom": {"photo": "astronaut", "photo_side": 128, "filters": 64, "maps_shown": 16,
+                      "learn_images": 16, "learn_side": 16, "learn_steps": 150, "learning_rate": 0.1},
+        "full": {"photo": "astronaut", "photo_side": 128, "filters": 64, "maps_shown": 16,
+                 "learn_images": 64, "learn_side": 32, "learn_steps": 300, "learning_rate": 0.1},
+    },
+    "03_padding_and_stride": {  # arithmetic only: the same sizes in every profile
+        "smoke": {"grid_n": 8, "random_cases": 20, "explorer_n": 32, "explorer_k": 5},
+        "classroom": {"grid_n": 8, "random_cases": 20, "explorer_n": 32, "explorer_k": 5},
+        "full": {"grid_n": 8, "random_cases": 20, "explorer_n": 32, "explorer_k": 5},
+    },
+    "04_pooling": {  # one photo from scikit-image: the same sizes in every profile
+        "smoke": {"photo_side": 128, "alexnet_map": 55, "shift": 1},
+        "classroom": {"photo_side": 128, "alexnet_map": 55, "shift": 1},
+        "full": {"photo_side": 128, "alexnet_map": 55, "shift": 1},
+    },
+    "05_flatten_dense_dropout": {  # the dropout experiment: a small subset, so overfitting shows
+        "smoke": {"dataset": "fashion_mnist", "train_size": 256, "val_size": 256, "epochs": 1, "batch_size": 64,
+                  "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200, "bn_steps": 300},
+        "classroom": {"dataset": "fashion_mnist", "train_size": 1000, "val_size": 2000, "epochs": 40, "batch_size": 64,
+                      "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200, "bn_steps": 300},
+        "full": {"dataset": "fashion_mnist", "train_size": 1000, "val_size": 10000, "epochs": 100, "batch_size": 64,
+                 "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200, "bn_steps": 300},
+    },
+    "06_lenet5": {  # None = the whole MNIST split; the classroom bars are checked only in classroom
+        "smoke": {"train_size": 2000, "test_size": 200, "batch_size": 128, "modern_epochs": 1,
+                  "classic_epochs": 1, "peak_learning_rate": 3e-3, "steps_per_execution": 16, "check_bars": False},
+        "classroom": {"train_size": None, "test_size": None, "batch_size": 128, "modern_epochs": 6,
+                      "classic_epochs": 6, "peak_learning_rate": 3e-3, "steps_per_execution": 32, "check_bars": True},
+        "full": {"train_size": None, "test_size": None, "batch_size": 128, "modern_epochs": 20,
+                 "classic_epochs": 20, "peak_learning_rate": 3e-3, "steps_per_execution": 32, "check_bars": False},
+    },
+    "07_alexnet": {
+        # model: "small" (alexnet_small, 32 x 32) or "paper" (alexnet_paper, CIFAR-10 upsampled to 227)
+        "smoke": {
+            "train_size": 256, "test_size": 100, "batch_size": 64, "epochs": 1, "model": "small",
+            "learning_rate": 1e-3, "crop_pad": 2, "act_train_size": 128, "act_epochs": 1,
+            "act_target_error": 0.6, "pipeline_batches": 2, "pipeline_batch_size": 16, "grid_images": 100,
+        },
+        "classroom": {
+            "train_size": 5000, "test_size": 1000, "batch_size": 64, "epochs": 8, "model": "small",
+            "learning_rate": 1e-3, "crop_pad": 2, "act_train_size": 2000, "act_epochs": 5,
+            "act_target_error": 0.6, "pipeline_batches": 8, "pipeline_batch_size": 64, "grid_images": 100,
+        },
+        "full": {
+            "train_size": None, "test_size": None, "batch_size": 128, "epochs": 30, "model": "paper",
+            "learning_rate": 1e-4, "crop_pad": 2, "act_train_size": 10000, "act_epochs": 20,
+            "act_target_error": 0.25, "pipeline_batches": 50, "pipeline_batch_size": 128, "grid_images": 100,
+        },
+    },
 }
 
 

@@ -293,4 +293,136 @@ def coverage_count(n: int, k: int, s: int = 1, p: int | tuple[int, int] | str = 
     return counts[before:before + n, before:before + n]  # drop the padding: only real pixels count
 
 
-# <scratch dropout and batch norm: 05>
+# --- flatten, dense, dropout and batch normalization (05) ------------------------------------
+
+
+def flatten(x: np.ndarray) -> np.ndarray:
+    """Flatten each example of a batch into one vector: (N, H, W, C) -> (N, H*W*C).
+
+    Like ``keras.layers.Flatten`` on NHWC data: row-major order, so the channel index changes
+    fastest, then the column, then the row. The batch axis is kept.
+
+    Example:
+        >>> flatten(np.zeros((2, 7, 7, 512))).shape       # VGG16's last feature maps
+        (2, 25088)
+        >>> flatten(np.arange(8).reshape(1, 2, 2, 2))      # pixel (0,0): channels 0, 1; pixel (0,1): ...
+        array([[0, 1, 2, 3, 4, 5, 6, 7]])
+    """
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise ValueError(f"flatten needs a batch (N, ...) with at least 2 axes, got shape {x.shape}; "
+                         "add the batch axis with x[None]")
+    return x.reshape(x.shape[0], -1)  # keep N, multiply out every other axis
+
+
+def dense(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """A dense (fully connected) layer from scratch, like ``keras.layers.Dense`` without activation.
+
+    ``x`` is (N, n_in); ``kernel`` has Keras' layout (n_in, n_out); ``bias`` has n_out values (or
+    None). Each output unit is a weighted sum of *all* n_in inputs plus its own bias, so the layer
+    has ``(n_in + 1) * n_out`` parameters. Returns (N, n_out): ``x @ kernel + bias``.
+
+    Example:
+        >>> dense(np.array([[1.0, 2.0, 3.0]]), np.ones((3, 2)), bias=np.array([0.5, -1.0]))
+        array([[6.5, 5. ]])
+    """
+    x, kernel = np.asarray(x), np.asarray(kernel)
+    if x.ndim != 2:
+        raise ValueError(f"dense needs a batch of vectors (N, n_in), got shape {x.shape}; flatten images first")
+    if kernel.ndim != 2 or kernel.shape[0] != x.shape[1]:
+        raise ValueError(f"the kernel must be (n_in={x.shape[1]}, n_out), got shape {kernel.shape}")
+    out = x @ kernel  # out[i, j] = sum over k of x[i, k] * kernel[k, j]
+    if bias is not None:
+        out = out + np.asarray(bias)  # one bias per output unit
+    return out
+
+
+def dropout(
+    x: np.ndarray,
+    rate: float,
+    training: bool,
+    rng: np.random.Generator | None = None,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """Inverted dropout from scratch, like ``keras.layers.Dropout``.
+
+    Training: each value is kept with probability ``1 - rate`` and set to 0 otherwise; the kept
+    values are divided by ``1 - rate``, so every output's expected value equals its input.
+    Inference (``training=False``): the input is returned unchanged; nothing to rescale.
+    ``rng`` (a seeded ``np.random.default_rng(...)``) draws the keep-mask; ``mask`` (a boolean
+    array of x's shape, True = keep) replays a mask drawn elsewhere instead, e.g. by Keras.
+
+    Example:
+        >>> x = np.ones((2, 4))
+        >>> dropout(x, 0.5, training=True, rng=np.random.default_rng(0))   # kept ones become 2
+        array([[2., 0., 0., 0.],
+               [2., 2., 2., 2.]])
+        >>> dropout(x, 0.5, training=False) is x                               # inference: identity
+        True
+    """
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout rate is the fraction of values dropped, in [0, 1); got {rate}")
+    x = np.asarray(x)
+    if not training or rate == 0.0:
+        return x
+    if mask is None:
+        if rng is None:
+            raise ValueError("dropout in training draws a random mask: pass rng=np.random.default_rng(seed)")
+        mask = rng.random(x.shape) >= rate  # True (keep) with probability 1 - rate
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != x.shape:
+        raise ValueError(f"the mask must have the input's shape {x.shape}, got {mask.shape}")
+    return np.where(mask, x / (1.0 - rate), 0.0)  # scale the survivors: E[output] = x
+
+
+def batch_norm(
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    moving_mean: np.ndarray,
+    moving_variance: np.ndarray,
+    training: bool,
+    momentum: float = 0.99,
+    epsilon: float = 1e-3,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batch normalization from scratch over the last (channel) axis, like ``keras.layers.BatchNormalization``.
+
+    ``x`` is (N, C) or NHWC (N, H, W, C); ``gamma``, ``beta``, ``moving_mean`` and
+    ``moving_variance`` have C values each. Every channel is normalised, then scaled and shifted:
+    ``y = gamma * (x - mean) / sqrt(variance + epsilon) + beta``.
+
+    - Training: ``mean`` and ``variance`` are this batch's, per channel, over every axis but the
+      last (the variance divides by the count, not count - 1). The moving statistics are updated
+      with Keras' convention ``moving = moving * momentum + batch_value * (1 - momentum)``: with
+      momentum 0.99 they keep 99 % of their old value each step. (PyTorch's ``momentum`` is the
+      new value's weight instead: its 0.1 is Keras' 0.9.)
+    - Inference: ``mean`` and ``variance`` are the moving statistics, which stay unchanged.
+
+    Returns ``(y, new_moving_mean, new_moving_variance)``; the arguments are not modified.
+
+    Example:
+        >>> x = np.array([[1.0], [3.0]])                  # 2 examples, 1 channel: mean 2, variance 1
+        >>> y, m, v = batch_norm(x, np.ones(1), np.zeros(1), np.zeros(1), np.ones(1), training=True, epsilon=0.0)
+        >>> y.ravel(), m, v
+        (array([-1.,  1.]), array([0.02]), array([1.]))
+    """
+    x = np.asarray(x, dtype=np.float64)
+    channels = x.shape[-1] if x.ndim else 0
+    for name, value in (("gamma", gamma), ("beta", beta), ("moving_mean", moving_mean),
+                        ("moving_variance", moving_variance)):
+        if np.shape(value) != (channels,):
+            raise ValueError(f"{name} must hold one value per channel, shape ({channels},), got {np.shape(value)}")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm needs a batch (N, C) or (N, H, W, C), got shape {x.shape}")
+    moving_mean = np.asarray(moving_mean, dtype=np.float64)
+    moving_variance = np.asarray(moving_variance, dtype=np.float64)
+    if training:
+        axes = tuple(range(x.ndim - 1))  # every axis but the channels: N (and H, W)
+        mean = x.mean(axis=axes)
+        variance = ((x - mean) ** 2).mean(axis=axes)  # biased: divide by the count
+        moving_mean = moving_mean * momentum + mean * (1.0 - momentum)
+        moving_variance = moving_variance * momentum + variance * (1.0 - momentum)
+    else:
+        mean, variance = moving_mean, moving_variance  # statistics learned during training
+    x_hat = (x - mean) / np.sqrt(variance + epsilon)  # zero mean, unit variance per channel
+    return np.asarray(gamma) * x_hat + np.asarray(beta), moving_mean, moving_variance

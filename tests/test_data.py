@@ -157,3 +157,31 @@ def test_captcha_rejects_impossible_sizes():
         data.captcha(2, length=6, width=100)
     with pytest.raises(ValueError, match="must be positive"):
         data.captcha(0)
+
+
+def test_downloaded_files_are_verified_too(no_data, monkeypatch):
+    monkeypatch.delenv("COURSE_OFFLINE")
+    monkeypatch.setenv("COURSE_PROFILE", "classroom")
+    cache = no_data / "keras-home" / "datasets"
+
+    def fake_download(name):  # stands in for Keras writing a damaged file into its cache
+        cache.mkdir(parents=True)
+        _write_mnist(cache / "mnist.npz")
+        return data.synthetic(name)
+
+    monkeypatch.setattr(data, "_download", fake_download)
+    with pytest.raises(data.CorruptDataError, match="SHA-256"):
+        data.load("mnist")
+
+
+def test_download_failure_is_a_clear_error(no_data, monkeypatch):
+    monkeypatch.delenv("COURSE_OFFLINE")
+    monkeypatch.setenv("COURSE_PROFILE", "classroom")
+
+    def no_network(name):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(data, "_download", no_network)
+    with pytest.raises(data.DataNotFoundError, match="network is unreachable") as err:
+        data.load("fashion_mnist")
+    assert "fashion-mnist/train-images-idx3-ubyte.gz" in str(err.value)

@@ -121,3 +121,20 @@ def test_padding_stride_explorer_builds_and_updates_without_front_end():
     explorer.sliders["p"].value = 0
     assert explorer.output_text.value == "output: none"  # an impossible setting says why instead of crashing
     assert "larger than the 5-pixel input" in explorer.formula_text.value
+
+
+def test_pooling_explorer_builds_and_updates_without_front_end():
+    from course_utils import widgets
+
+    explorer = widgets.pooling_explorer(np.zeros((55, 55)), show=False)
+    assert explorer.output_text.value == "output: 27 x 27"
+    explorer.sliders["pool"].value = 3  # AlexNet's overlapping 3/2: the same size
+    assert explorer.output_text.value == "output: 27 x 27"
+    explorer.sliders["padding"].value = "same"
+    assert explorer.output_text.value == "output: 28 x 28"
+    explorer.sliders["padding"].value = "valid"
+    explorer.sliders["pool"].value = 8
+    explorer.sliders["stride"].value = 8
+    assert explorer.output_text.value == f"output: {ar.pool_output_size(55, 8)} x {ar.pool_output_size(55, 8)}"
+    with pytest.raises(ValueError, match="one grey H x W image"):
+        widgets.pooling_explorer(np.zeros((1, 5, 5, 1)), show=False)

@@ -1,0 +1,62 @@
+"""Benchmarks of the data side: loading, tf.data pipelines (with and without 224-pixel resizing),
+CAPTCHA generation. Writes results/<profile>/benchmarks_data.json; prints one line per figure.
+
+    COURSE_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_data.py
+
+Figures depend on the machine and on what else runs on it: compare runs from the same machine only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import course_utils  # noqa: E402
+from course_utils import data, results  # noqa: E402
+
+
+def _rate(n_images: int, seconds: float) -> float:
+    return round(n_images / seconds, 1)
+
+
+def bench_pipeline(x, y, batch_size: int, image_size: int | None, batches: int) -> float:
+    ds = data.make_dataset(x, y, batch_size, shuffle=True, image_size=image_size)
+    it = iter(ds)
+    next(it)  # warm-up: graph tracing
+    start = time.perf_counter()
+    n = 0
+    for _ in range(batches):
+        images, _ = next(it)
+        n += int(images.shape[0])
+    return _rate(n, time.perf_counter() - start)
+
+
+def main() -> int:
+    course_utils.setup(seed=0)
+    figures = {}
+    start = time.perf_counter()
+    (x, y), _ = data.load("cifar10", verbose=False)
+    figures["load_cifar10_seconds"] = round(time.perf_counter() - start, 3)
+    figures["pipeline_32px_images_per_s"] = bench_pipeline(x, y, 128, None, 30)
+    figures["pipeline_224px_images_per_s"] = bench_pipeline(x, y, 64, 224, 15)
+    start = time.perf_counter()
+    data.captcha(500, seed=0)
+    figures["captcha_images_per_s"] = _rate(500, time.perf_counter() - start)
+    figures["cpus"] = os.cpu_count()
+    for key, value in figures.items():
+        print(f"{key}: {value}")
+    path = results.results_dir() / "benchmarks_data.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    print(f"written {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

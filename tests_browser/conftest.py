@@ -1,0 +1,164 @@
+"""Real-browser tests: JupyterLab from .venv on a free loopback port, driven by headless Debian Chromium.
+
+Run them with ``make test-browser`` (it installs Debian's ``chromium`` first with ``make browser-deps``).
+Playwright's Python package only drives that executable (``CHROMIUM``, default ``/usr/bin/chromium``):
+it never downloads a browser. Notebooks run on a *copy* of ``notebooks/`` in a temporary folder, so
+JupyterLab never saves over a committed notebook. Screenshots go to ``artifacts/browser/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "artifacts" / "browser"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Needed on a closed network: without the background-networking flags Chromium keeps trying Google's hosts.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# JupyterLab user settings for the test server: no news/update requests to the internet (they only add
+# a toast over the screenshots).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+}
+# CI and this machine run as root; JupyterLab refuses that unless told.
+ROOT_FLAGS = ["--allow-root"] if os.geteuid() == 0 else []
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def jupyter_env(tmp: Path) -> dict[str, str]:
+    """The environment for a test JupyterLab: smoke profile, COURSE_DATA_DIR passed through, private
+    Jupyter config/runtime folders (nothing written to the user's ~/.jupyter)."""
+    env = dict(os.environ)
+    env["COURSE_PROFILE"] = "smoke"
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["JUPYTER_CONFIG_DIR"] = str(tmp / "jupyter-config")
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp / "jupyter-runtime")
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env.pop("JUPYTER_TOKEN", None)
+    return env
+
+
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> bytes:
+    """Poll ``url`` until it answers 200; fail early (with the server log) if the server process ends."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode} before {url} answered:\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 (loopback only)
+                if r.status == 200:
+                    return r.read()
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} did not answer 200 within {timeout:.0f} s:\n{tail(log)}")
+
+
+def tail(log: Path, n: int = 40) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a server started with ``start_new_session=True``: SIGTERM to its own process group (jupyter
+    shuts its kernels down on SIGTERM), then SIGKILL if it is still there."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def lab_root(tmp_path_factory) -> Path:
+    """A copy of notebooks/ (the server's root): JupyterLab may autosave there, never in the repository."""
+    root = tmp_path_factory.mktemp("lab") / "notebooks"
+    shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def lab(lab_root: Path, tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1:<free port>, no token, window.jupyterapp exposed. Yields its URL."""
+    tmp = tmp_path_factory.mktemp("lab-server")
+    settings = tmp / "user-settings"
+    for name, value in LAB_SETTINGS.items():
+        (settings / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / name).write_text(json.dumps(value))
+    port = free_port()
+    log = tmp / "jupyterlab.log"
+    cmd = [
+        str(BIN / "jupyter"), "lab", "--no-browser",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        "--IdentityProvider.token=", "--ServerApp.password=",
+        f"--ServerApp.root_dir={lab_root}",
+        "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+    ] + ROOT_FLAGS  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=lab_root, env=jupyter_env(tmp), stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/api/status", proc, log)
+        yield url
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="session")
+def browser_context(tmp_path_factory):
+    """Headless Debian Chromium with a fresh, empty profile folder, driven by Playwright."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} not found: run `make browser-deps` (installs Debian's chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is pinned in requirements.txt")
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )  # fmt: skip
+        context.set_default_timeout(60_000)
+        try:
+            yield context
+        finally:
+            context.close()
