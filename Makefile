@@ -44,7 +44,8 @@ test: install lint
 # Headless Chromium from Debian (Playwright drives it; it never downloads a browser of its own).
 browser-deps:
 	@if [ -x $(CHROMIUM) ]; then echo "chromium: $(CHROMIUM) is there"; else \
-		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; fi
+		$(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			chromium fonts-dejavu-core; fi
 
 # repo2docker is a test tool, not a course dependency: its own venv under build/ (gitignored). Without a
 # Docker engine it can still check binder/ (--no-build writes the Dockerfile it would build).

@@ -65,7 +65,7 @@ def pca_colour_shift(images, values: np.ndarray, vectors: np.ndarray, sigma: flo
 
     Example:
         >>> x = np.full((1, 2, 2, 3), 0.5)
-        >>> pca_colour_shift(x, np.ones(3), np.eye(3), sigma=0.0).max()
+        >>> float(pca_colour_shift(x, np.ones(3), np.eye(3), sigma=0.0).max())
         0.5
     """
     images = np.asarray(images, np.float32)

@@ -415,7 +415,7 @@ def fetch(names: Sequence[str]) -> None:
             print(f"{name}: already present and verified in the {where} ({path})")
             continue
         _download(name)
-        for where, path, loader in _candidates(name):
+        for _, path, loader in _candidates(name):
             _check_layout(name, loader(), path)
             print(f"{name}: downloaded and verified: {path}")
             break

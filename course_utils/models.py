@@ -46,14 +46,18 @@ import html  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 
-def lenet5_classic(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10) -> keras.Model:
+def lenet5_classic(
+    input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10, distance_scale: float = 0.1
+) -> keras.Model:
     """LeNet-5 as the 1998 paper builds it, as far as Keras allows (60,000 trainable parameters).
 
     Inputs scaled so paper is -0.1 and ink 1.175 (the paper's normalisation); C1 6@5x5 -> S2 trainable
     subsampling -> C3 16@5x5 with the partial connection table -> S4 subsampling -> C5 120@5x5 ->
     F6 84, each squashed by ``1.7159 tanh(2a/3)``; the RBF output gives the squared distance to each
     digit's fixed 7x12 code (840 fixed parameters). Training minimises cross-entropy of
-    ``softmax(-distance)``, the paper's discriminative criterion without its constant "rubbish class".
+    ``softmax(-distance_scale * distance)``: with ``distance_scale=1`` that is the paper's discriminative
+    criterion without its constant "rubbish class"; the default 0.1 (a softmax temperature of 10) keeps
+    the softmax from saturating, so every image still sends a gradient and Adam trains it in few epochs.
     """
     from .layers import PartialConv2D, RBFOutput, Subsampling, lecun_tanh
 
@@ -69,7 +73,7 @@ def lenet5_classic(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes:
             layers.Flatten(name="flatten"),
             layers.Dense(84, activation=lecun_tanh, kernel_initializer="lecun_uniform", name="F6"),
             RBFOutput(num_classes, name="output"),  # squared distances: the smallest wins
-            layers.Rescaling(-1.0, name="minus_distance"),
+            layers.Rescaling(-float(distance_scale), name="minus_distance"),
             layers.Activation("softmax", dtype="float32", name="softmax"),
         ],
         name="lenet5_classic",

@@ -131,11 +131,11 @@ def _html_grid(values: np.ndarray, highlight: set[tuple[int, int]], caption: str
         for j in range(values.shape[1]):
             v = values[i, j]
             style = "background:#E69F00;font-weight:bold;" if (i, j) in highlight else ""
-            row.append(f'<td style="{style}border:1px solid #999;padding:2px 6px;text-align:right">'
-                       f"{'' if np.isnan(v) else _num(v)}</td>")
+            row.append(f'<td style="{style}border:1px solid #999;padding:2px 6px;min-width:1.6em;height:1.5em;'
+                       f'text-align:right">{"&nbsp;" if np.isnan(v) else _num(v)}</td>')
         cells.append("<tr>" + "".join(row) + "</tr>")
     return (f'<table style="display:inline-table;margin-right:18px;border-collapse:collapse">'
-            f"<caption>{_html.escape(caption)}</caption>{''.join(cells)}</table>")
+            f'<caption style="white-space:nowrap">{_html.escape(caption)}</caption>{"".join(cells)}</table>')
 
 
 def conv_step_html(image: np.ndarray, kernel: np.ndarray, position: int) -> str:
@@ -244,9 +244,9 @@ def plot_conv_grid(n: int, k: int, s: int = 1, p: int = 0, d: int = 1, title: st
     right.imshow(out_grid, cmap=_output_cmap(), vmin=0, vmax=2)
     right.set_title(f"output {out} x {out}", fontsize=9)
     for axis, size in ((left, n_pad), (right, out)):
-        axis.set_xticks(np.arange(-0.5, size, 1), minor=True)
-        axis.set_yticks(np.arange(-0.5, size, 1), minor=True)
-        if size <= 40:
+        if size <= 24:  # cell borders only where cells are big enough to see
+            axis.set_xticks(np.arange(-0.5, size, 1), minor=True)
+            axis.set_yticks(np.arange(-0.5, size, 1), minor=True)
             axis.grid(which="minor", color="white", lw=0.5)
         axis.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
     text = title or f"n={n}, k={k}, s={s}, p={p}, d={d}: output {out} x {out}"

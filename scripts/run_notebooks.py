@@ -45,9 +45,11 @@ def main(argv: list[str]) -> int:
         print(f"unknown notebook(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}", file=sys.stderr)
         return 2
     times_path = ROOT / "results" / profile / "notebook_times.json"
-    times = json.loads(times_path.read_text()) if times_path.is_file() else {}
     for stem in stems:
-        times[stem] = {"seconds": round(run(stem, profile), 1), "cpus": os.cpu_count()}
+        seconds = run(stem, profile)
+        # re-read just before writing: another run may have recorded other notebooks meanwhile
+        times = json.loads(times_path.read_text()) if times_path.is_file() else {}
+        times[stem] = {"seconds": round(seconds, 1), "cpus": os.cpu_count()}
         times_path.parent.mkdir(parents=True, exist_ok=True)
         times_path.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
     return 0

@@ -154,3 +154,16 @@ def test_classic_model_saves_and_loads(classic, tmp_path):
     assert [type(x).__name__ for x in loaded.layers] == [type(x).__name__ for x in classic.layers]
     assert loaded.get_layer("C3").table == layers.LENET_C3_TABLE
     assert loaded.count_params() == 60_840
+
+
+def test_distance_scale_changes_confidence_not_the_prediction():
+    x = np.random.default_rng(3).random((4, 32, 32, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    paper = models.lenet5_classic(distance_scale=1.0)
+    softer = models.lenet5_classic(distance_scale=0.1)
+    softer.set_weights(paper.get_weights())
+    assert paper.get_layer("minus_distance").scale == -1.0
+    p_paper = keras.ops.convert_to_numpy(paper(x))
+    p_softer = keras.ops.convert_to_numpy(softer(x))
+    assert (p_paper.argmax(1) == p_softer.argmax(1)).all()
+    assert p_softer.max(1).mean() <= p_paper.max(1).mean()

@@ -55,12 +55,13 @@ def free_port() -> int:
 
 def jupyter_env(tmp: Path) -> dict[str, str]:
     """The environment for a test JupyterLab: smoke profile, COURSE_DATA_DIR passed through, private
-    Jupyter config/runtime folders (nothing written to the user's ~/.jupyter)."""
+    Jupyter config/data/runtime folders (nothing read from or written to the user's ~/.jupyter)."""
     env = dict(os.environ)
     env["COURSE_PROFILE"] = "smoke"
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["JUPYTER_CONFIG_DIR"] = str(tmp / "jupyter-config")
     env["JUPYTER_RUNTIME_DIR"] = str(tmp / "jupyter-runtime")
+    env["JUPYTER_DATA_DIR"] = str(tmp / "jupyter-data")  # no kernel spec from ~/.local: the .venv's python3
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     env.pop("JUPYTER_TOKEN", None)
     return env
@@ -112,7 +113,15 @@ def artifacts() -> Path:
 def lab_root(tmp_path_factory) -> Path:
     """A copy of notebooks/ (the server's root): JupyterLab may autosave there, never in the repository."""
     root = tmp_path_factory.mktemp("lab") / "notebooks"
-    shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "notebooks"],
+                            cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode == 0:  # what git keeps (not checkpoints/ and other ignored run leftovers)
+        for name in filter(None, listed.stdout.split("\0")):
+            if (ROOT / name).is_file():
+                (root.parent / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, root.parent / name)
+    else:  # not a git checkout
+        shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "checkpoints"))
     return root
 
 

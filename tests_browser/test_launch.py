@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 START = "00_start_here.ipynb"
 # repo2docker is a tool, not a course dependency: `make test-browser` installs it into build/repo2docker.
-REPO2DOCKER = os.environ.get("REPO2DOCKER") or str(ROOT / "build" / "repo2docker" / "bin" / "repo2docker")
+REPO2DOCKER = str(ROOT / os.environ.get("REPO2DOCKER", "build/repo2docker/bin/repo2docker"))  # relative: to ROOT
 
 
 def test_make_lab_serves_the_start_notebook(tmp_path):
@@ -58,6 +58,7 @@ def test_repo2docker_accepts_binder(tmp_path):
     assert "python=3.11" in out, "binder/runtime.txt (python-3.11) not picked up"
     assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in out
     assert "./binder/postBuild" in out, "binder/postBuild (installs course_utils) not run"
+    assert "environment.yml" not in out and '-r "requirements.txt"' not in out, "binder/ must be the only config read"
 
 
 def colab_block() -> str:
