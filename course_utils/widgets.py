@@ -359,7 +359,8 @@ def padding_stride_explorer(n: int = 32, k: int = 5, s: int = 1, p: int = 0, d: 
 
     for slider in sliders.values():
         slider.observe(update, names="value")
-    update()
+    # text only at the start: the static figure above already shows the starting grid (no duplicate)
+    output_text.value, formula_text.value = _size_text(**{name: sl.value for name, sl in sliders.items()})
     ui = w.VBox([w.HBox([w.VBox(list(sliders.values())), w.VBox([output_text, formula_text])]), figure])
     if show:
         from IPython.display import display
@@ -447,7 +448,8 @@ def pooling_explorer(image, pool: int = 2, stride: int = 2, padding: str = "vali
 
     for control in sliders.values():
         control.observe(update, names="value")
-    update()
+    # text only at the start: the static figure above already shows the starting state (no duplicate)
+    output_text.value, formula_text.value = _pool_text(*image.shape, **{k: c.value for k, c in sliders.items()})
     ui = w.VBox([w.HBox([w.VBox(list(sliders.values())), w.VBox([output_text, formula_text])]), figure])
     if show:
         from IPython.display import display
