@@ -10,6 +10,11 @@ Example:
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
+from . import arithmetic, augmentation, scratch, widgets
 from .checks import Exercise, register
 
 # --- 00_start_here -------------------------------------------------------------------------
@@ -35,14 +40,11 @@ register(
 )
 
 # --- 01_images_as_arrays ---------------------------------------------------------------------
-import math as _math01  # noqa: E402
 
-import numpy as _np01  # noqa: E402
 
-from . import arithmetic as _arith01  # noqa: E402
 
-_PIXELS_224 = _math01.prod((224, 224, 3))  # one 224 x 224 RGB image
-_WRAPPED = int((_np01.array([200], dtype=_np01.uint8) + 100)[0])  # uint8 arithmetic wraps around
+_PIXELS_224 = math.prod((224, 224, 3))  # one 224 x 224 RGB image
+_WRAPPED = int((np.array([200], dtype=np.uint8) + 100)[0])  # uint8 arithmetic wraps around
 register(
     Exercise(
         key="01.1",
@@ -63,9 +65,9 @@ register(
         key="01.2",
         question="How many numbers make up one 224 x 224 RGB image, and how many bytes does it take "
         "as float32? Answer (numbers, bytes).",
-        answer=(_PIXELS_224, _arith01.array_bytes(224, 224, 3)),
+        answer=(_PIXELS_224, arithmetic.array_bytes(224, 224, 3)),
         solution=f"224 * 224 * 3 = {_PIXELS_224:,} numbers; float32 takes 4 bytes each: "
-        f"{_arith01.array_bytes(224, 224, 3):,} bytes (about 0.6 MB). As uint8 it would be {_PIXELS_224:,} bytes.",
+        f"{arithmetic.array_bytes(224, 224, 3):,} bytes (about 0.6 MB). As uint8 it would be {_PIXELS_224:,} bytes.",
         mistakes={
             (_PIXELS_224, _PIXELS_224): "that is the uint8 size: float32 takes 4 bytes per number.",
             (224 * 224, 224 * 224 * 4): "count the 3 colour channels too.",
@@ -98,12 +100,9 @@ register(
 )
 
 # --- 02_convolution --------------------------------------------------------------------------
-from . import arithmetic as _arith02  # noqa: E402
-from . import scratch as _scratch02  # noqa: E402
-from . import widgets as _widgets02  # noqa: E402
 
-_DEMO_MAP = _scratch02.correlate2d(_widgets02.DEMO_IMAGE, _widgets02.DEMO_KERNEL)
-_DEMO_FLIPPED = _scratch02.correlate2d(_widgets02.DEMO_IMAGE, _widgets02.DEMO_KERNEL[::-1, ::-1])
+_DEMO_MAP = scratch.correlate2d(widgets.DEMO_IMAGE, widgets.DEMO_KERNEL)
+_DEMO_FLIPPED = scratch.correlate2d(widgets.DEMO_IMAGE, widgets.DEMO_KERNEL[::-1, ::-1])
 register(
     Exercise(
         key="02.1",
@@ -123,22 +122,22 @@ register(
         key="02.2",
         question="How many parameters has keras.layers.Conv2D(64, 3) on a 224 x 224 x 3 input "
         "(VGG16's first layer)?",
-        answer=_arith02.conv_params(3, 3, 64),
+        answer=arithmetic.conv_params(3, 3, 64),
         solution=f"Each of the 64 kernels is 3 x 3 x 3 (it spans all input channels) plus one bias: "
-        f"(3*3*3 + 1) * 64 = {_arith02.conv_params(3, 3, 64):,}. The image size does not matter: weights are shared.",
+        f"(3*3*3 + 1) * 64 = {arithmetic.conv_params(3, 3, 64):,}. The image size does not matter: weights are shared.",
         mistakes={
-            _arith02.conv_params(3, 3, 64, bias=False): "add one bias per filter.",
-            _arith02.conv_params(3, 1, 64): "that is for a one-channel input (seed 000's grey CAPTCHA): "
+            arithmetic.conv_params(3, 3, 64, bias=False): "add one bias per filter.",
+            arithmetic.conv_params(3, 1, 64): "that is for a one-channel input (seed 000's grey CAPTCHA): "
             "with RGB each kernel is 3 x 3 x 3.",
-            _arith02.conv_params(3, 1, 64, bias=False): "each kernel spans the 3 input channels, and each filter has a bias.",
-            _arith02.conv_params(3, 3, 64) * 222 * 222: "weights are shared across positions: the image size does not enter.",
+            arithmetic.conv_params(3, 1, 64, bias=False): "each kernel spans the 3 input channels, and each filter has a bias.",
+            arithmetic.conv_params(3, 3, 64) * 222 * 222: "weights are shared across positions: the image size does not enter.",
         },
     ),
     Exercise(
         key="02.3",
         question="conv2d(x, kernel) with x of shape (8, 32, 32, 3) and a kernel of shape (5, 5, 3, 16), "
         "stride 1, padding 'valid': what is the output shape?",
-        answer=(8, _arith02.conv_output_size(32, 5), _arith02.conv_output_size(32, 5), 16),
+        answer=(8, arithmetic.conv_output_size(32, 5), arithmetic.conv_output_size(32, 5), 16),
         solution="The batch stays 8; each side becomes 32 - 5 + 1 = 28; the depth is the number of "
         "kernels, 16: (8, 28, 28, 16).",
         mistakes={
@@ -152,29 +151,25 @@ register(
         key="02.4",
         question="A 1 x 1 convolution takes 256 channels down to 64 (as Inception does before its 3 x 3 "
         "and 5 x 5 branches). How many parameters?",
-        answer=_arith02.conv_params(1, 256, 64),
+        answer=arithmetic.conv_params(1, 256, 64),
         solution=f"Each of the 64 filters has 1*1*256 weights and one bias: (256 + 1) * 64 = "
-        f"{_arith02.conv_params(1, 256, 64):,}: the same as a Dense(64) applied to every pixel.",
+        f"{arithmetic.conv_params(1, 256, 64):,}: the same as a Dense(64) applied to every pixel.",
         mistakes={
-            _arith02.conv_params(1, 256, 64, bias=False): "add one bias per filter.",
-            _arith02.conv_params(1, 1, 64): "a 1 x 1 kernel still spans all 256 input channels.",
+            arithmetic.conv_params(1, 256, 64, bias=False): "add one bias per filter.",
+            arithmetic.conv_params(1, 1, 64): "a 1 x 1 kernel still spans all 256 input channels.",
         },
     ),
 )
 
 # --- 03_padding_and_stride -------------------------------------------------------------------
-from .arithmetic import conv_output_size as _conv_out  # noqa: E402
-from .arithmetic import dense_params as _dense_params  # noqa: E402
-from .arithmetic import pool_output_size as _pool_out  # noqa: E402
-from .arithmetic import same_padding as _same_padding  # noqa: E402
 
 register(
     Exercise(
         key="03.1",
         question="LeNet's C1 slides a 5 x 5 kernel with stride 1 and no padding over a 32 x 32 image. "
         "What is the side of its output?",
-        answer=_conv_out(32, 5),
-        solution=f"floor((32 + 2*0 - 5) / 1) + 1 = {_conv_out(32, 5)}: a 5-wide window fits at 28 positions.",
+        answer=arithmetic.conv_output_size(32, 5),
+        solution=f"floor((32 + 2*0 - 5) / 1) + 1 = {arithmetic.conv_output_size(32, 5)}: a 5-wide window fits at 28 positions.",
         mistakes={
             27: "you forgot the + 1: the first window position counts too (32 - 5 = 27 steps, 28 positions).",
             32: "32 keeps the size: that is 'same' padding (p = 2); LeNet's C1 uses none.",
@@ -184,10 +179,10 @@ register(
         key="03.2",
         question="AlexNet's conv1 slides an 11 x 11 kernel with stride 4 over a 227 x 227 image, no padding. "
         "Output side?",
-        answer=_conv_out(227, 11, 4),
-        solution=f"floor((227 - 11) / 4) + 1 = 216 / 4 + 1 = {_conv_out(227, 11, 4)}.",
+        answer=arithmetic.conv_output_size(227, 11, 4),
+        solution=f"floor((227 - 11) / 4) + 1 = 216 / 4 + 1 = {arithmetic.conv_output_size(227, 11, 4)}.",
         mistakes={
-            _conv_out(224, 11, 4): "54 is (227 - 11) / 4 without the + 1, and also what a 224 input gives; "
+            arithmetic.conv_output_size(224, 11, 4): "54 is (227 - 11) / 4 without the + 1, and also what a 224 input gives; "
             "the seeds' AlexNet input is 227.",
             57: "you subtracted the stride instead of dividing by it: floor((n - k) / s) + 1.",
         },
@@ -196,7 +191,7 @@ register(
         key="03.3",
         question="The AlexNet paper says 224 x 224. How many zero pixels in total (before + after, one axis) must "
         "be added to a 224 input for conv1 (k = 11, s = 4) to give 55? Give the smallest number.",
-        answer=min(t for t in range(32) if _conv_out(224 + t, 11, 4) == 55),
+        answer=min(t for t in range(32) if arithmetic.conv_output_size(224 + t, 11, 4) == 55),
         solution="We need floor((224 + t - 11) / 4) + 1 = 55, i.e. 224 + t - 11 >= 216, so t >= 3: three pixels, "
         "an odd number that cannot be split evenly (1 before and 2 after, say). 227 = 224 + 3 is exactly that.",
         mistakes={
@@ -210,9 +205,9 @@ register(
         key="03.4",
         question="Keras, padding='same', 3 x 3 kernel, stride 2, input side 224: how many zero rows go above "
         "and below? Answer (before, after).",
-        answer=_same_padding(224, 3, 2),
+        answer=arithmetic.same_padding(224, 3, 2),
         solution=f"'same' gives ceil(224 / 2) = 112 outputs; they need (112 - 1) * 2 + 3 = 225 rows, one more than "
-        f"224. TensorFlow puts the odd row after: {_same_padding(224, 3, 2)}.",
+        f"224. TensorFlow puts the odd row after: {arithmetic.same_padding(224, 3, 2)}.",
         mistakes={
             (1, 1): "(1, 1) is 'same' with stride 1 (or PyTorch's padding=1); with stride 2 only one extra row is needed.",
             (1, 0): "one row is right, but TensorFlow/Keras puts the odd row after (bottom/right), not before.",
@@ -222,8 +217,8 @@ register(
     Exercise(
         key="03.5",
         question="A 3 x 3 kernel with dilation 2, stride 1, no padding, over a 32 x 32 input: output side?",
-        answer=_conv_out(32, 3, d=2),
-        solution=f"A dilated 3 x 3 kernel spans d*(k-1)+1 = 5 pixels: floor((32 - 5) / 1) + 1 = {_conv_out(32, 3, d=2)}.",
+        answer=arithmetic.conv_output_size(32, 3, d=2),
+        solution=f"A dilated 3 x 3 kernel spans d*(k-1)+1 = 5 pixels: floor((32 - 5) / 1) + 1 = {arithmetic.conv_output_size(32, 3, d=2)}.",
         mistakes={
             30: "30 is the undilated 3 x 3 answer: with dilation 2 the kernel spans 5 pixels.",
             31: "a dilated 3 x 3 kernel spans d*(k-1)+1 = 5 pixels: 32 - 5 + 1.",
@@ -234,7 +229,7 @@ register(
 # --- 04_pooling ------------------------------------------------------------------------------
 def _after_pools(n: int, times: int, padding: str) -> int:
     for _ in range(times):
-        n = _pool_out(n, 2, 2, padding)
+        n = arithmetic.pool_output_size(n, 2, 2, padding)
     return n
 
 
@@ -242,8 +237,8 @@ register(
     Exercise(
         key="04.1",
         question="AlexNet's second pooling (3 x 3 windows, stride 2) receives a 27 x 27 map. Output side?",
-        answer=_pool_out(27, 3, 2),
-        solution=f"floor((27 - 3) / 2) + 1 = {_pool_out(27, 3, 2)}. Seed 003 writes (57 - 3) / 2 + 1 = 13, a slip: "
+        answer=arithmetic.pool_output_size(27, 3, 2),
+        solution=f"floor((27 - 3) / 2) + 1 = {arithmetic.pool_output_size(27, 3, 2)}. Seed 003 writes (57 - 3) / 2 + 1 = 13, a slip: "
         f"that expression is {(57 - 3) // 2 + 1}; the input of this pooling is 27, not 57.",
         mistakes={
             (57 - 3) // 2 + 1: "that is seed 003's expression (57 - 3) / 2 + 1: the map entering this pooling is 27 x 27.",
@@ -268,11 +263,11 @@ register(
         key="04.3",
         question="A Dense(10) layer follows a 7 x 7 x 64 feature map. How many parameters does it have after "
         "GlobalAveragePooling2D (instead of Flatten)?",
-        answer=_dense_params(64, 10),
-        solution=f"GAP leaves one number per channel: 64 inputs, so (64 + 1) * 10 = {_dense_params(64, 10)}. After "
-        f"Flatten it would be (7*7*64 + 1) * 10 = {_dense_params(7 * 7 * 64, 10):,}.",
+        answer=arithmetic.dense_params(64, 10),
+        solution=f"GAP leaves one number per channel: 64 inputs, so (64 + 1) * 10 = {arithmetic.dense_params(64, 10)}. After "
+        f"Flatten it would be (7*7*64 + 1) * 10 = {arithmetic.dense_params(7 * 7 * 64, 10):,}.",
         mistakes={
-            _dense_params(7 * 7 * 64, 10): "that is the Flatten head: GAP averages each 7 x 7 map to one number.",
+            arithmetic.dense_params(7 * 7 * 64, 10): "that is the Flatten head: GAP averages each 7 x 7 map to one number.",
             640: "don't forget the 10 biases: (64 + 1) * 10.",
         },
     ),
@@ -280,8 +275,8 @@ register(
         key="04.4",
         question="2 x 2 max pooling with stride 2 and padding='valid' on a 55 x 55 map: how many input pixels "
         "are never inside any window?",
-        answer=55 * 55 - (2 * _pool_out(55, 2, 2)) ** 2,
-        solution=f"{_pool_out(55, 2, 2)} windows per axis cover {2 * _pool_out(55, 2, 2)} rows and columns; the last row "
+        answer=55 * 55 - (2 * arithmetic.pool_output_size(55, 2, 2)) ** 2,
+        solution=f"{arithmetic.pool_output_size(55, 2, 2)} windows per axis cover {2 * arithmetic.pool_output_size(55, 2, 2)} rows and columns; the last row "
         f"and column are dropped: 55*55 - 54*54 = {55 * 55 - 54 * 54} pixels. "
         "`course_utils.scratch.coverage_count(55, 2, 2)` counts them too.",
         mistakes={
@@ -293,17 +288,14 @@ register(
 )
 
 # --- 05_flatten_dense_dropout ----------------------------------------------------------------
-import numpy as _np05  # noqa: E402
 
-from . import arithmetic as _arith05  # noqa: E402
-from . import scratch as _scratch05  # noqa: E402
 
 
 def _captcha_flatten_05() -> int:
     """Numbers per image after seed 000's five 2 x 2 'same' poolings of a 60 x 160 x 1 input, 512 maps."""
     h, w = 60, 160
     for _ in range(5):
-        h, w = _arith05.pool_output_size(h, 2, 2, "same"), _arith05.pool_output_size(w, 2, 2, "same")
+        h, w = arithmetic.pool_output_size(h, 2, 2, "same"), arithmetic.pool_output_size(w, 2, 2, "same")
     return h * w * 512
 
 
@@ -318,16 +310,16 @@ def _close_05(given, expected) -> bool:
 
 
 def _moving_mean_after_one_step_05() -> float:
-    x = _np05.full((8, 1), 10.0)  # a batch whose mean is 10
-    _, moving_mean, _ = _scratch05.batch_norm(x, _np05.ones(1), _np05.zeros(1), _np05.zeros(1), _np05.ones(1),
+    x = np.full((8, 1), 10.0)  # a batch whose mean is 10
+    _, moving_mean, _ = scratch.batch_norm(x, np.ones(1), np.zeros(1), np.zeros(1), np.ones(1),
                                               training=True, momentum=0.99)
     return round(float(moving_mean[0]), 10)
 
 
 def _kept_and_inference_05(value: float = 3.0, rate: float = 0.4) -> tuple[float, float]:
-    x = _np05.array([[value]])
-    kept = _scratch05.dropout(x, rate, training=True, mask=_np05.array([[True]]))
-    return round(float(kept[0, 0]), 10), float(_scratch05.dropout(x, rate, training=False)[0, 0])
+    x = np.array([[value]])
+    kept = scratch.dropout(x, rate, training=True, mask=np.array([[True]]))
+    return round(float(kept[0, 0]), 10), float(scratch.dropout(x, rate, training=False)[0, 0])
 
 
 register(
@@ -346,13 +338,13 @@ register(
     Exercise(
         key="05.2",
         question="Seed 000 puts Dense(4096) right after that Flatten. How many parameters does this one layer have?",
-        answer=_arith05.dense_params(_captcha_flatten_05(), 4096),
+        answer=arithmetic.dense_params(_captcha_flatten_05(), 4096),
         solution=f"(n_in + 1) * n_out = ({_captcha_flatten_05():,} + 1) * 4096 = "
-        f"{_arith05.dense_params(_captcha_flatten_05(), 4096):,}: one weight per input and one bias, per unit.",
+        f"{arithmetic.dense_params(_captcha_flatten_05(), 4096):,}: one weight per input and one bias, per unit.",
         mistakes={
             _captcha_flatten_05() * 4096: "that forgets the 4096 biases: each unit has n_in weights plus one bias.",
             _captcha_flatten_05() * 4097: "the bias belongs to the output units: (n_in + 1) * n_out, not n_in * (n_out + 1).",
-            _arith05.dense_params(7 * 7 * 512, 4096): "that is VGG16's 224-pixel fc1 (7 x 7 x 512 inputs); this input is 2 x 5 x 512.",
+            arithmetic.dense_params(7 * 7 * 512, 4096): "that is VGG16's 224-pixel fc1 (7 x 7 x 512 inputs); this input is 2 x 5 x 512.",
         },
     ),
     Exercise(
@@ -402,9 +394,6 @@ register(
 )
 
 # --- 06_lenet5 -------------------------------------------------------------------------------
-from .arithmetic import conv_output_size as _lenet_conv_out  # noqa: E402
-from .arithmetic import conv_params as _lenet_conv_params  # noqa: E402
-from .arithmetic import pool_output_size as _lenet_pool_out  # noqa: E402
 
 _LENET_RBF_DISTANCES = (41.0, 3.5, 60.2, 12.0, 88.1, 35.3, 70.4, 9.8, 51.5, 22.6)
 
@@ -412,7 +401,7 @@ register(
     Exercise(
         key="06.1",
         question="How many parameters would C3 have if each of its 16 maps read all 6 S2 maps (no connection table)?",
-        answer=_lenet_conv_params(5, 6, 16),
+        answer=arithmetic.conv_params(5, 6, 16),
         solution="A full 5x5 convolution from 6 maps to 16: (5*5*6+1)*16 = 2,416, that is 900 more than "
         "LeNet's 1,516; the table also breaks the symmetry between maps (each sees a different mix).",
         mistakes={
@@ -424,7 +413,7 @@ register(
     Exercise(
         key="06.2",
         question="Without padding MNIST to 32x32, what side would S4's feature maps have (28 -> C1 -> S2 -> C3 -> S4)?",
-        answer=_lenet_pool_out(_lenet_conv_out(_lenet_pool_out(_lenet_conv_out(28, 5), 2), 5), 2),
+        answer=arithmetic.pool_output_size(arithmetic.conv_output_size(arithmetic.pool_output_size(arithmetic.conv_output_size(28, 5), 2), 5), 2),
         solution="28-5+1 = 24, /2 = 12, 12-5+1 = 8, /2 = 4: S4 would be 4x4, too small for C5's 5x5 kernel. "
         "Padding by 2 keeps strokes near the border away from the edge and gives 5x5 at S4.",
         mistakes={
@@ -436,7 +425,7 @@ register(
     Exercise(
         key="06.3",
         question="How many connections would C3 have with full connection (every map reads all 6 S2 maps)?",
-        answer=_lenet_conv_params(5, 6, 16) * _lenet_conv_out(14, 5) ** 2,
+        answer=arithmetic.conv_params(5, 6, 16) * arithmetic.conv_output_size(14, 5) ** 2,
         solution="(5*5*6+1) weights and bias per unit, 16 maps of 10x10 units: 2,416 * 100 = 241,600, against "
         "151,600 with the table: the table cut C3's work by 37 %.",
         mistakes={
@@ -459,17 +448,12 @@ register(
 )
 
 # --- 07_alexnet ------------------------------------------------------------------------------
-from .arithmetic import array_bytes as _array_bytes  # noqa: E402
-from .arithmetic import conv_output_size as _conv_output_size  # noqa: E402
-from .arithmetic import conv_params as _conv_params  # noqa: E402
-from .arithmetic import dense_params as _dense_params  # noqa: E402
-from .augmentation import crops_per_image as _crops_per_image  # noqa: E402
 
 register(
     Exercise(
         key="07.1",
         question="What side length does AlexNet's conv1 (96 kernels 11x11, stride 4, no padding) give on a 224 x 224 input?",
-        answer=_conv_output_size(224, k=11, s=4),
+        answer=arithmetic.conv_output_size(224, k=11, s=4),
         solution="floor((224 - 11) / 4) + 1 = floor(53.25) + 1 = 54. Only 227 (or 224 padded by 2 on each side) gives 55.",
         mistakes={
             55: "55 is what a 227-pixel input gives: (227 - 11) / 4 + 1. Redo it with 224.",
@@ -480,40 +464,40 @@ register(
     Exercise(
         key="07.2",
         question="How many parameters does fc6 of the paper's AlexNet hold (input: the 6 x 6 x 256 map of pool5)?",
-        answer=_dense_params(6 * 6 * 256, 4096),
+        answer=arithmetic.dense_params(6 * 6 * 256, 4096),
         solution="6*6*256 = 9,216 inputs; (9,216 + 1) * 4,096 = 37,752,832: 60 % of the whole network in one layer.",
         mistakes={
-            _dense_params(6 * 6 * 256, 4096, bias=False): "add the 4,096 biases: (9,216 + 1) * 4,096.",
-            _dense_params(5 * 5 * 256, 4096): "that is seed 003's fc6 (224 input, 5 x 5 map); the paper's map is 6 x 6.",
+            arithmetic.dense_params(6 * 6 * 256, 4096, bias=False): "add the 4,096 biases: (9,216 + 1) * 4,096.",
+            arithmetic.dense_params(5 * 5 * 256, 4096): "that is seed 003's fc6 (224 input, 5 x 5 map); the paper's map is 6 x 6.",
         },
     ),
     Exercise(
         key="07.3",
         question="How many parameters does conv2 (256 kernels 5x5 over 96 maps) save when split into two groups?",
-        answer=_conv_params(5, 96, 256) - _conv_params(5, 96, 256, groups=2),
+        answer=arithmetic.conv_params(5, 96, 256) - arithmetic.conv_params(5, 96, 256, groups=2),
         solution="One tower: (5*5*96 + 1) * 256 = 614,656. Two groups: (5*5*48 + 1) * 256 = 307,456. Saved: 307,200 "
         "(half of the weights; the biases stay).",
         mistakes={
-            _conv_params(5, 96, 256, groups=2): "that is the grouped layer's count; the question asks for the difference.",
-            _conv_params(5, 96, 256) // 2: "halve the weights only: the 256 biases are kept in both versions.",
+            arithmetic.conv_params(5, 96, 256, groups=2): "that is the grouped layer's count; the question asks for the difference.",
+            arithmetic.conv_params(5, 96, 256) // 2: "halve the weights only: the 256 biases are kept in both versions.",
         },
     ),
     Exercise(
         key="07.4",
         question="How many bytes do CIFAR-10's 50,000 training images take resized to 224 x 224 x 3 as float32?",
-        answer=_array_bytes(50000, 224, 224, 3),
+        answer=arithmetic.array_bytes(50000, 224, 224, 3),
         solution="50,000 * 224 * 224 * 3 * 4 = 30,105,600,000 bytes (28.0 GiB): more than most machines' memory, "
         "hence resizing per batch.",
         mistakes={
-            _array_bytes(60000, 224, 224, 3): "that counts the 10,000 test images too (seed 003's 60,000).",
-            _array_bytes(50000, 224, 224, 3, dtype_bytes=1): "float32 takes 4 bytes per value, not 1.",
-            _array_bytes(50000, 32, 32, 3): "that is the 32 x 32 size; resize to 224 first.",
+            arithmetic.array_bytes(60000, 224, 224, 3): "that counts the 10,000 test images too (seed 003's 60,000).",
+            arithmetic.array_bytes(50000, 224, 224, 3, dtype_bytes=1): "float32 takes 4 bytes per value, not 1.",
+            arithmetic.array_bytes(50000, 32, 32, 3): "that is the 32 x 32 size; resize to 224 first.",
         },
     ),
     Exercise(
         key="07.5",
         question="How many different 224 x 224 crops, counting horizontal flips, does one 256 x 256 image give?",
-        answer=_crops_per_image(256, 224),
+        answer=augmentation.crops_per_image(256, 224),
         solution="A 224 window fits at 256 - 224 + 1 = 33 positions per axis: 33 * 33 * 2 = 2,178. The often quoted "
         "(256 - 224)^2 * 2 = 2,048 forgets the + 1.",
         mistakes={

@@ -6,10 +6,14 @@ out_shape)``) so that :func:`course_utils.trace` prints their formula. NHWC thro
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from .profiles import import_tensorflow_quietly
 
 import_tensorflow_quietly()
-import keras  # noqa: E402,F401
+import keras  # noqa: E402
 
 # --- 06_lenet5: LeNet-5's own layers (LeCun et al., 1998) -------------------------------------
 
@@ -21,10 +25,6 @@ LENET_C3_TABLE: tuple[tuple[int, ...], ...] = (
     (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
     (0, 1, 2, 3, 4, 5),
 )
-
-import math  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 # The RBF output's fixed codes: one stylised 7-wide x 12-high bitmap per digit ('#' ink = +1,
 # '.' paper = -1), 7 * 12 = 84 numbers, which is why F6 has 84 units. Drawn for this course in the
@@ -341,7 +341,6 @@ def lrn_numpy(a, k: float = 2.0, n: int = 5, alpha: float = 1e-4, beta: float = 
         >>> round(float(lrn_numpy(a, k=2, n=5, alpha=1.0, beta=1.0)[0, 0, 0, 0]), 4)   # 1 / (2 + 3)
         0.2
     """
-    import numpy as np
 
     a = np.asarray(a, dtype=np.float64)
     channels = a.shape[-1]

@@ -11,11 +11,17 @@ Example:
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
+
 from .profiles import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
+
+from .layers import LocalResponseNormalization, PartialConv2D, RBFOutput, Subsampling, connections, lecun_tanh  # noqa: E402
+from .tracing import trace  # noqa: E402
 
 
 def lenet5_modern(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10) -> keras.Model:
@@ -42,8 +48,6 @@ def lenet5_modern(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: 
 
 # --- 06_lenet5: the 1998 LeNet-5 and its layer table -------------------------------------------
 
-import html  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
 
 
 def lenet5_classic(
@@ -59,8 +63,6 @@ def lenet5_classic(
     criterion without its constant "rubbish class"; the default 0.1 (a softmax temperature of 10) keeps
     the softmax from saturating, so every image still sends a gradient and Adam trains it in few epochs.
     """
-    from .layers import PartialConv2D, RBFOutput, Subsampling, lecun_tanh
-
     return keras.Sequential(
         [
             keras.Input(input_shape, name="image"),
@@ -127,9 +129,6 @@ def layer_table(model: keras.Model, names: tuple[str, ...] = ("C1", "S2", "C3", 
         >>> t.row("C3")["params"], t.row("C3")["connections"], t.row("C3")["maps"]
         (1516, 151600, '16@10x10')
     """
-    from .layers import connections
-    from .tracing import trace
-
     traced = trace(model)
     rows = []
     for name in names:
@@ -168,8 +167,6 @@ def alexnet_paper(
     """
     if groups not in (1, 2):
         raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two-GPU split), got {groups}")
-    from .layers import LocalResponseNormalization
-
     net = [keras.Input(input_shape, name="image")]
     if tuple(input_shape[:2]) != (227, 227):
         net.append(layers.Resizing(227, 227, name="resize_227"))
@@ -250,8 +247,6 @@ def alexnet_small(
         >>> [alexnet_small().get_layer(n).output.shape[1] for n in ("pool1", "pool2", "pool5")]
         [15, 7, 3]
     """
-    from .layers import LocalResponseNormalization
-
     def w(n: int) -> int:
         return max(1, round(n * width))
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arithmetic import conv_output_size, pool_output_size, same_padding
+
 # --- images and convolution (01/02) ----------------------------------------------------------
-from .arithmetic import same_padding as _same_padding  # noqa: E402  (Keras' 'same' padding: one source)
 
 # ITU-R BT.709 luminance weights (what scikit-image's rgb2gray uses): green looks brightest to us.
 GRAY_WEIGHTS = (0.2125, 0.7154, 0.0721)
@@ -110,8 +111,8 @@ def pad_same(x: np.ndarray, k: int | tuple[int, int], s: int | tuple[int, int] =
     if x.ndim != 4:
         raise ValueError(f"pad_same needs an NHWC batch (N, H, W, C), got shape {x.shape}")
     (kh, kw), (sh, sw) = _hw(k), _hw(s)
-    top, bottom = _same_padding(x.shape[1], kh, sh)
-    left, right = _same_padding(x.shape[2], kw, sw)
+    top, bottom = same_padding(x.shape[1], kh, sh)
+    left, right = same_padding(x.shape[2], kw, sw)
     return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))  # zeros around H and W only
 
 
@@ -172,8 +173,6 @@ def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
 
 def _pool_padding(n: int, pool: int, stride: int, padding: str) -> tuple[int, int]:
     """Return the (before, after) padding of one axis for Keras' 'valid' or 'same'."""
-    from .arithmetic import same_padding
-
     padding = padding.lower()
     if padding == "valid":
         return 0, 0
@@ -184,8 +183,6 @@ def _pool_padding(n: int, pool: int, stride: int, padding: str) -> tuple[int, in
 
 def _pool2d(x: np.ndarray, pool, stride, padding: str, reduce: str) -> np.ndarray:
     """Slide a pool window over an NHWC batch and reduce each window with max or mean."""
-    from .arithmetic import pool_output_size
-
     x = np.asarray(x)
     if x.ndim != 4:
         raise ValueError(f"pooling needs an NHWC batch (N, H, W, C), got shape {x.shape}; add axes with x[None, ..., None]")
@@ -271,8 +268,6 @@ def coverage_count(n: int, k: int, s: int = 1, p: int | tuple[int, int] | str = 
                [2, 4, 4, 2],
                [1, 2, 2, 1]])
     """
-    from .arithmetic import conv_output_size, same_padding
-
     if isinstance(p, str):
         if p.lower() not in ("valid", "same"):
             raise ValueError(f"padding must be an int, a (before, after) pair, 'valid' or 'same', got {p!r}")

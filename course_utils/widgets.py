@@ -7,13 +7,16 @@ nbconvert HTML and static viewers), then shows the widget. Widget cells are tagg
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from . import scratch
+from .arithmetic import conv_output_size, pool_output_size
+
 # --- 02_convolution: the convolution explorer ------------------------------------------------
-import html as _html  # noqa: E402
-from dataclasses import dataclass as _dataclass  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from . import scratch as _scratch  # noqa: E402
 
 # A small input with a bright right half, and a vertical-edge kernel: the feature map lights up
 # where the brightness changes from left to right.
@@ -29,7 +32,7 @@ DEMO_IMAGE = np.array(
 DEMO_KERNEL = np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]])
 
 
-@_dataclass(frozen=True)
+@dataclass(frozen=True)
 class ConvStep:
     """One kernel position of a 2-D convolution: where it is, what it multiplies, and the sum."""
 
@@ -83,7 +86,7 @@ def conv_step(image: np.ndarray, kernel: np.ndarray, position: int) -> ConvStep:
 
 def _partial_map(image: np.ndarray, kernel: np.ndarray, position: int) -> np.ndarray:
     """The feature map computed up to ``position`` (later positions are NaN: not computed yet)."""
-    full = _scratch.correlate2d(image, kernel).astype(float)  # one source: the from-scratch op
+    full = scratch.correlate2d(image, kernel).astype(float)  # one source: the from-scratch op
     flat = full.ravel()
     flat[position + 1:] = np.nan
     return flat.reshape(full.shape)
@@ -91,7 +94,6 @@ def _partial_map(image: np.ndarray, kernel: np.ndarray, position: int) -> np.nda
 
 def draw_conv_step(image: np.ndarray = DEMO_IMAGE, kernel: np.ndarray = DEMO_KERNEL, position: int = 0) -> None:
     """Draw one step of the convolution: input with the kernel window, kernel, products, feature map."""
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
     image, kernel = np.asarray(image), np.asarray(kernel)
@@ -135,7 +137,7 @@ def _html_grid(values: np.ndarray, highlight: set[tuple[int, int]], caption: str
                        f'text-align:right">{"&nbsp;" if np.isnan(v) else _num(v)}</td>')
         cells.append("<tr>" + "".join(row) + "</tr>")
     return (f'<table style="display:inline-table;margin-right:18px;border-collapse:collapse">'
-            f'<caption style="white-space:nowrap">{_html.escape(caption)}</caption>{"".join(cells)}</table>')
+            f'<caption style="white-space:nowrap">{html.escape(caption)}</caption>{"".join(cells)}</table>')
 
 
 def conv_step_html(image: np.ndarray, kernel: np.ndarray, position: int) -> str:
@@ -150,7 +152,7 @@ def conv_step_html(image: np.ndarray, kernel: np.ndarray, position: int) -> str:
         _html_grid(step.products.astype(float), set(), "products"),
         _html_grid(_partial_map(image, kernel, position), {(step.row, step.col)}, "feature map so far"),
     ]
-    line = _html.escape(step.text(kernel))
+    line = html.escape(step.text(kernel))
     return (f"<div>{''.join(grids)}</div>"
             f'<p class="conv-step">products and sum at position {position}: <code>{line}</code></p>')
 
@@ -209,18 +211,14 @@ def plot_conv_grid(n: int, k: int, s: int = 1, p: int = 0, d: int = 1, title: st
 
         plot_conv_grid(7, 3, s=2, p=1)
     """
-    import matplotlib.pyplot as plt
-    import numpy as np
     from matplotlib.patches import Rectangle
 
-    from .arithmetic import conv_output_size
-    from .scratch import coverage_count
 
     out = conv_output_size(n, k, s, p, d)  # raises a clear ValueError when the kernel does not fit
     span = d * (k - 1) + 1
     n_pad = n + 2 * p
     grid = np.full((n_pad, n_pad), np.nan)
-    grid[p:p + n, p:p + n] = coverage_count(n, k, s, p, d)
+    grid[p:p + n, p:p + n] = scratch.coverage_count(n, k, s, p, d)
     own_figure = ax is None
     if own_figure:
         _, ax = plt.subplots(1, 2, figsize=(9, 4.2), gridspec_kw={"width_ratios": [n_pad, max(out, 1)]})
@@ -263,10 +261,8 @@ def plot_coverage(maps: dict, title: str) -> None:
 
     Usage::
 
-        plot_coverage({"no padding": coverage_count(8, 3), "padding 1": coverage_count(8, 3, p=1)}, "3 x 3 kernel")
+        plot_coverage({"no padding": scratch.coverage_count(8, 3), "padding 1": scratch.coverage_count(8, 3, p=1)}, "3 x 3 kernel")
     """
-    import matplotlib.pyplot as plt
-    import numpy as np
 
     top = max(int(np.max(m)) for m in maps.values())
     fig, axes = plt.subplots(1, len(maps), figsize=(3.6 * len(maps), 3.6), squeeze=False)
@@ -291,7 +287,6 @@ def _output_cmap():
 
 def _size_text(n: int, k: int, s: int, p: int, d: int) -> tuple[str, str]:
     """Return (output text, formula text) for the explorer; an impossible setting says why."""
-    from .arithmetic import conv_output_size
 
     try:
         out = conv_output_size(n, k, s, p, d)
@@ -327,7 +322,6 @@ def padding_stride_explorer(n: int = 32, k: int = 5, s: int = 1, p: int = 0, d: 
         explorer.sliders["p"].value = 2                    # 'same' for k=5: output 32 x 32
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
 
     if show:
         plot_conv_grid(n, k, s, p, d)  # the static fallback
@@ -380,13 +374,10 @@ def plot_pooling(image, pool: int = 2, stride: int | None = None, padding: str =
 
         plot_pooling(photo, pool=3, stride=2)          # AlexNet's overlapping pooling
     """
-    import matplotlib.pyplot as plt
-    import numpy as np
 
-    from .scratch import avg_pool2d, max_pool2d
 
     x = np.asarray(image, dtype="float32")[None, ..., None]
-    pooled = {"max": max_pool2d(x, pool, stride, padding)[0, ..., 0], "average": avg_pool2d(x, pool, stride, padding)[0, ..., 0]}
+    pooled = {"max": scratch.max_pool2d(x, pool, stride, padding)[0, ..., 0], "average": scratch.avg_pool2d(x, pool, stride, padding)[0, ..., 0]}
     fig, axes = plt.subplots(1, 3, figsize=(9, 3.3))
     panels = [(f"input {x.shape[1]} x {x.shape[2]}", x[0, ..., 0])]
     panels += [(f"{name} pool: {p.shape[0]} x {p.shape[1]}", p) for name, p in pooled.items()]
@@ -400,7 +391,6 @@ def plot_pooling(image, pool: int = 2, stride: int | None = None, padding: str =
 
 
 def _pool_text(n_h: int, n_w: int, pool: int, stride: int, padding: str) -> tuple[str, str]:
-    from .arithmetic import pool_output_size
 
     try:
         h, w = pool_output_size(n_h, pool, stride, padding), pool_output_size(n_w, pool, stride, padding)
@@ -423,7 +413,6 @@ def pooling_explorer(image, pool: int = 2, stride: int = 2, padding: str = "vali
         explorer.sliders["pool"].value = 3                 # overlapping 3/2
     """
     import ipywidgets as w
-    import numpy as np
 
     image = np.asarray(image, dtype="float32")
     if image.ndim != 2:
