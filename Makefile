@@ -2,7 +2,7 @@
 #   make lab        create .venv, install everything, open the course in JupyterLab
 #   make test       install, then lint + unit tests + every notebook under nbval (smoke profile)
 #   make notebooks  re-execute every notebook top to bottom in the classroom profile (commit after)
-#   make bench      data-side benchmarks, recorded in results/<profile>/benchmarks_data.json
+#   make bench      data-side benchmarks, recorded in results/<profile>/benchmarks/data.json
 #   make fetch      download MNIST, Fashion-MNIST and CIFAR-10 into the Keras cache (before class)
 #   make test-browser  every notebook run in JupyterLab in headless Chromium, widgets moved, launch paths
 #                      (CI runs it after make test; installs chromium with browser-deps first)

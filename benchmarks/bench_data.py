@@ -1,5 +1,5 @@
 """Benchmarks of the data side: loading, tf.data pipelines (with and without 224-pixel resizing),
-CAPTCHA generation. Writes results/<profile>/benchmarks_data.json; prints one line per figure.
+CAPTCHA generation. Writes results/<profile>/benchmarks/data.json; prints one line per figure.
 
     COURSE_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_data.py
 
@@ -51,7 +51,7 @@ def main() -> int:
     figures["cpus"] = os.cpu_count()
     for key, value in figures.items():
         print(f"{key}: {value}")
-    path = results.results_dir() / "benchmarks_data.json"
+    path = results.results_dir() / "benchmarks" / "data.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
     print(f"written {path.relative_to(ROOT)}")

@@ -104,7 +104,10 @@ def record(
 
 
 def load_results(profile: str = "classroom") -> dict[str, dict[str, Any]]:
-    """Return every recorded run of a profile, by name (notebook timings excluded)."""
+    """Return every recorded training run of a profile, by name.
+
+    Only the run files :func:`record` writes count: notebook timings and the benchmark folder do not.
+    """
     folder = results_dir(profile)
     out = {}
     for path in sorted(folder.glob("*.json")):

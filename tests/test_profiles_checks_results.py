@@ -100,3 +100,11 @@ def test_time_text(results_dir):
 def test_public_names():
     for name in course_utils.__all__:
         assert hasattr(course_utils, name)
+
+
+def test_load_results_reads_only_training_runs(results_dir):
+    folder = results_dir / "classroom"
+    (folder / "benchmarks").mkdir(parents=True)
+    (folder / "benchmarks" / "data.json").write_text(json.dumps({"cpus": 2}))
+    (folder / "notebook_times.json").write_text(json.dumps({"00_start_here": {"seconds": 1}}))
+    assert results.load_results("classroom") == {}
