@@ -17,6 +17,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
@@ -87,6 +88,7 @@ def plot_history(histories: Mapping[str, Any], metrics: Sequence[str] = ("accura
             if f"val_{metric}" in h:
                 ax.plot(epochs, h[f"val_{metric}"], "--s", color=color, ms=3, label=f"{name} validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs only
         ax.set_ylabel(metric)
         ax.set_title(metric)
         ax.grid(alpha=0.3)
