@@ -60,7 +60,8 @@ def readme_sections(url: str, slug: str) -> dict[str, str]:
     for nb in course.NOTEBOOKS:
         here = (ROOT / "notebooks" / nb.filename).is_file()
         name = f"[{nb.title}](notebooks/{nb.filename})" if here else f"{nb.title} (coming)"
-        t = f"{times[nb.stem] / 60:.1f} min" if nb.stem in times else "-"
+        seconds = times.get(nb.stem)
+        t = "-" if seconds is None else f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
         colab = f"[open]({colab_url(slug, nb.stem)})" if here else "-"
         rows.append(f"| {nb.stem[:2]} | {name} | {nb.teaches} | {t} | {colab} |")
     recorded = results.load_results("classroom")
