@@ -62,6 +62,19 @@ class Trace:
         """Bytes of all layer outputs for one image (float32 unless a layer computes otherwise)."""
         return sum(r.activation_bytes for r in self.rows)
 
+    def by_type(self, *types: str) -> dict[str, tuple[int, int]]:
+        """Return {layer type: (parameters, MACs)} summed over the rows of each type.
+
+        Example:
+            >>> from course_utils.models import lenet5_modern
+            >>> trace(lenet5_modern()).by_type("Conv2D", "Dense")
+            {'Conv2D': (50692, 405600), 'Dense': (11014, 10920)}
+        """
+        return {
+            kind: (sum(r.params for r in self.rows if r.type == kind), sum(r.macs for r in self.rows if r.type == kind))
+            for kind in types
+        }
+
     def row(self, name: str) -> Row:
         """Return the row of the layer called ``name``."""
         for r in self.rows:

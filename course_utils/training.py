@@ -90,6 +90,30 @@ def fit(
     return run
 
 
+def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.1):
+    """Return a learning-rate schedule: linear warm-up from 0 to the peak, then cosine decay to 0.
+
+    The warm-up takes ``warmup_fraction`` of ``total_steps`` (at least one step). Pass the result
+    to an optimizer: ``keras.optimizers.Adam(warmup_cosine(5e-3, steps))``.
+
+    Example:
+        >>> schedule = warmup_cosine(1e-2, total_steps=100)
+        >>> [round(float(schedule(step)), 4) for step in (0, 10, 100)]
+        [0.0, 0.01, 0.0]
+    """
+    import_tensorflow_quietly()
+    import keras
+
+    if total_steps < 2 or not 0 <= warmup_fraction < 1:
+        raise ValueError(
+            f"need total_steps >= 2 and 0 <= warmup_fraction < 1, got {total_steps} and {warmup_fraction}"
+        )
+    warmup = max(1, int(total_steps * warmup_fraction))
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=total_steps - warmup, warmup_target=peak_learning_rate, warmup_steps=warmup
+    )
+
+
 def predict_classes(model, dataset) -> tuple[np.ndarray, np.ndarray]:
     """Return (true labels, predicted labels) over a batched dataset of (images, labels)."""
     y_true, y_pred = [], []

@@ -44,3 +44,24 @@ def test_checkpoint_must_be_keras_format():
 
     with pytest.raises(ValueError, match=r"\.keras"):
         training.fit(_tiny(), _ds(), epochs=1, checkpoint="model.h5", verbose=0)
+
+
+def test_warmup_cosine_rises_then_decays():
+    import pytest
+
+    schedule = training.warmup_cosine(0.01, total_steps=200, warmup_fraction=0.1)
+    rates = [float(schedule(step)) for step in range(201)]
+    assert rates[0] == 0.0 and max(rates) == pytest.approx(0.01) and int(np.argmax(rates)) == 20
+    assert all(a <= b for a, b in zip(rates[:20], rates[1:21]))
+    assert all(a >= b - 1e-12 for a, b in zip(rates[20:], rates[21:])) and rates[-1] == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="warmup_fraction"):
+        training.warmup_cosine(0.01, total_steps=1)
+
+
+def test_trace_by_type_adds_up():
+    from course_utils import models, tracing
+
+    t = tracing.trace(models.lenet5_modern())
+    shares = t.by_type("Conv2D", "Dense")
+    assert sum(p for p, _ in shares.values()) == t.total_params
+    assert shares["Conv2D"][0] == 156 + 2416 + 48120
