@@ -1,5 +1,5 @@
-# CNN Classics: set-up and checks. Needs Python 3.11 and make; nothing else.
-#   make lab        create .venv, install everything, open the course in JupyterLab
+# CNN Classics: set-up and checks. Needs Python 3.11 (with its venv module) and make; nothing else.
+#   make lab        create .venv, install everything (requirements-dev.txt), open the course in JupyterLab
 #   make test       install, then lint + unit tests + every notebook under nbval (smoke profile)
 #   make notebooks  re-execute every notebook top to bottom in the classroom profile (commit after)
 #   make bench      data-side benchmarks, recorded in results/<profile>/benchmarks/data.json
@@ -9,6 +9,7 @@
 #   make browser-deps  Debian's chromium (apt-get, sudo when not root) unless $(CHROMIUM) exists;
 #                      elsewhere: make test-browser CHROMIUM=/path/to/chrome
 #   make lab LAB_ARGS="--port=9999 --no-browser"   extra JupyterLab options
+#   make PYTHON=/path/to/python3.11 lab             another interpreter (it must be 3.11)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,14 +21,36 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 R2D := build/repo2docker/bin/repo2docker
 REPO2DOCKER_VERSION := 2026.4.0
 
-.PHONY: install lab test test-browser browser-deps lint unit nbval notebooks fetch sync clean-venv
+.PHONY: install lab test test-browser browser-deps lint unit nbval notebooks fetch sync clean-venv check-python
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+# Stops with what to install when $(PYTHON) is missing, is not Python 3.11, or lacks venv/ensurepip
+# (Debian and Ubuntu ship those separately: python3.11-venv). Runs before any venv is created.
+define check_python
+@if [ -z "$(PYTHON)" ] || ! command -v "$(PYTHON)" >/dev/null 2>&1; then \
+	echo "error: no Python 3.11 found (looked for python3.11, then python3, on PATH)." \
+		"Install Python 3.11, or run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; fi
+@version=$$("$(PYTHON)" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+if [ -z "$$version" ]; then \
+	echo "error: $(PYTHON) did not run as Python. Install Python 3.11, or run:" \
+		"make PYTHON=/path/to/python3.11 ..." >&2; exit 1; \
+elif [ "$$version" != "3.11" ]; then \
+	echo "error: $(PYTHON) is Python $$version; the course needs Python 3.11. Install it, or run:" \
+		"make PYTHON=/path/to/python3.11 ..." >&2; exit 1; fi
+@"$(PYTHON)" -c 'import venv, ensurepip' 2>/dev/null || { \
+	echo "error: $(PYTHON) has no venv module (or no ensurepip), so it cannot create a virtual environment." \
+		"On Debian/Ubuntu: sudo apt-get install python3.11-venv" >&2; exit 1; }
+endef
+
+check-python:
+	$(check_python)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(check_python)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -50,6 +73,7 @@ browser-deps:
 # repo2docker is a test tool, not a course dependency: its own venv under build/ (gitignored). Without a
 # Docker engine it can still check binder/ (--no-build writes the Dockerfile it would build).
 $(R2D):
+	$(check_python)
 	$(PYTHON) -m venv build/repo2docker
 	build/repo2docker/bin/python -m pip install --quiet jupyter-repo2docker==$(REPO2DOCKER_VERSION)
 

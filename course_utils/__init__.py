@@ -3,7 +3,8 @@
 Modules, one concern each: ``profiles`` (run profiles and set-up), ``data`` (offline-first
 datasets and tf.data pipelines), ``arithmetic`` (layer formulas), ``tracing`` (per-layer trace),
 ``layers`` and ``scratch`` (operations from scratch and custom Keras layers), ``models``
-(architectures), ``training``, ``plotting``, ``widgets``, ``checks`` and ``exercises``, ``results``.
+(architectures, one module per family, and their registry), ``training``, ``plotting``,
+``widgets``, ``checks`` and ``exercises`` (one module per notebook), ``results``.
 
 Example:
     >>> import course_utils
@@ -17,7 +18,7 @@ import_tensorflow_quietly()  # before anything else touches TensorFlow: keeps it
 
 from . import arithmetic, checks, data, profiles, results, tracing  # noqa: E402
 from .arithmetic import conv_output_size, pool_output_size  # noqa: E402
-from .checks import check, check_close, check_equal, rel_error, solution  # noqa: E402
+from .checks import check, check_close, check_equal, check_function, rel_error, solution  # noqa: E402
 from .course import show_source  # noqa: E402
 from .profiles import params, profile_name, setup  # noqa: E402
 from .tracing import trace  # noqa: E402
@@ -26,6 +27,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "arithmetic", "checks", "data", "profiles", "results", "tracing",
-    "check", "check_close", "check_equal", "conv_output_size", "params", "pool_output_size",
+    "check", "check_close", "check_equal", "check_function", "conv_output_size", "params", "pool_output_size",
     "profile_name", "rel_error", "setup", "show_source", "solution", "trace",
 ]

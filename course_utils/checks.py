@@ -1,6 +1,9 @@
 """Numeric checks that print a PASS line, and exercise checkers that say what is wrong.
 
 Checks follow cs231n's habit: compare against a reference and state the error you expect.
+Answer exercises (``check("03.2", 55)``) live in :mod:`course_utils.exercises`, one module per
+notebook, loaded by key; "implement it" exercises compare a learner's function with a reference on
+random inputs and recognise typical mistakes (:func:`check_function`).
 
 Example:
     >>> check_close("from-scratch sum", 1.0 + 1e-8, 1.0, atol=1e-6)
@@ -11,11 +14,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .registries import Registry
 
 
 def rel_error(x: Any, y: Any) -> float:
@@ -76,22 +82,32 @@ class Exercise:
     compare: Callable[[Any, Any], bool] | None = None
 
 
-_REGISTRY: dict[str, Exercise] = {}
+_REGISTRY: Registry[Exercise] = Registry("exercise")
 
 
-def register(*exercises: Exercise) -> None:
-    """Add exercises to the registry used by :func:`check` (keys like ``'03.2'``)."""
+def register(*exercises: Exercise, origin: str | None = None) -> None:
+    """Add exercises to the registry used by :func:`check` (keys like ``'03.2'``).
+
+    ``origin`` is the registering module (``__name__``); registering a key again from the same
+    origin replaces it (a reloaded module, a re-run cell), from another origin raises ValueError.
+
+    Example:
+        >>> register(Exercise("99.1", "How many sides has a square?", 4, "Four."), origin="my_notebook")
+        >>> check("99.1", 4)
+        Exercise 99.1: correct (4).
+    """
     for ex in exercises:
-        if ex.key in _REGISTRY and _REGISTRY[ex.key] != ex:
-            raise ValueError(f"exercise key {ex.key!r} is registered twice with different content")
-        _REGISTRY[ex.key] = ex
+        _REGISTRY.add(ex.key, ex, origin=origin or "a notebook or script")
 
 
 def exercise(key: str) -> Exercise:
-    """Return the registered exercise ``key`` (e.g. ``'03.1'``)."""
-    from . import exercises  # noqa: F401  (registers every notebook's exercises)
+    """Return the exercise ``key`` (e.g. ``'03.1'``), importing its notebook's exercise module if needed."""
+    from . import exercises
 
     if key not in _REGISTRY:
+        exercises.load(key)
+    if key not in _REGISTRY:
+        exercises.load_all()
         raise KeyError(f"no exercise {key!r}; known: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[key]
 
@@ -158,6 +174,138 @@ def solution(key: str) -> None:
     """Print the worked solution of exercise ``key`` (kept off the screen until asked for)."""
     ex = exercise(key)
     print(f"Solution {key}: {ex.solution}")
+
+
+# --- "implement it" exercises: the learner's function against a reference ---------------------
+
+Diagnosis = tuple[str, Callable[..., Any]]
+_KEY_PATTERN = re.compile(r"\d\d\.\d+")
+
+
+def _fresh(inputs: tuple) -> tuple:
+    """Copies of array inputs, so that a function that writes into its inputs cannot fool the next one."""
+    return tuple(np.array(x, copy=True) if isinstance(x, np.ndarray) else x for x in inputs)
+
+
+def _shapes(inputs: tuple) -> str:
+    return ", ".join(str(np.shape(x)) for x in inputs)
+
+
+def _max_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a - b))) if a.size else 0.0
+
+
+def grade_function(
+    key_or_name: str,
+    learner_fn: Callable[..., Any],
+    reference_fn: Callable[..., Any],
+    make_inputs: Callable[[np.random.Generator], Any],
+    keras_fn: Callable[..., Any] | None = None,
+    tol: float = 1e-6,
+    diagnoses: Sequence[Diagnosis] = (),
+    keras_tol: float = 1e-5,
+    trials: int = 3,
+    seed: int = 0,
+) -> tuple[bool, str]:
+    """Return (correct?, message) for a learner's function, compared with ``reference_fn`` on random inputs.
+
+    ``make_inputs(rng)`` returns the arguments (a tuple, or one array) for one call; it is called
+    ``trials`` times with a generator seeded by ``seed``. The learner's output must have the
+    reference's shape and agree within ``tol`` (max absolute difference). When it does not, each
+    diagnosis ``(description, wrong_fn)`` is tried: ``wrong_fn`` computes a known mistake from the
+    same inputs, and if the learner's output matches it within ``tol`` the message gives
+    ``description``. ``keras_fn`` (optional, e.g. a Keras layer wrapped in a function) is compared
+    with the learner's output too, within ``keras_tol`` (Keras computes in float32).
+    ``NotImplementedError`` gives a friendly "not implemented yet".
+
+    Example:
+        >>> ok, message = grade_function("sum of squares", lambda x: (x * x).sum(), lambda x: np.sum(x ** 2),
+        ...                              lambda rng: rng.normal(size=5))
+        >>> message
+        'sum of squares: correct: max |diff| = ... over 3 random inputs (tolerance 1e-06).'
+    """
+    label = f"Exercise {key_or_name}" if _KEY_PATTERN.fullmatch(key_or_name) else key_or_name
+    rng = np.random.default_rng(seed)
+    worst = worst_keras = 0.0
+    for _ in range(trials):
+        inputs = make_inputs(rng)
+        inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+        expected = np.asarray(reference_fn(*_fresh(inputs)), np.float64)
+        try:
+            output = learner_fn(*_fresh(inputs))
+        except NotImplementedError:
+            return False, (f"{label}: not implemented yet: replace `raise NotImplementedError` with your code "
+                           "and run the cell again.")
+        except Exception as e:  # the learner's bug: say what and where, without a wall of traceback
+            return False, (f"{label}: your function raised {type(e).__name__}: {e} (inputs of shapes {_shapes(inputs)}). "
+                           "Call it on such inputs in a cell of its own to see the line.")
+        if output is None:
+            return False, f"{label}: your function returned None: did you forget `return`?"
+        try:
+            got = np.asarray(output, np.float64)
+        except (TypeError, ValueError):
+            return False, f"{label}: your function returned a {type(output).__name__}, not an array of numbers."
+        if got.shape != expected.shape:
+            return False, (f"{label}: not yet: the output has shape {got.shape}, should be {expected.shape} "
+                           f"(inputs of shapes {_shapes(inputs)}).")
+        diff = _max_diff(got, expected)
+        if not diff <= tol:
+            diagnosis = next(
+                (text for text, wrong_fn in diagnoses
+                 if (wrong := np.asarray(wrong_fn(*_fresh(inputs)), np.float64)).shape == got.shape
+                 and _max_diff(got, wrong) <= tol),
+                None,
+            )
+            why = f": {diagnosis}." if diagnosis else "."
+            return False, f"{label}: not yet: max |diff| = {diff:.1e}, should be below {tol:.0e}{why}{_stuck(key_or_name)}"
+        worst = max(worst, diff)
+        if keras_fn is not None:
+            keras_diff = _max_diff(got, np.asarray(keras_fn(*_fresh(inputs)), np.float64))
+            if not keras_diff <= keras_tol:
+                return False, (f"{label}: agrees with the reference but not with Keras: max |diff| = {keras_diff:.1e}, "
+                               f"should be below {keras_tol:.0e}.")
+            worst_keras = max(worst_keras, keras_diff)
+    keras_text = f"; against Keras {worst_keras:.1e} (tolerance {keras_tol:.0e})" if keras_fn is not None else ""
+    return True, f"{label}: correct: max |diff| = {worst:.1e} over {trials} random inputs (tolerance {tol:.0e}){keras_text}."
+
+
+def _stuck(key: str) -> str:
+    """The pointer to a worked solution, when ``key`` names a registered exercise."""
+    if not _KEY_PATTERN.fullmatch(key):
+        return ""
+    try:
+        exercise(key)
+    except KeyError:
+        return ""
+    return f" (Stuck? `course_utils.solution({key!r})` shows a worked solution.)"
+
+
+def check_function(
+    key_or_name: str,
+    learner_fn: Callable[..., Any],
+    reference_fn: Callable[..., Any],
+    make_inputs: Callable[[np.random.Generator], Any],
+    keras_fn: Callable[..., Any] | None = None,
+    tol: float = 1e-6,
+    diagnoses: Sequence[Diagnosis] = (),
+    **options: Any,
+) -> None:
+    """Check a learner's implementation against a reference: print what is right, or what is wrong and why.
+
+    Arguments as in :func:`grade_function`. A typical "implement it" cell::
+
+        check_function("02.5", my_conv2d, scratch.conv2d, lambda rng: (rng.normal(size=(2, 8, 8, 3)),
+                       rng.normal(size=(3, 3, 3, 4))),
+                       diagnoses=[("the kernel looks flipped (that is convolution; Keras computes correlation)",
+                                   lambda x, k: scratch.conv2d(x, k[::-1, ::-1]))])
+
+    Example:
+        >>> def stub(x):
+        ...     raise NotImplementedError
+        >>> check_function("double it", stub, lambda x: 2 * x, lambda rng: rng.normal(size=3))
+        double it: not implemented yet: replace `raise NotImplementedError` with your code and run the cell again.
+    """
+    print(grade_function(key_or_name, learner_fn, reference_fn, make_inputs, keras_fn, tol, diagnoses, **options)[1])
 
 
 def pinned_versions(requirements: str | None = None) -> dict[str, str]:

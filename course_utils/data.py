@@ -13,10 +13,16 @@ error and is never deleted or overwritten. Offline with nothing found, the ``smo
 synthetic stand-in of the same shapes and dtypes (and says so loudly); other profiles raise an
 error that names the file to place and the prefetch command ``python -m course_utils fetch all``.
 
+What :func:`load` returns unpacks like ``load_data()`` and also says where it came from
+(:class:`LoadedData`: ``.source`` is "real file", "real subset" or "synthetic stand-in");
+:func:`last_source` answers the same after a plain unpacking. Printed lines show folders as
+``$COURSE_DATA_DIR``, ``$KERAS_HOME`` or ``~``, never a machine's absolute path.
+
 Usage::
 
     (x_train, y_train), (x_test, y_test) = load("mnist", train_size=1000, test_size=200)
     # prints: mnist from the data directory (mnist.npz): 1,000 train / 200 test images
+    last_source("mnist")   # 'real file'
 """
 
 from __future__ import annotations
@@ -65,12 +71,23 @@ FASHION_FILES = (
     "t10k-labels-idx1-ubyte.gz",
 )
 
-# The file names the data directory may hold, per dataset (first match wins).
+# The file names a data directory may hold, per dataset: MNIST and CIFAR-10 any one of theirs (first
+# match wins), Fashion-MNIST all four.
 FILES: dict[str, list[str]] = {
     "mnist": ["mnist.npz"],
     "fashion_mnist": [f"fashion-mnist/{f}" for f in FASHION_FILES],
     "cifar10": ["cifar-10-python.tar.gz", "cifar10-subset.npz"],
 }
+
+# CIFAR-10 as Keras leaves it in its cache (keras/src/datasets/cifar10.py and utils/file_utils.py):
+# Keras 3 calls get_file(fname="cifar-10-batches-py-target", extract=True), which keeps the download
+# as "cifar-10-batches-py-target_archive" and extracts it into "cifar-10-batches-py-target/"; Keras 2
+# and tf.keras kept "cifar-10-batches-py.tar.gz" and extracted into "cifar-10-batches-py/".
+KERAS_CIFAR_ARCHIVES = ("cifar-10-batches-py-target_archive", "cifar-10-batches-py.tar.gz")
+KERAS_CIFAR_FOLDERS = ("cifar-10-batches-py-target/cifar-10-batches-py", "cifar-10-batches-py")
+CIFAR_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
+
+_CIFAR_ARCHIVE_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"  # as Keras checks it
 
 # Accepted SHA-256 of whole files: Keras' originals and the course's offline copies.
 FILE_SHA256: dict[str, set[str]] = {
@@ -78,8 +95,22 @@ FILE_SHA256: dict[str, set[str]] = {
         "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",  # Keras download
         "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64",  # offline copy
     },
-    "cifar-10-python.tar.gz": {"6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"},
+    "cifar-10-python.tar.gz": {_CIFAR_ARCHIVE_SHA256},
+    **{archive: {_CIFAR_ARCHIVE_SHA256} for archive in KERAS_CIFAR_ARCHIVES},  # the same file, renamed
     "cifar10-subset.npz": {"1bafd91b5b84ed30c41f392a8ef9516a577d599b2653cd143312d79c3ca37222"},
+}
+
+# The extracted CIFAR-10 batches (pickles: checked before they are ever unpickled). MD5 is the only
+# checksum published for them (https://www.cs.toronto.edu/~kriz/cifar.html lists the archive's; these
+# are the per-file values torchvision's CIFAR10 checks); an MD5 match still rules out a damaged or
+# different file.
+CIFAR_BATCH_MD5: dict[str, str] = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
 }
 
 # Fashion-MNIST files are checked by the SHA-256 of their decompressed bytes, so that the original
@@ -93,13 +124,69 @@ CONTENT_SHA256: dict[str, str] = {
 
 FETCH_COMMAND = "python -m course_utils fetch all"
 
+# Where load()'s arrays came from, as results.record stores it (its `data_source` field).
+SOURCES = ("real file", "real subset", "synthetic stand-in")
+
 
 class DataNotFoundError(FileNotFoundError):
     """Raised when a dataset is neither on disk nor downloadable (outside the smoke profile)."""
 
 
 class CorruptDataError(ValueError):
-    """Raised when a dataset file on disk fails its checksum or cannot be read."""
+    """Raised when a dataset file on disk fails its checksum, cannot be read or is missing from a set."""
+
+
+class LoadedData(tuple):
+    """What :func:`load` returns: ``((x_train, y_train), (x_test, y_test))`` plus where it came from.
+
+    It unpacks like a plain tuple. ``source`` is one of :data:`SOURCES`: "real file" (the whole
+    published dataset was read, even when ``load`` then drew a subset of it), "real subset" (the file
+    holds only part of the dataset, e.g. ``cifar10-subset.npz``: its test set is not the standard
+    one), "synthetic stand-in" (made-up images: results say nothing about the dataset).
+    ``is_synthetic`` is True for the last; ``description`` is the line :func:`load` printed.
+
+    Example:
+        >>> loaded = LoadedData(synthetic("mnist", 4, 2), "synthetic stand-in", "mnist: a stand-in")
+        >>> (x_train, y_train), (x_test, y_test) = loaded
+        >>> x_train.shape, loaded.source, loaded.is_synthetic
+        ((4, 28, 28), 'synthetic stand-in', True)
+    """
+
+    source: str
+    description: str
+
+    def __new__(cls, arrays: Arrays, source: str, description: str) -> LoadedData:
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(map(repr, SOURCES))}, got {source!r}")
+        loaded = super().__new__(cls, arrays)
+        loaded.source = source
+        loaded.description = description
+        return loaded
+
+    @property
+    def is_synthetic(self) -> bool:
+        """True when the arrays are a synthetic stand-in, not the real dataset."""
+        return self.source == "synthetic stand-in"
+
+
+_LAST_SOURCE: dict[str, str] = {}  # dataset name -> the source of the last load() in this process
+
+
+def last_source(name: str) -> str:
+    """Return where the last :func:`load` of ``name`` got its data: one of :data:`SOURCES`.
+
+    For notebooks that unpack ``load``'s result at once, e.g. to pass ``data_source=`` to
+    ``results.record``.
+
+    Example:
+        >>> last_source("imagenet")
+        Traceback (most recent call last):
+        ...
+        ValueError: 'imagenet' has not been loaded in this session: call data.load('imagenet', ...) first
+    """
+    if name not in _LAST_SOURCE:
+        raise ValueError(f"{name!r} has not been loaded in this session: call data.load({name!r}, ...) first")
+    return _LAST_SOURCE[name]
 
 
 def data_dir() -> Path | None:
@@ -122,9 +209,40 @@ def keras_cache_dir() -> Path:
     return Path(home) / "datasets"
 
 
-def sha256_of(path: Path, decompress: bool = False) -> str:
-    """Return the SHA-256 hex digest of a file (of its gunzipped bytes with ``decompress=True``)."""
-    digest = hashlib.sha256()
+def shown_path(path: Path, anchors: dict[str, str] | None = None) -> str:
+    """Return ``path`` as printed output may show it: under ``$COURSE_DATA_DIR``, ``$KERAS_HOME`` or ``~``.
+
+    Notebook outputs are committed and shared, so they never hold a machine's absolute path; a path
+    under none of the ``anchors`` (default: those three, from the environment, first match wins) is
+    shown as it is.
+
+    Example:
+        >>> shown_path(Path("/srv/data/fashion-mnist/t10k-labels-idx1-ubyte.gz"), {"$COURSE_DATA_DIR": "/srv/data"})
+        '$COURSE_DATA_DIR/fashion-mnist/t10k-labels-idx1-ubyte.gz'
+        >>> shown_path(Path("/home/ada/.keras/datasets"), {"$KERAS_HOME": "", "~": "/home/ada"})
+        '~/.keras/datasets'
+    """
+    if anchors is None:
+        anchors = {
+            "$COURSE_DATA_DIR": os.environ.get("COURSE_DATA_DIR", "").strip(),
+            "$KERAS_HOME": os.environ.get("KERAS_HOME", "").strip(),
+            "~": os.path.expanduser("~"),
+        }
+    absolute = Path(os.path.abspath(path))
+    for label, root in anchors.items():
+        root = os.path.abspath(os.path.expanduser(root)) if root else ""
+        if not root or root == os.path.abspath(os.sep):  # unset, or "/" (which would hold everything)
+            continue
+        try:
+            inside = absolute.relative_to(root)
+        except ValueError:
+            continue
+        return label if inside == Path(".") else f"{label}/{inside.as_posix()}"
+    return str(path)
+
+
+def _hexdigest(path: Path, algorithm: str, decompress: bool = False) -> str:
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     opener = gzip.open if decompress else open
     with opener(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -132,23 +250,32 @@ def sha256_of(path: Path, decompress: bool = False) -> str:
     return digest.hexdigest()
 
 
+def sha256_of(path: Path, decompress: bool = False) -> str:
+    """Return the SHA-256 hex digest of a file (of its gunzipped bytes with ``decompress=True``)."""
+    return _hexdigest(path, "sha256", decompress)
+
+
 def _verify(path: Path) -> None:
     name = path.name
+    if not path.is_file():
+        raise CorruptDataError(f"{shown_path(path)} is missing; {_replace_hint(path)}")
     if name in CONTENT_SHA256:
         try:
             got = sha256_of(path, decompress=True)
         except (OSError, EOFError) as e:
-            raise CorruptDataError(f"{path} is not a readable gzip file ({e}); {_replace_hint(path)}") from e
-        ok = got == CONTENT_SHA256[name]
-        expected = CONTENT_SHA256[name]
+            raise CorruptDataError(
+                f"{shown_path(path)} is not a readable gzip file ({getattr(e, 'strerror', None) or e}); "
+                f"{_replace_hint(path)}"
+            ) from e
+        algorithm, expected = "SHA-256", {CONTENT_SHA256[name]}
+    elif name in CIFAR_BATCH_MD5:
+        algorithm, got, expected = "MD5", _hexdigest(path, "md5"), {CIFAR_BATCH_MD5[name]}
     else:
-        got = sha256_of(path)
-        ok = got in FILE_SHA256.get(name, set())
-        expected = " or ".join(sorted(FILE_SHA256.get(name, set())))
-    if not ok:
+        algorithm, got, expected = "SHA-256", sha256_of(path), FILE_SHA256.get(name, set())
+    if got not in expected:
         raise CorruptDataError(
-            f"{path} has SHA-256 {got}, expected {expected}: the file is corrupt, truncated or a "
-            f"different version. It was left in place; {_replace_hint(path)}"
+            f"{shown_path(path)} has {algorithm} {got}, expected {' or '.join(sorted(expected))}: the file is "
+            f"corrupt, truncated or a different version. It was left in place; {_replace_hint(path)}"
         )
 
 
@@ -166,6 +293,14 @@ def _read_idx(path: Path, header: int) -> np.ndarray:
 
 def _load_fashion(folder: Path) -> Arrays:
     paths = [folder / f for f in FASHION_FILES]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise CorruptDataError(
+            f"{shown_path(folder)} holds only part of Fashion-MNIST: {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} missing (it needs {', '.join(FASHION_FILES)}). Nothing was "
+            f"changed; place the missing file there, or move the folder away and run `{FETCH_COMMAND}` on a "
+            "machine with internet"
+        )
     for p in paths:
         _verify(p)
     x_train = _read_idx(paths[0], 16).reshape(-1, 28, 28)
@@ -188,12 +323,8 @@ def _cifar_batch(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _load_cifar_tar(path: Path) -> Arrays:
-    _verify(path)  # checked before unpickling: only the known archive is ever unpickled
-    with tarfile.open(path, "r:gz") as tar:
-        batches = {
-            Path(m.name).name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()
-        }
+def _cifar_arrays(batches: dict[str, bytes]) -> Arrays:
+    """Assemble Keras' layout from the six pickled batches (by name), already verified."""
     train = [_cifar_batch(batches[f"data_batch_{i}"]) for i in range(1, 6)]
     x_test, y_test = _cifar_batch(batches["test_batch"])
     x_train = np.concatenate([x for x, _ in train])
@@ -201,19 +332,26 @@ def _load_cifar_tar(path: Path) -> Arrays:
     return (x_train, y_train), (x_test, y_test)
 
 
-def _load_cifar_keras_cache(folder: Path) -> Arrays:
-    # Keras verified the archive's checksum when it downloaded and extracted it here.
-    try:
-        train = [_cifar_batch((folder / f"data_batch_{i}").read_bytes()) for i in range(1, 6)]
-        x_test, y_test = _cifar_batch((folder / "test_batch").read_bytes())
-    except Exception as e:  # noqa: BLE001  (any unpickling failure means a damaged cache)
+def _load_cifar_tar(path: Path) -> Arrays:
+    _verify(path)  # checked before unpickling: only the known archive is ever unpickled
+    with tarfile.open(path, "r:gz") as tar:
+        batches = {
+            Path(m.name).name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()
+        }
+    return _cifar_arrays(batches)
+
+
+def _load_cifar_folder(folder: Path) -> Arrays:
+    """Read the batches Keras extracted, each checked against its published MD5 before unpickling."""
+    missing = [b for b in CIFAR_BATCHES if not (folder / b).is_file()]
+    if missing:
         raise CorruptDataError(
-            f"the CIFAR-10 files in {folder} cannot be read ({type(e).__name__}: {e}). They were left "
-            f"in place; {_replace_hint(folder)}"
-        ) from e
-    x_train = np.concatenate([x for x, _ in train])
-    y_train = np.concatenate([y for _, y in train])
-    return (x_train, y_train), (x_test, y_test)
+            f"{shown_path(folder)} holds only part of CIFAR-10: {', '.join(missing)} missing. Nothing was "
+            f"changed; {_replace_hint(folder)}"
+        )
+    for batch in CIFAR_BATCHES:
+        _verify(folder / batch)
+    return _cifar_arrays({batch: (folder / batch).read_bytes() for batch in CIFAR_BATCHES})
 
 
 def _candidates(name: str) -> list[tuple[str, Path, Callable[[], Arrays]]]:
@@ -229,20 +367,20 @@ def _candidates(name: str) -> list[tuple[str, Path, Callable[[], Arrays]]]:
         if name == "mnist" and (root / "mnist.npz").is_file():
             p = root / "mnist.npz"
             found.append((where, p, lambda p=p: _load_npz(p)))
-        elif name == "fashion_mnist" and (root / "fashion-mnist" / FASHION_FILES[0]).is_file():
-            p = root / "fashion-mnist"
+        elif name == "fashion_mnist" and any((root / "fashion-mnist" / f).is_file() for f in FASHION_FILES):
+            p = root / "fashion-mnist"  # a partial set is found too, so that load names the missing file
             found.append((where, p, lambda p=p: _load_fashion(p)))
         elif name == "cifar10":
-            for fname in ("cifar-10-python.tar.gz", "cifar10-subset.npz"):
-                p = root / fname
-                if p.is_file():
-                    loader = _load_cifar_tar if fname.endswith(".tar.gz") else _load_npz
-                    found.append((where, p, lambda p=p, f=loader: f(p)))
-                    break
-            else:
-                p = root / "cifar-10-batches-py-target" / "cifar-10-batches-py"
-                if where == "Keras cache" and (p / "test_batch").is_file():
-                    found.append((where, p, lambda p=p: _load_cifar_keras_cache(p)))
+            # the whole dataset first (an archive, then Keras' extracted batches), the subset file last
+            archives = [root / f for f in ("cifar-10-python.tar.gz", *KERAS_CIFAR_ARCHIVES) if (root / f).is_file()]
+            folders = [root / f for f in KERAS_CIFAR_FOLDERS if any((root / f / b).is_file() for b in CIFAR_BATCHES)]
+            if archives:
+                found.append((where, archives[0], lambda p=archives[0]: _load_cifar_tar(p)))
+            elif folders:
+                found.append((where, folders[0], lambda p=folders[0]: _load_cifar_folder(p)))
+            elif (root / "cifar10-subset.npz").is_file():
+                p = root / "cifar10-subset.npz"
+                found.append((where, p, lambda p=p: _load_npz(p)))
     return found
 
 
@@ -253,7 +391,7 @@ def _check_layout(name: str, arrays: Arrays, source: Path) -> None:
         want = SHAPES[name][key]
         if arr.dtype != np.uint8 or arr.shape[1:] != want[1:] or not 0 < arr.shape[0] <= want[0]:
             raise CorruptDataError(
-                f"{source}: {key} has shape {arr.shape} and dtype {arr.dtype}; {name} needs "
+                f"{shown_path(source)}: {key} has shape {arr.shape} and dtype {arr.dtype}; {name} needs "
                 f"(N,{','.join(map(str, want[1:]))}) uint8 with N <= {want[0]}"
             )
 
@@ -276,10 +414,11 @@ def _download(name: str) -> Arrays:
 
 def _not_found_message(name: str, reason: str) -> str:
     directory = data_dir()
-    places = ([f"{directory} (COURSE_DATA_DIR)"] if directory else []) + [f"{keras_cache_dir()} (Keras cache)"]
+    places = (["$COURSE_DATA_DIR"] if directory else []) + [f"{shown_path(keras_cache_dir())} (Keras cache)"]
+    files = " + ".join(FILES[name]) if name == "fashion_mnist" else " or ".join(FILES[name])
     return (
         f"{name} was not found in {' or '.join(places)} and could not be downloaded ({reason}).\n"
-        f"Fix: place {' + '.join(FILES[name])} in a folder and set COURSE_DATA_DIR to it, or run "
+        f"Fix: place {files} in a folder and set COURSE_DATA_DIR to it, or run "
         f"`{FETCH_COMMAND}` once on a machine with internet (instructors: before class), or use "
         "COURSE_PROFILE=smoke for synthetic stand-in data."
     )
@@ -308,7 +447,7 @@ def load_full(name: str, profile: str | None = None) -> tuple[Arrays, str]:
         arrays = loader()
         _check_layout(name, arrays, path)
         break
-    return arrays, f"{name} downloaded by Keras into {keras_cache_dir()}"
+    return arrays, f"{name} downloaded by Keras into {shown_path(keras_cache_dir())}"
 
 
 def synthetic(name: str, train_size: int = 600, test_size: int = 100, seed: int = 0) -> Arrays:
@@ -363,41 +502,67 @@ def stratified_subset(x: np.ndarray, y: np.ndarray, size: int | None, seed: int 
     return x[index], y[index]
 
 
+def _subset_note(name: str, arrays: Arrays) -> str | None:
+    """Return how much of ``name`` a real file holds when it is not the whole dataset, else None."""
+    (x_train, _), (x_test, _) = arrays
+    full_train, full_test = SHAPES[name]["x_train"][0], SHAPES[name]["x_test"][0]
+    if len(x_train) == full_train and len(x_test) == full_test:
+        return None
+    return (
+        f"a real subset of {name}: {len(x_train):,} of {full_train:,} train / {len(x_test):,} of "
+        f"{full_test:,} test images"
+    )
+
+
 def load(
     name: str,
     train_size: int | None = None,
     test_size: int | None = None,
     seed: int = 0,
     verbose: bool = True,
-) -> Arrays:
+) -> LoadedData:
     """Return ``(x_train, y_train), (x_test, y_test)`` uint8 arrays, optionally stratified subsets.
 
     Shapes follow Keras ``load_data()``: MNIST/Fashion-MNIST (N, 28, 28), labels (N,);
-    CIFAR-10 (N, 32, 32, 3), labels (N, 1). Prints one line saying where the data came from.
+    CIFAR-10 (N, 32, 32, 3), labels (N, 1). Prints one line saying where the data came from (a
+    synthetic stand-in is announced even with ``verbose=False``). The result is a
+    :class:`LoadedData`: it unpacks as above and carries ``.source`` ("real file", "real subset" or
+    "synthetic stand-in") and ``.is_synthetic``; :func:`last_source` gives the same afterwards.
 
     Usage::
 
         (x_train, y_train), (x_test, y_test) = load("cifar10", 500, 100)
-        # prints: cifar10 from the data directory (cifar10-subset.npz): 500 train / 100 test images
+        # prints: cifar10 from the data directory (cifar10-subset.npz): 500 train / 100 test images,
+        #         drawn from a real subset of cifar10: 5,085 of 50,000 train / 1,017 of 10,000 test images
+        last_source("cifar10")   # 'real subset'
     """
     profile = profiles.profile_name()
     try:
-        ((x_train, y_train), (x_test, y_test)), source = load_full(name, profile)
+        arrays, description = load_full(name, profile)
     except DataNotFoundError as e:
         if profile != "smoke":
             raise
         n_train, n_test = train_size or 600, test_size or 100
-        print(
+        description = (
             f"NOTICE: {name} was not found on this machine, so this run uses a SYNTHETIC stand-in "
             f"({n_train} train / {n_test} test images of the same shape and dtype).\n"
             f"        Results below say nothing about real {name}. {str(e).splitlines()[-1]}"
         )
-        return synthetic(name, n_train, n_test, seed)
+        print(description)
+        _LAST_SOURCE[name] = "synthetic stand-in"
+        return LoadedData(synthetic(name, n_train, n_test, seed), "synthetic stand-in", description)
+    subset = _subset_note(name, arrays)
+    (x_train, y_train), (x_test, y_test) = arrays
     x_train, y_train = stratified_subset(x_train, y_train, train_size, seed)
     x_test, y_test = stratified_subset(x_test, y_test, test_size, seed)
+    description = f"{description}: {len(x_train):,} train / {len(x_test):,} test images"
+    if subset:
+        description += f", drawn from {subset}"
     if verbose:
-        print(f"{source}: {len(x_train):,} train / {len(x_test):,} test images")
-    return (x_train, y_train), (x_test, y_test)
+        print(description)
+    source = "real subset" if subset else "real file"
+    _LAST_SOURCE[name] = source
+    return LoadedData(((x_train, y_train), (x_test, y_test)), source, description)
 
 
 def fetch(names: Sequence[str]) -> None:
@@ -412,15 +577,15 @@ def fetch(names: Sequence[str]) -> None:
         if present:
             where, path, loader = present[0]
             _check_layout(name, loader(), path)
-            print(f"{name}: already present and verified in the {where} ({path})")
+            print(f"{name}: already present and verified in the {where} ({shown_path(path)})")
             continue
         _download(name)
         for _, path, loader in _candidates(name):
             _check_layout(name, loader(), path)
-            print(f"{name}: downloaded and verified: {path}")
+            print(f"{name}: downloaded and verified: {shown_path(path)}")
             break
         else:
-            print(f"{name}: downloaded into {keras_cache_dir()}")
+            print(f"{name}: downloaded into {shown_path(keras_cache_dir())}")
 
 
 def make_dataset(
@@ -473,12 +638,18 @@ def make_dataset(
 
 
 def describe_sources() -> None:
-    """Print, for each dataset, the file it would be loaded from (or that it would be downloaded)."""
+    """Print, for each dataset, the file it would be loaded from (or that it would be downloaded).
+
+    Folders are shown as ``$COURSE_DATA_DIR``, ``$KERAS_HOME`` or ``~`` (see :func:`shown_path`).
+    """
     directory = data_dir()
-    print(f"COURSE_DATA_DIR: {directory if directory else 'not set'}; Keras cache: {keras_cache_dir()}")
+    print(f"COURSE_DATA_DIR: {'set' if directory else 'not set'}; Keras cache: {shown_path(keras_cache_dir())}")
     for name in DATASETS:
         found = _candidates(name)
-        where = f"{found[0][0]}: {found[0][1]}" if found else "not on this machine: would download (or stand-in in smoke)"
+        where = (
+            f"{found[0][0]}: {shown_path(found[0][1])}" if found
+            else "not on this machine: would download (or stand-in in smoke)"
+        )
         print(f"  {name:<14}{where}")
 
 

@@ -8,17 +8,23 @@ moves the resize into the network (on a GPU: onto the accelerator). Images are N
 Usage::
 
     batches = generator_batches(x_train, y_train, batch_size=64, size=224)
-    images_per_second(batches, n_batches=10)
+    images_per_second(batches)            # sustained images/s: median of three 2-second windows
+    compare_pipelines(x_train, y_train, batch_size=64)   # all three, as notebook 07 and the benchmark
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
+from . import data
 from .profiles import import_tensorflow_quietly
+
+GENERATOR, TF_DATA, IN_MODEL = "Python generator (seed 003)", "tf.data pipeline", "resize inside the model"
 
 
 def generator_batches(x: np.ndarray, y: np.ndarray, batch_size: int, size: int = 224) -> Iterator[tuple]:
@@ -43,21 +49,97 @@ def resize_in_model(size: int = 224, name: str = "resize_in_model") -> Callable:
     return tf.function(lambda images: layer(images))
 
 
-def images_per_second(batches: Iterable, n_batches: int, transform: Callable | None = None, warmup: int = 1) -> float:
-    """Return images per second over ``n_batches`` batches (after ``warmup`` untimed ones).
+def _endless(batches: Iterable) -> Iterator:
+    """Yield from ``batches`` forever: an endless iterator as it is; a re-iterable is iterated again."""
+    if iter(batches) is batches:  # an iterator: cannot be restarted
+        count = 0
+        for item in batches:
+            count += 1
+            yield item
+        raise ValueError(
+            f"the batches ran out after {count}; pass an endless iterator (generator_batches, dataset.repeat()) "
+            "or something that can be iterated again (a tf.data.Dataset, a list)"
+        )
+    while True:
+        empty = True
+        for item in batches:
+            empty = False
+            yield item
+        if empty:
+            raise ValueError("batches is empty: nothing to time")
 
-    ``batches`` yields (images, labels); ``transform`` is applied to each batch of images (for
-    example :func:`resize_in_model`), and the result is forced to exist before the clock stops.
+
+def _images_in(batch: Any) -> int:
+    return int(batch.shape[0]) if hasattr(batch, "shape") else len(batch)
+
+
+def images_per_second(
+    batches: Iterable,
+    n_batches: int = 1,
+    transform: Callable | None = None,
+    warmup: int = 2,
+    *,
+    min_seconds: float = 2.0,
+    repeats: int = 3,
+) -> float:
+    """Return the sustained rate, in images per second, at which ``batches`` yields (images, labels).
+
+    After an untimed warm-up (``warmup`` batches, at least ``min_seconds / 4``: graph tracing, and
+    the time for the parallel pipeline to reach its steady state) come ``repeats`` timed windows,
+    each of at least ``min_seconds`` and ``n_batches`` batches; the median window is returned. The
+    windows are long enough that batches a prefetch buffer filled ahead of time cannot dominate
+    the figure, and the median drops the first window where they still count.
+
+    ``batches`` should be endless (``generator_batches``, ``dataset.repeat()``); a finite dataset
+    or list is iterated again when it ends (a ``tf.data`` pipeline then restarts and refills,
+    which the figure includes). ``transform`` is applied to each batch of images (for example
+    :func:`resize_in_model`), and its result is forced to exist before the next batch.
+
+    Example:
+        >>> batches = [(np.zeros((4, 8, 8, 1)), np.zeros(4))]
+        >>> images_per_second(batches, min_seconds=0.01) > 1000
+        True
     """
-    it = iter(batches)
-    for _ in range(warmup):
+    if min_seconds <= 0 or repeats < 1 or n_batches < 1:
+        raise ValueError(f"need min_seconds > 0, repeats >= 1, n_batches >= 1; got {min_seconds}, {repeats}, {n_batches}")
+    it = _endless(batches)
+
+    def one_batch() -> int:
         images, _ = next(it)
         if transform is not None:
-            np.asarray(transform(images))
-    count, start = 0, time.perf_counter()
-    for _ in range(n_batches):
-        images, _ = next(it)
-        if transform is not None:
-            images = transform(images)
-        count += int(np.asarray(images).shape[0])
-    return count / (time.perf_counter() - start)
+            images = np.asarray(transform(images))
+        return _images_in(images)
+
+    start = time.perf_counter()
+    done = 0
+    while done < warmup or time.perf_counter() - start < min_seconds / 4:
+        one_batch()
+        done += 1
+    rates = []
+    for _ in range(repeats):
+        count, done, start = 0, 0, time.perf_counter()
+        while done < n_batches or time.perf_counter() - start < min_seconds:
+            count += one_batch()
+            done += 1
+        rates.append(count / (time.perf_counter() - start))
+    return float(statistics.median(rates))
+
+
+def compare_pipelines(
+    x: np.ndarray, y: np.ndarray, batch_size: int, size: int = 224, *, min_seconds: float = 2.0, repeats: int = 3
+) -> dict[str, float]:
+    """Return the sustained images/s of the three ways to feed ``size``-pixel batches made from ``x``.
+
+    The keys are :data:`GENERATOR` (seed 003's Python generator), :data:`TF_DATA`
+    (``data.make_dataset(..., image_size=size)``, repeated) and :data:`IN_MODEL` (small batches
+    through the same pipeline, resized by :func:`resize_in_model`). Notebook 07 and
+    ``benchmarks/bench_data.py`` both call this, so their figures agree within noise.
+    """
+    def rate(batches: Iterable, transform: Callable | None = None) -> float:
+        return images_per_second(batches, transform=transform, min_seconds=min_seconds, repeats=repeats)
+
+    return {
+        GENERATOR: rate(generator_batches(x, y, batch_size, size)),
+        TF_DATA: rate(data.make_dataset(x, y, batch_size, image_size=size).repeat()),
+        IN_MODEL: rate(data.make_dataset(x, y, batch_size).repeat(), transform=resize_in_model(size)),
+    }

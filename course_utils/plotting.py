@@ -2,11 +2,13 @@
 
 Every function draws one titled figure with labelled axes, shows it and returns None (a returned
 figure would be drawn twice in Jupyter). Colours: the Okabe-Ito palette and ``viridis``, both
-readable with colour-vision deficiencies.
+readable with colour-vision deficiencies; runs beyond the palette's eight colours get the same
+colours again with another marker (:func:`run_styles`), so any number of runs stays distinguishable.
 
 Usage in a notebook::
 
     image_grid(x_train[:8], y_train[:8], class_names=CLASS_NAMES["mnist"], title="MNIST")
+    plot_layer_costs(course_utils.trace(model))     # parameters and MACs per layer
 """
 
 from __future__ import annotations
@@ -17,9 +19,28 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator
+from matplotlib.colors import to_hex
+from matplotlib.patches import Patch
+from matplotlib.ticker import EngFormatter, MaxNLocator
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def run_styles(n: int) -> list[tuple[str, str]]:
+    """Return ``n`` distinct (colour, marker) pairs, one per run, colour-blind safe.
+
+    The eight Okabe-Ito colours with circles, then the same colours with squares, triangles, ...
+    (64 pairs); more runs than that get ``n`` evenly spaced ``viridis`` colours, markers cycling.
+
+    Example:
+        >>> run_styles(9)[0], run_styles(9)[8]
+        (('#0072B2', 'o'), ('#0072B2', 's'))
+    """
+    if n <= len(OKABE_ITO) * len(MARKERS):
+        return [(OKABE_ITO[i % len(OKABE_ITO)], MARKERS[i // len(OKABE_ITO)]) for i in range(n)]
+    colours = plt.get_cmap("viridis")(np.linspace(0, 1, n))
+    return [(to_hex(c, keep_alpha=False), MARKERS[i % len(MARKERS)]) for i, c in enumerate(colours)]
 
 
 def _as_image(img: np.ndarray) -> tuple[np.ndarray, str | None]:
@@ -76,25 +97,96 @@ def plot_history(histories: Mapping[str, Any], metrics: Sequence[str] = ("accura
     """Plot training (solid) and validation (dashed) curves of several runs on one figure.
 
     ``histories`` maps a run name to a ``keras.callbacks.History``, a ``TrainingRun`` or a dict of
-    per-epoch lists. One panel per metric; one colour per run.
+    per-epoch lists. One panel per metric; one (colour, marker) pair per run (:func:`run_styles`).
     """
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.8), squeeze=False)
+    styles = run_styles(len(histories))
     for ax, metric in zip(axes[0], metrics):
-        for color, (name, h) in zip(OKABE_ITO, histories.items()):
+        for (color, marker), (name, h) in zip(styles, histories.items()):
             h = getattr(h, "history", h)
             epochs = range(1, len(h.get(metric, [])) + 1)
             if metric in h:
-                ax.plot(epochs, h[metric], "-o", color=color, ms=3, label=f"{name} train")
+                ax.plot(epochs, h[metric], "-", marker=marker, color=color, ms=3, label=f"{name} train")
             if f"val_{metric}" in h:
-                ax.plot(epochs, h[f"val_{metric}"], "--s", color=color, ms=3, label=f"{name} validation")
+                ax.plot(epochs, h[f"val_{metric}"], "--", marker=marker, color=color, ms=3, label=f"{name} validation")
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs only
         ax.set_ylabel(metric)
         ax.set_title(metric)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if len(histories) <= 4:
+            ax.legend(fontsize=8)
+        else:  # many runs: beside the panel, where it hides no curve
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=1 + len(histories) // 12)
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_layer_costs(
+    trace_or_model: Any,
+    types: Sequence[str] | None = None,
+    log: bool = False,
+    skip_empty: bool = True,
+    horizontal: bool = False,
+    title: str | None = None,
+) -> None:
+    """Draw parameters and MACs per layer side by side, one bar per layer, coloured by layer type.
+
+    ``trace_or_model`` is a :class:`course_utils.tracing.Trace` or a Keras model (traced here).
+    ``types`` keeps only those layer types (e.g. ``("Conv2D", "Dense")``); ``skip_empty`` drops
+    layers with neither parameters nor MACs (pooling, activations, ...); ``log`` uses log scales
+    (AlexNet's fc6 otherwise dwarfs everything); ``horizontal`` draws horizontal bars (deep models).
+    A layer whose MACs the tracer does not know is drawn hatched with a ``?``, never as 0.
+
+    Example (in a notebook)::
+
+        plot_layer_costs(course_utils.trace(models.alexnet_paper()), types=("Conv2D", "Dense"))
+    """
+    if hasattr(trace_or_model, "rows"):
+        traced = trace_or_model
+    else:
+        from .tracing import trace
+
+        traced = trace(trace_or_model)
+    rows = [r for r in traced.rows if types is None or r.type in types]
+    if skip_empty:
+        rows = [r for r in rows if r.params or r.macs is None or r.macs]
+    if not rows:
+        raise ValueError(f"no layers to draw in {traced.model_name!r}: check `types` ({types}) or pass skip_empty=False")
+    kinds = list(dict.fromkeys(r.type for r in rows))
+    colour_of = {kind: OKABE_ITO[i % len(OKABE_ITO)] for i, kind in enumerate(kinds)}
+    names = [r.name for r in rows]
+    size = (12, max(3.0, 0.28 * len(rows) + 1.2)) if horizontal else (max(9.0, 0.45 * len(rows) + 3), 3.8)
+    fig, axes = plt.subplots(1, 2, figsize=size)
+    unknown = [i for i, r in enumerate(rows) if r.macs is None]
+    for ax, what, values in [(axes[0], "parameters", [r.params for r in rows]),
+                             (axes[1], "MACs per image", [r.macs for r in rows])]:
+        known = [i for i, v in enumerate(values) if v is not None]
+        bar, span = (ax.barh, ax.axhspan) if horizontal else (ax.bar, ax.axvspan)
+        bar(known, [values[i] for i in known], color=[colour_of[rows[i].type] for i in known])
+        for i in (i for i, v in enumerate(values) if v is None):
+            span(i - 0.4, i + 0.4, fill=False, hatch="//", edgecolor="gray", linewidth=0.5)
+            where = ax.get_yaxis_transform() if horizontal else ax.get_xaxis_transform()
+            ax.text(*((0.02, i) if horizontal else (i, 0.02)), "?", transform=where, ha="center", va="bottom", fontsize=11)
+        value_axis, layer_axis = (ax.xaxis, ax.yaxis) if horizontal else (ax.yaxis, ax.xaxis)
+        if log:
+            (ax.set_xscale if horizontal else ax.set_yscale)("log")
+        else:
+            value_axis.set_major_formatter(EngFormatter(sep=" "))
+        layer_axis.set_ticks(range(len(rows)), names, **({} if horizontal else {"rotation": 45, "ha": "right"}))
+        (ax.set_xlabel if horizontal else ax.set_ylabel)(what + (" (log scale)" if log else ""))
+        ax.set_title(what + " per layer")
+        ax.grid(alpha=0.3, axis="x" if horizontal else "y")
+        if horizontal:
+            ax.invert_yaxis()  # the first layer on top
+    legend = [Patch(color=colour_of[k], label=k) for k in kinds]
+    if unknown:
+        legend.append(Patch(fill=False, hatch="//", edgecolor="gray", label="MACs unknown (?)"))
+    axes[1].legend(handles=legend, fontsize=8)
+    note = " (MACs: ? = unknown, so their total is a lower bound)" if unknown else ""
+    fig.suptitle((title or f"{traced.model_name}: parameters and MACs per layer") + note)
     fig.tight_layout()
     plt.show()
 

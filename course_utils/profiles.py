@@ -19,7 +19,10 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
+import shutil
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,112 +31,198 @@ from typing import Any
 
 PROFILES = ("smoke", "classroom", "full")
 
-# Every size, epoch count and switch a notebook uses, per profile. Notebooks read these through
-# params(name) in their `parameters` cell; papermill and instructors override them there.
+# Every size, epoch count and switch a notebook uses: its "base" values (the classroom sizes) and, per
+# profile, only the values that differ. params(name) merges them; notebooks read the result in their
+# `parameters` cell, where papermill and instructors override them.
 NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
     "00_start_here": {
-        "smoke": {"sample_images": 8},
-        "classroom": {"sample_images": 8},
-        "full": {"sample_images": 8},
+        "base": {"sample_images": 8},
     },
     "01_images_as_arrays": {  # one photo and a handful of images: the same sizes in every profile
-        "smoke": {"photo": "astronaut", "block": 6, "batch_size": 8},
-        "classroom": {"photo": "astronaut", "block": 6, "batch_size": 8},
-        "full": {"photo": "astronaut", "block": 6, "batch_size": 8},
+        "base": {"photo": "astronaut", "block": 6, "batch_size": 8},
     },
     "02_convolution": {  # from-scratch convs on a 128-pixel photo; only the kernel learning grows
-        "smoke": {"photo": "astronaut", "photo_side": 128, "filters": 64, "maps_shown": 16,
-                  "learn_images": 16, "learn_side": 16, "learn_steps": 50, "learning_rate": 0.1},
-        "classroom": {"photo": "astronaut", "photo_side": 128, "filters": 64, "maps_shown": 16,
-                      "learn_images": 16, "learn_side": 16, "learn_steps": 150, "learning_rate": 0.1},
-        "full": {"photo": "astronaut", "photo_side": 128, "filters": 64, "maps_shown": 16,
-                 "learn_images": 64, "learn_side": 32, "learn_steps": 300, "learning_rate": 0.1},
+        "base": {"photo": "astronaut", "photo_side": 128, "filters": 64, "maps_shown": 16,
+                 "learn_images": 16, "learn_side": 16, "learn_steps": 150, "learning_rate": 0.1},
+        "smoke": {"learn_steps": 50},
+        "full": {"learn_images": 64, "learn_side": 32, "learn_steps": 300},
     },
     "03_padding_and_stride": {  # arithmetic only: the same sizes in every profile
-        "smoke": {"grid_n": 8, "random_cases": 20, "explorer_n": 32, "explorer_k": 5},
-        "classroom": {"grid_n": 8, "random_cases": 20, "explorer_n": 32, "explorer_k": 5},
-        "full": {"grid_n": 8, "random_cases": 20, "explorer_n": 32, "explorer_k": 5},
+        "base": {"grid_n": 8, "random_cases": 20, "explorer_n": 32, "explorer_k": 5},
     },
     "04_pooling": {  # one photo from scikit-image: the same sizes in every profile
-        "smoke": {"photo_side": 128, "alexnet_map": 55, "shift": 1},
-        "classroom": {"photo_side": 128, "alexnet_map": 55, "shift": 1},
-        "full": {"photo_side": 128, "alexnet_map": 55, "shift": 1},
+        "base": {"photo_side": 128, "alexnet_map": 55, "shift": 1},
     },
     "05_flatten_dense_dropout": {  # the dropout experiment: a small subset, so overfitting shows
-        "smoke": {"dataset": "fashion_mnist", "train_size": 256, "val_size": 256, "epochs": 1, "batch_size": 64,
-                  "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200, "bn_steps": 300},
-        "classroom": {"dataset": "fashion_mnist", "train_size": 1000, "val_size": 2000, "epochs": 40, "batch_size": 64,
-                      "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200, "bn_steps": 300},
-        "full": {"dataset": "fashion_mnist", "train_size": 1000, "val_size": 10000, "epochs": 100, "batch_size": 64,
+        "base": {"dataset": "fashion_mnist", "train_size": 1000, "val_size": 2000, "epochs": 40, "batch_size": 64,
                  "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200, "bn_steps": 300},
+        "smoke": {"train_size": 256, "val_size": 256, "epochs": 1},
+        "full": {"val_size": 10000, "epochs": 100},
     },
     "06_lenet5": {  # None = the whole MNIST split; the classroom bars are asserted only in classroom
-        "smoke": {"train_size": 2000, "test_size": 200, "batch_size": 128, "steps_per_execution": 16,
-                  "benchmark_steps": 3, "modern_epochs": 1, "modern_learning_rate": 5e-3,
-                  "classic_epochs": 1, "classic_learning_rate": 5e-3, "classic_distance_scale": 0.1,
-                  "check_bars": False},
-        "classroom": {"train_size": None, "test_size": None, "batch_size": 128, "steps_per_execution": 32,
-                      "benchmark_steps": 40, "modern_epochs": 5, "modern_learning_rate": 5e-3,
-                      "classic_epochs": 5, "classic_learning_rate": 5e-3, "classic_distance_scale": 0.1,
-                      "check_bars": True},
-        "full": {"train_size": None, "test_size": None, "batch_size": 128, "steps_per_execution": 32,
-                 "benchmark_steps": 40, "modern_epochs": 20, "modern_learning_rate": 5e-3,
-                 "classic_epochs": 20, "classic_learning_rate": 5e-3, "classic_distance_scale": 0.1,
-                 "check_bars": False},
+        "base": {"train_size": None, "test_size": None, "batch_size": 128, "steps_per_execution": 32,
+                 "benchmark_steps": 40, "modern_epochs": 5, "modern_learning_rate": 5e-3,
+                 "classic_epochs": 5, "classic_learning_rate": 5e-3, "classic_distance_scale": 0.1,
+                 "check_bars": True},
+        "smoke": {"train_size": 2000, "test_size": 200, "steps_per_execution": 16, "benchmark_steps": 3,
+                  "modern_epochs": 1, "classic_epochs": 1, "check_bars": False},
+        "full": {"modern_epochs": 20, "classic_epochs": 20, "check_bars": False},
     },
     "07_alexnet": {
         # model: "small" (alexnet_small, 32 x 32) or "paper" (alexnet_paper, CIFAR-10 upsampled to 227)
-        "smoke": {
-            "train_size": 256, "test_size": 100, "batch_size": 64, "epochs": 1, "model": "small",
-            "learning_rate": 1e-3, "crop_pad": 2, "act_train_size": 128, "act_epochs": 1,
-            "act_target_error": 0.6, "pipeline_batches": 2, "pipeline_batch_size": 16, "grid_images": 100,
-        },
-        "classroom": {
+        "base": {
             "train_size": 5000, "test_size": 1000, "batch_size": 64, "epochs": 10, "model": "small",
             "learning_rate": 1e-3, "crop_pad": 2, "act_train_size": 2000, "act_epochs": 5,
             "act_target_error": 0.6, "pipeline_batches": 8, "pipeline_batch_size": 64, "grid_images": 100,
         },
+        "smoke": {"train_size": 256, "test_size": 100, "epochs": 1, "act_train_size": 128, "act_epochs": 1,
+                  "pipeline_batches": 2, "pipeline_batch_size": 16},
         "full": {
             "train_size": None, "test_size": None, "batch_size": 128, "epochs": 30, "model": "paper",
-            "learning_rate": 1e-4, "crop_pad": 2, "act_train_size": 10000, "act_epochs": 20,
-            "act_target_error": 0.25, "pipeline_batches": 50, "pipeline_batch_size": 128, "grid_images": 100,
+            "learning_rate": 1e-4, "act_train_size": 10000, "act_epochs": 20, "act_target_error": 0.25,
+            "pipeline_batches": 50, "pipeline_batch_size": 128,
         },
     },
 }
 
 
+# Lines TensorFlow and the native libraries it loads print on every healthy start-up. quiet_stderr()
+# drops a captured line when one of these matches anywhere in it (re.search); every other line is
+# replayed. Collected by importing TensorFlow with TF_CPP_MIN_LOG_LEVEL unset and 0 (CPU build) and
+# from the GPU build's start-up lines in tensorflow/tensorflow#62075.
+TF_NOISE_PATTERNS: tuple[str, ...] = (
+    # absl, before TensorFlow configures logging: announces that the lines below go to stderr
+    r"All log messages before absl::InitializeLog\(\) is called are written to STDERR",
+    # cpu_feature_guard.cc (INFO), first of two lines: the wheel targets a baseline CPU ...
+    r"This TensorFlow binary is optimized to use available CPU instructions",
+    # ... and its second line, naming the instructions (AVX2 FMA, AVX512F, ...)
+    r"To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags",
+    # port.cc (INFO, Intel CPUs): oneDNN custom operations are on; the course keeps them on
+    r"oneDNN custom operations are on",
+    # GPU builds: XLA registers its CUDA plugins twice (harmless)
+    r"Unable to register cu(DNN|FFT|BLAS) factory: Attempting to register factory for plugin",
+    # GPU builds: the same double registration, for XLA's computation placer
+    r"computation placer already registered",
+    # GPU builds without TensorRT installed: the course never uses TF-TRT
+    r"TF-TRT Warning: Could not find TensorRT",
+    # GPU builds on VMs and WSL: the kernel reports no NUMA node, so TensorFlow uses node zero
+    r"successful NUMA node read from SysFS had negative value",
+)
+_NOISE = re.compile("|".join(f"(?:{pattern})" for pattern in TF_NOISE_PATTERNS))
+# quiet_stderr() captures into <temp dir>/course_utils-stderr-<pid>-<random>.log; a file left by a
+# process that died inside the block (a native crash) is replayed by the next quiet_stderr().
+_CAPTURE_PREFIX = "course_utils-stderr-"
+
+
+def debug_mode() -> bool:
+    """Return True when ``COURSE_DEBUG`` is set (and not ``0``): nothing is silenced then.
+
+    Example:
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, COURSE_DEBUG="1"):
+        ...     debug_mode()
+        True
+        >>> with mock.patch.dict(os.environ, COURSE_DEBUG="0"):
+        ...     debug_mode()
+        False
+    """
+    return os.environ.get("COURSE_DEBUG", "").strip() not in ("", "0")
+
+
+def _without_noise(text: str) -> str:
+    """Return ``text`` without the lines that match :data:`TF_NOISE_PATTERNS`."""
+    return "".join(line for line in text.splitlines(keepends=True) if not _NOISE.search(line))
+
+
+def _replay(text: str) -> None:
+    """Write captured text to the real stderr (Python's, so notebooks show it), ending with a newline."""
+    if text:
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
+        sys.stderr.flush()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists but belongs to someone else
+    return True
+
+
+def _replay_orphaned_captures() -> None:
+    """Replay, then remove, what a process that died inside :func:`quiet_stderr` had captured."""
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
+        return
+    folder = tempfile.gettempdir()
+    for name in sorted(os.listdir(folder)):
+        pid = name[len(_CAPTURE_PREFIX):].split("-", 1)[0]
+        if not (name.startswith(_CAPTURE_PREFIX) and name.endswith(".log") and pid.isdigit()) or _alive(int(pid)):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            with open(path, "rb") as f:
+                text = f.read().decode(errors="replace")
+            os.remove(path)
+        except OSError:  # another user's file, or another process replayed it first
+            continue
+        _replay(f"course_utils: process {pid} died while starting TensorFlow; it had written:\n{text}")
+
+
 @contextlib.contextmanager
 def quiet_stderr() -> Iterator[None]:
-    """Silence file descriptor 2 (C++ log lines such as TensorFlow's oneDNN notice) inside the block.
+    """Capture file descriptor 2 inside the block, then replay every line that is not known noise.
 
-    TensorFlow's native start-up lines ignore ``TF_CPP_MIN_LOG_LEVEL`` and are written straight to
-    the process's stderr, so only a file-descriptor-level redirect keeps them out of notebooks.
+    TensorFlow's native start-up lines ignore Python and are written straight to the process's
+    stderr, so only a file-descriptor-level redirect keeps them out of notebooks. Nothing else is
+    lost: lines not matching :data:`TF_NOISE_PATTERNS` (a CUDA library that fails to load, say) are
+    written to ``sys.stderr`` after the block; if the block raises, every captured line is, noise
+    included; ``COURSE_DEBUG=1`` turns capturing off.
 
     Example:
         >>> with quiet_stderr():
-        ...     _ = os.write(2, b"this line never reaches the notebook")
+        ...     _ = os.write(2, b"oneDNN custom operations are on.\\n")  # dropped: known noise
     """
+    _replay_orphaned_captures()
+    if debug_mode():
+        yield
+        return
     sys.stderr.flush()
+    try:
+        capture, capture_path = tempfile.mkstemp(prefix=f"{_CAPTURE_PREFIX}{os.getpid()}-", suffix=".log")
+    except OSError:  # no writable temporary folder: show everything rather than lose it
+        yield
+        return
     saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
+    os.dup2(capture, 2)
+    failed = True
     try:
         yield
+        failed = False
     finally:
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
-        os.close(devnull)
+        os.lseek(capture, 0, os.SEEK_SET)
+        with os.fdopen(capture, "rb") as f:
+            text = f.read().decode(errors="replace")
+        os.remove(capture_path)
+        _replay(text if failed else _without_noise(text))
 
 
 def import_tensorflow_quietly():
-    """Import TensorFlow (and Keras) with its native start-up log lines silenced; return ``tf``.
+    """Import TensorFlow (and Keras) without their start-up noise; return ``tf``.
 
-    oneDNN stays on (turning it off made an AlexNet step 1.8x slower on a 2-core CPU).
+    ``TF_CPP_MIN_LOG_LEVEL`` defaults to 2 (TensorFlow's own errors only, for the whole session; not
+    with ``COURSE_DEBUG=1``, which shows its warnings too, such as a CUDA library that fails to load)
+    and :func:`quiet_stderr` drops the known noise lines. oneDNN stays on (turning it off made an
+    AlexNet step 1.8x slower on a 2-core CPU).
     """
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not debug_mode():
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with quiet_stderr():
         import keras  # noqa: F401  (the first Keras import logs too)
         import tensorflow as tf
@@ -146,6 +235,29 @@ def import_tensorflow_quietly():
 def _gpus() -> list:
     tf = import_tensorflow_quietly()
     return tf.config.list_physical_devices("GPU")
+
+
+def gpu_fallback_note(gpus: list) -> str | None:
+    """Return one line when this machine has an NVIDIA GPU (``nvidia-smi``) that TensorFlow cannot use.
+
+    None when TensorFlow sees a GPU or no NVIDIA driver is installed. Cheap: it runs nothing.
+
+    Example:
+        >>> gpu_fallback_note(["GPU:0"]) is None    # TensorFlow sees a GPU: nothing to say
+        True
+    """
+    if gpus or shutil.which("nvidia-smi") is None:
+        return None
+    tf = import_tensorflow_quietly()
+    if tf.sysconfig.get_build_info().get("is_cuda_build"):
+        return (
+            "NOTE: this machine has an NVIDIA GPU (nvidia-smi) but TensorFlow cannot use it, so this runs "
+            "on the CPU: rerun with COURSE_DEBUG=1 to see why (often a CUDA library that fails to load)"
+        )
+    return (
+        "NOTE: this machine has an NVIDIA GPU (nvidia-smi) but this TensorFlow is the CPU build, so this "
+        "runs on the CPU: see the README's GPU section to install the GPU build"
+    )
 
 
 def profile_name() -> str:
@@ -166,12 +278,54 @@ def profile_name() -> str:
     return name
 
 
-def params(notebook: str, profile: str | None = None) -> SimpleNamespace:
+class NotebookParams(SimpleNamespace):
+    """A notebook's parameters for one profile: attributes (``P.epochs``) and a readable ``print(P)``.
+
+    Printing lists every value, marking those that differ from the notebook's base values.
+    """
+
+    __slots__ = ("_notebook", "_base")  # kept out of vars(P): only the parameters live there
+
+    def __init__(self, notebook: str, profile: str, values: dict[str, Any], base: dict[str, Any]) -> None:
+        super().__init__(profile=profile, **values)
+        self._notebook = notebook
+        self._base = base
+
+    def differences(self) -> dict[str, tuple[Any, Any]]:
+        """Return {name: (value, base value)} for the values that differ from the base values."""
+        return {k: (v, self._base[k]) for k, v in vars(self).items()
+                if k in self._base and (v != self._base[k] or type(v) is not type(self._base[k]))}
+
+    def __repr__(self) -> str:
+        changed = self.differences()
+        items = [
+            f"{k}={v!r}" + (f" (base {changed[k][1]!r})" if k in changed else "")
+            for k, v in vars(self).items() if k != "profile"
+        ]
+        lines = [f"{self._notebook} ({self.profile}):"]
+        for item in items:  # wrap between items, never inside one
+            if len(lines[-1]) + len(item) + 3 > 100:  # ", " before it, "," after it
+                lines[-1] += ","
+                lines.append("    " + item)
+            else:
+                lines[-1] += (" " if lines[-1].endswith(":") else ", ") + item
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+
+def params(notebook: str, profile: str | None = None) -> NotebookParams:
     """Return the sizes and switches of ``notebook`` for a profile (default: the active one).
+
+    The notebook's base values, updated with the profile's own values (:data:`NOTEBOOK_PARAMS`).
 
     Example:
         >>> params("00_start_here", "smoke").sample_images
         8
+        >>> print(params("02_convolution", "full"))
+        02_convolution (full): photo='astronaut', photo_side=128, filters=64, maps_shown=16,
+            learn_images=64 (base 16), learn_side=32 (base 16), learn_steps=300 (base 150),
+            learning_rate=0.1
     """
     if notebook not in NOTEBOOK_PARAMS:
         raise ValueError(
@@ -180,7 +334,18 @@ def params(notebook: str, profile: str | None = None) -> SimpleNamespace:
     profile = profile or profile_name()
     if profile not in PROFILES:
         raise ValueError(f"profile {profile!r} is not one of {', '.join(PROFILES)}")
-    return SimpleNamespace(profile=profile, **NOTEBOOK_PARAMS[notebook][profile])
+    table = NOTEBOOK_PARAMS[notebook]
+    base = table.get("base", {})
+    unknown_sections = set(table) - {"base", *PROFILES}
+    if unknown_sections:
+        raise ValueError(f"NOTEBOOK_PARAMS[{notebook!r}] has sections {sorted(unknown_sections)}; "
+                         f"use 'base' and the profiles {', '.join(PROFILES)}")
+    overrides = table.get(profile, {})
+    strays = [k for k in overrides if k not in base]
+    if strays:
+        raise ValueError(f"NOTEBOOK_PARAMS[{notebook!r}][{profile!r}] sets {', '.join(strays)} without a base value: "
+                         "add them to 'base' (a typo?)")
+    return NotebookParams(notebook, profile, {**base, **overrides}, base)
 
 
 @dataclass(frozen=True)
@@ -219,7 +384,8 @@ def setup(seed: int = 0, verbose: bool = True) -> Run:
 
     Mixed precision (``mixed_float16``) is turned on only on a GPU: on a CPU it is several times
     slower. The strategy is ``MirroredStrategy`` when more than one GPU is visible, else the
-    default strategy. Prints one deterministic banner line.
+    default strategy. Prints one deterministic banner line, and one more (:func:`gpu_fallback_note`)
+    when the machine has an NVIDIA GPU that TensorFlow cannot use.
 
     Example:
         >>> run = setup(seed=42)
@@ -247,4 +413,7 @@ def setup(seed: int = 0, verbose: bool = True) -> Run:
     run = Run(profile=profile, device=device, seed=seed, strategy=strategy, mixed_precision=mixed)
     if verbose:
         print(run.banner())
+        note = gpu_fallback_note(gpus)
+        if note:
+            print(note)
     return run

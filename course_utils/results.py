@@ -3,10 +3,16 @@
 The comparison notebook and the README read these files; no result is ever typed in by hand.
 Classroom-profile results are committed; smoke results stay out of git.
 
+A run that was cut short (stop button, time budget) or trained on a synthetic stand-in is not a
+result: :func:`record` writes it to ``results/<profile>/incomplete/<name>.json`` instead (a folder
+git ignores), and :func:`load_results` leaves it out unless asked. Files of schema 1 (before
+``schema_version``, ``data_source`` and ``interrupted`` were recorded) still load.
+
 Usage at the end of a training run::
 
     record("lenet5_modern", model=model, dataset="mnist", train_size=60000, test_size=10000,
-           epochs=3, batch_size=128, test_accuracy=0.991, train_seconds=41.2)
+           epochs=3, batch_size=128, test_accuracy=0.991, train_seconds=41.2,
+           data_source=data.last_source("mnist"))
     # prints: recorded results/classroom/lenet5_modern.json: test accuracy 99.10 %, 41.2 s of training
 """
 
@@ -18,8 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from . import profiles
+from .data import SOURCES
 
 NOTEBOOK_TIMES = "notebook_times"
+INCOMPLETE = "incomplete"  # sub-folder for runs that are not results
+SCHEMA_VERSION = 2  # 1: no schema_version field; 2: adds data_source, interrupted, stop_reason, macs_complete
+
+# Where a run's data came from, as course_utils.data.load reports it (LoadedData.source, last_source):
+# "real file", "real subset" (a file holding part of the dataset) or "synthetic stand-in".
+DATA_SOURCES = SOURCES
+STOP_INTERRUPTED, STOP_TIME_BUDGET = "interrupted", "time budget"
+STOP_REASONS = (STOP_INTERRUPTED, STOP_TIME_BUDGET)
 
 
 def results_root() -> Path:
@@ -38,6 +53,38 @@ def results_dir(profile: str | None = None) -> Path:
     return results_root() / (profile or profiles.profile_name())
 
 
+def check_data_source(data_source: Any) -> str:
+    """Return ``data_source`` if it is one of :data:`DATA_SOURCES`, else raise a ValueError saying which are."""
+    if data_source not in DATA_SOURCES:
+        raise ValueError(
+            f"data_source={data_source!r} is not one of {', '.join(repr(d) for d in DATA_SOURCES)}; "
+            "say where the training data came from: data.load(...).source, or data.last_source(name) after load"
+        )
+    return data_source
+
+
+def incomplete_reasons(entry: dict[str, Any]) -> list[str]:
+    """Return why a recorded run is not a result (cut short, synthetic data); empty for a result.
+
+    Schema-1 files, written before these fields existed, have no reasons.
+
+    Example:
+        >>> incomplete_reasons({"interrupted": True, "stop_reason": "time budget", "data_source": "real file"})
+        ['training was cut short (time budget)']
+    """
+    reasons = []
+    if entry.get("interrupted"):
+        reasons.append(f"training was cut short ({entry.get('stop_reason') or 'stopped'})")
+    if entry.get("data_source") == "synthetic stand-in":
+        reasons.append("it trained on a synthetic stand-in, not the real data")
+    return reasons
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the repository when it lies inside it (shorter messages)."""
+    return path.relative_to(results_root().parent) if path.is_relative_to(results_root().parent) else path
+
+
 def record(
     name: str,
     *,
@@ -49,11 +96,19 @@ def record(
     batch_size: int,
     test_accuracy: float,
     train_seconds: float,
+    data_source: str,
     images_per_second: float | None = None,
+    interrupted: bool = False,
+    stop_reason: str | None = None,
     extra: dict[str, Any] | None = None,
     profile: str | None = None,
 ) -> Path:
     """Write ``results/<profile>/<name>.json`` for a finished training run and return its path.
+
+    ``data_source`` is one of :data:`DATA_SOURCES`. A run that is not a result (``interrupted``,
+    with ``stop_reason`` ``"interrupted"`` or ``"time budget"``, or a ``"synthetic stand-in"``) goes
+    to ``results/<profile>/incomplete/<name>.json`` instead, and the function says so. Replacing an
+    earlier record of the same name is announced with both accuracies.
 
     Parameters and MACs come from :func:`course_utils.tracing.trace`; device and versions from the
     running TensorFlow. ``images_per_second`` defaults to ``train_size * epochs / train_seconds``.
@@ -67,10 +122,17 @@ def record(
         raise ValueError(f"test_accuracy is a fraction in [0, 1], got {test_accuracy}")
     if train_seconds <= 0:
         raise ValueError(f"train_seconds must be positive, got {train_seconds}")
+    check_data_source(data_source)
+    if stop_reason is not None and stop_reason not in STOP_REASONS:
+        raise ValueError(f"stop_reason={stop_reason!r} is not one of {STOP_REASONS} (or None for a complete run)")
+    if bool(interrupted) != (stop_reason is not None):
+        raise ValueError(f"interrupted={interrupted!r} and stop_reason={stop_reason!r} disagree: a run cut short "
+                         "has a stop_reason, a complete one has none (pass run.interrupted and run.stop_reason)")
     profile = profile or profiles.profile_name()
     t = trace(model)
     gpus = tf.config.list_physical_devices("GPU")
     entry = {
+        "schema_version": SCHEMA_VERSION,
         "name": name,
         "profile": profile,
         "model": model.name,
@@ -86,34 +148,57 @@ def record(
         ),
         "parameters": t.total_params,
         "macs_per_image": t.total_macs,
+        # False when some layer's MACs are unknown: macs_per_image then counts the known layers only
+        "macs_complete": bool(t.macs_complete),
+        "data_source": data_source,
+        "interrupted": bool(interrupted),
+        "stop_reason": stop_reason,
         "device": f"GPU x{len(gpus)}" if gpus else f"CPU ({os.cpu_count()} cores)",
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
     }
     if extra:
         entry["extra"] = extra
-    folder = results_dir(profile)
+    reasons = incomplete_reasons(entry)
+    folder = results_dir(profile) / INCOMPLETE if reasons else results_dir(profile)
     folder.mkdir(parents=True, exist_ok=True)
+    if reasons and not (folder / ".gitignore").exists():
+        (folder / ".gitignore").write_text("# runs that are not results (course_utils.results.record)\n*\n")
     path = folder / f"{name}.json"
+    if path.is_file():
+        try:
+            before = f"{100 * json.loads(path.read_text(encoding='utf-8'))['test_accuracy']:.2f} %"
+        except (ValueError, KeyError, TypeError):
+            before = "unreadable"
+        print(f"replacing the earlier record {_shown(path)} (test accuracy {before} -> "
+              f"{100 * entry['test_accuracy']:.2f} %)")
     path.write_text(json.dumps(entry, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print(
-        f"recorded {path.relative_to(results_root().parent) if path.is_relative_to(results_root().parent) else path}: "
-        f"test accuracy {100 * entry['test_accuracy']:.2f} %, {entry['train_seconds']} s of training"
-    )
+    if reasons:
+        print(f"NOT RECORDED AS A RESULT: {' and '.join(reasons)}. Written to {_shown(path)} instead, which "
+              f"load_results() and the README tables leave out (test accuracy {100 * entry['test_accuracy']:.2f} %).")
+    else:
+        print(f"recorded {_shown(path)}: test accuracy {100 * entry['test_accuracy']:.2f} %, "
+              f"{entry['train_seconds']} s of training")
     return path
 
 
-def load_results(profile: str = "classroom") -> dict[str, dict[str, Any]]:
-    """Return every recorded training run of a profile, by name.
+def load_results(profile: str = "classroom", include_incomplete: bool = False) -> dict[str, dict[str, Any]]:
+    """Return every recorded training run of a profile, by name (schema 1 and 2 files alike).
 
     Only the run files :func:`record` writes count: notebook timings and the benchmark folder do not.
+    Runs that are not results (cut short, synthetic data) are left out; with ``include_incomplete``
+    they come too, named ``incomplete/<name>``.
     """
     folder = results_dir(profile)
+    paths = sorted(folder.glob("*.json")) + (sorted((folder / INCOMPLETE).glob("*.json")) if include_incomplete else [])
     out = {}
-    for path in sorted(folder.glob("*.json")):
+    for path in paths:
         if path.stem == NOTEBOOK_TIMES:
             continue
-        out[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if incomplete_reasons(entry) and not include_incomplete:
+            continue
+        out[path.stem if path.parent == folder else f"{INCOMPLETE}/{path.stem}"] = entry
     return out
 
 
@@ -140,15 +225,21 @@ def time_text(notebook: str, profile: str = "classroom") -> str:
 
 
 def results_table(results: dict[str, dict[str, Any]]) -> str:
-    """Return recorded runs as a Markdown table (model, data, accuracy, seconds, parameters, MACs)."""
+    """Return recorded runs as a Markdown table (model, data, accuracy, seconds, parameters, MACs).
+
+    A subset shows as ``dataset (real subset)``; MACs that count known layers only as ``at least N``.
+    """
     lines = [
         "| run | dataset (train / test) | epochs | test accuracy | training s | images/s | parameters | MACs/image |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in results.items():
+        source = r.get("data_source")
+        data = r["dataset"] + (f" ({source})" if source in ("real subset", "synthetic stand-in") else "")
+        macs = f"{r['macs_per_image']:,}" if r.get("macs_complete", True) else f"at least {r['macs_per_image']:,}"
         lines.append(
-            f"| {name} | {r['dataset']} ({r['train_size']:,} / {r['test_size']:,}) | {r['epochs']} | "
+            f"| {name} | {data} ({r['train_size']:,} / {r['test_size']:,}) | {r['epochs']} | "
             f"{100 * r['test_accuracy']:.2f} % | {r['train_seconds']:.1f} | {r['images_per_second']:,.0f} | "
-            f"{r['parameters']:,} | {r['macs_per_image']:,} |"
+            f"{r['parameters']:,} | {macs} |"
         )
     return "\n".join(lines)

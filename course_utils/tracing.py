@@ -1,7 +1,25 @@
 """Trace a Keras model layer by layer: shapes, parameters with formulas, MACs, receptive fields.
 
-:func:`trace` works for Sequential and functional models, multi-branch (Inception) and
-multi-output ones. Shapes are NHWC without the batch axis. Totals equal ``model.count_params()``.
+:func:`trace` follows the layer graph of Sequential and functional models: multi-branch (Inception)
+and multi-output ones, layers called more than once (shared weights count once) and models used as
+layers (their layers are listed as ``"vgg16/block1_conv1"``, so the totals equal the flat model's).
+Shapes are NHWC without the batch axis. Totals equal ``model.count_params()``.
+
+Definitions used in every trace (also printed under the table as its legend):
+
+- MACs: multiply-accumulates of one forward pass for one image (convolutions of every kind, dense
+  layers). Pooling's comparisons and additions, element-wise operations (activations, additions,
+  dropout) and normalization (batch normalization's per-channel scale and shift folds into the
+  layer before it at inference; LRN likewise) count 0, as do padding, cropping and resizing. A
+  layer the tracer does not know shows ``?`` (``Row.macs is None``) and the total becomes a lower
+  bound (``Trace.macs_complete`` is False): never a silent 0.
+- Receptive field (RF) and jump, per spatial axis (height, width), in input pixels: the input
+  pixels one output value can depend on, and the distance between neighbouring output values.
+  ``"7 / 1"`` when both axes agree, ``"7x1 / 1x1"`` otherwise, ``"all"`` once a layer sees the
+  whole input (Flatten, global pooling, Dense on a vector), ``"?"`` when unknown. Padding and
+  cropping change neither (they move the field, they do not widen it). Upsampling by ``f`` divides
+  the jump by ``f`` (a fractional jump: below one input pixel); interpolation adds its taps (nearest
+  1, bilinear 2, bicubic 4) to the field.
 
 Example:
     >>> import keras
@@ -15,122 +33,268 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
+
+import numpy as np
 
 from . import arithmetic
 from .profiles import import_tensorflow_quietly
+from .tables import html_table, text_table
 
-# Layers that pass the receptive field through unchanged (element-wise or channel-wise work).
-_GLOBAL_TYPES = ("Flatten", "Dense", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Reshape")
+COLUMNS = ("layer", "type", "output shape", "params", "formula", "MACs", "RF / jump", "act. memory")
+"""Every column a trace can show, in table order."""
+
+COLUMN_PRESETS: dict[str, tuple[str, ...]] = {
+    "shapes": COLUMNS[:3],
+    "params": COLUMNS[:5],
+    "cost": (*COLUMNS[:6], "act. memory"),
+    "all": COLUMNS,
+}
+"""Column sets for ``trace(model, columns=...)``, to show each column once the course has taught it."""
+
+_NUMERIC_COLUMNS = ("params", "MACs", "act. memory")
+
+# Layer types by class name. Element-wise or per-channel work, merges and padding leave the receptive
+# field as it is and cost no MACs (see the module docstring); so do pooling, reshaping and resampling.
+_ELEMENT_WISE = (
+    "Activation ReLU LeakyReLU PReLU ELU Softmax Identity Masking ActivityRegularization Dropout SpatialDropout1D "
+    "SpatialDropout2D SpatialDropout3D GaussianDropout GaussianNoise AlphaDropout Rescaling "
+    "Add Subtract Multiply Average Maximum Minimum Concatenate "
+    "BatchNormalization LayerNormalization GroupNormalization UnitNormalization LocalResponseNormalization Normalization "
+    "ZeroPadding1D ZeroPadding2D ZeroPadding3D Cropping1D Cropping2D Cropping3D CenterCrop"
+).split()
+_POOLING = "MaxPooling1D MaxPooling2D MaxPooling3D AveragePooling1D AveragePooling2D AveragePooling3D".split()
+# after these, one output value depends on the whole input
+_WHOLE_INPUT_TYPES = frozenset(
+    "Flatten Reshape GlobalAveragePooling1D GlobalAveragePooling2D GlobalAveragePooling3D "
+    "GlobalMaxPooling1D GlobalMaxPooling2D GlobalMaxPooling3D".split()
+)
+_RESAMPLING_TYPES = ("UpSampling1D", "UpSampling2D", "UpSampling3D", "Resizing")
+_SAME_FIELD_TYPES = frozenset([*_ELEMENT_WISE, "Dense"])  # Dense on N-d inputs: per position
+_ZERO_MAC_TYPES = frozenset(
+    [
+        *_ELEMENT_WISE,
+        *_POOLING,
+        *_WHOLE_INPUT_TYPES,
+        *_RESAMPLING_TYPES,
+        "InputLayer",
+        "Permute",
+        "RepeatVector",
+        "Embedding",
+    ]
+)
+_CONV_TYPES = ("Conv1D", "Conv2D", "Conv3D")
+_TRANSPOSED_TYPES = ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
+_DEPTHWISE_TYPES = ("DepthwiseConv1D", "DepthwiseConv2D")
+_SEPARABLE_TYPES = ("SeparableConv1D", "SeparableConv2D")
+# Input pixels per axis that one interpolated value reads (upsampling; antialiased downsampling widens it).
+_INTERPOLATION_TAPS = {"nearest": 1, "bilinear": 2, "bicubic": 4, "lanczos3": 6, "lanczos5": 10}
+
+_ALL = "all"  # a receptive field covering the whole input
+_UNKNOWN = "?"  # a receptive field the tracer cannot work out
+
+
+@dataclass(frozen=True)
+class _Field:
+    """Receptive field and jump per spatial axis, exact (fractions after upsampling)."""
+
+    rf: tuple[Fraction, ...]
+    jump: tuple[Fraction, ...]
+
+
+@dataclass(frozen=True)
+class _Flow:
+    """What reaches a tensor of the graph: its real spec (shape, dtype) and its receptive field."""
+
+    spec: Any
+    field: _Field | str
+
+
+def _number_text(x: float) -> str:
+    """Return ``7`` for whole numbers, three significant figures (one decimal above 10) otherwise."""
+    if float(x).is_integer():
+        return str(int(x))
+    return f"{x:.3g}" if abs(x) < 10 else f"{x:.1f}"
 
 
 @dataclass(frozen=True)
 class Row:
-    """One layer of a trace. ``rf`` is the receptive field side in input pixels (None: the whole image)."""
+    """One layer call of a trace.
+
+    ``rf_hw`` and ``jump_hw`` hold the receptive field and the jump per spatial axis ((height, width)
+    for images, (length,) for sequences) in input pixels: ints, floats after upsampling, None when
+    the layer sees the whole input or when they are unknown (``rf_known`` False). ``macs`` is None
+    for a layer the tracer does not know. ``rf`` and ``jump`` give a single side when the axes agree.
+    """
 
     name: str
     type: str
     output_shape: tuple
     params: int
     formula: str
-    macs: int
-    rf: int | None
-    jump: int | None
+    macs: int | None
+    rf_hw: tuple[float, ...] | None
+    jump_hw: tuple[float, ...] | None
     activation_bytes: int
+    rf_known: bool = True
+
+    @property
+    def rf(self) -> float | None:
+        """The receptive field side when every axis has the same one; None for the whole input (or unknown).
+
+        Raises ValueError for a non-square field: read ``rf_hw`` (height, width) instead.
+        """
+        return self._side(self.rf_hw, "rf")
+
+    @property
+    def jump(self) -> float | None:
+        """The jump when every axis has the same one; None for the whole input (or unknown)."""
+        return self._side(self.jump_hw, "jump")
+
+    def _side(self, values: tuple[float, ...] | None, what: str) -> float | None:
+        if values is None:
+            return None
+        if len(set(values)) != 1:
+            raise ValueError(
+                f"layer {self.name!r} has a {what} of {'x'.join(map(_number_text, values))} (height x width): "
+                f"not one side; read row.{what}_hw"
+            )
+        return values[0]
 
     @property
     def rf_text(self) -> str:
-        return "all" if self.rf is None else f"{self.rf} / {self.jump}"
+        """``"7 / 1"`` (square), ``"7x1 / 1x1"`` (height x width), ``"all"`` or ``"?"``.
+
+        Example:
+            >>> Row("c", "Conv2D", (26, 32, 8), 0, "-", 0, (7, 1), (1, 1), 0).rf_text
+            '7x1 / 1x1'
+        """
+        if not self.rf_known:
+            return "?"
+        if self.rf_hw is None or self.jump_hw is None:
+            return "all"
+        if len(set(self.rf_hw)) == 1 and len(set(self.jump_hw)) == 1:
+            return f"{_number_text(self.rf_hw[0])} / {_number_text(self.jump_hw[0])}"
+        return f"{'x'.join(map(_number_text, self.rf_hw))} / {'x'.join(map(_number_text, self.jump_hw))}"
+
+    @property
+    def macs_text(self) -> str:
+        """The MACs with thousands separators, ``"?"`` when unknown."""
+        return "?" if self.macs is None else f"{self.macs:,}"
+
+    def cells(self) -> dict[str, str]:
+        """Return this row as formatted strings, one per column of :data:`COLUMNS`."""
+        return {
+            "layer": self.name,
+            "type": self.type,
+            "output shape": _shape_text(self.output_shape),
+            "params": f"{self.params:,}",
+            "formula": self.formula,
+            "MACs": self.macs_text,
+            "RF / jump": self.rf_text,
+            "act. memory": arithmetic.format_bytes(self.activation_bytes),
+        }
 
 
 @dataclass(frozen=True)
 class Trace:
-    """A model's trace: one :class:`Row` per layer (inputs first) and the totals."""
+    """A model's trace: one :class:`Row` per layer call (inputs first), the totals and the columns to show."""
 
     model_name: str
     rows: tuple[Row, ...]
     total_params: int
     trainable_params: int
+    columns: tuple[str, ...] = COLUMNS
 
     @property
     def total_macs(self) -> int:
-        return sum(r.macs for r in self.rows)
+        """MACs per image summed over the layers whose MACs are known (see :attr:`macs_complete`)."""
+        return sum(r.macs for r in self.rows if r.macs is not None)
+
+    @property
+    def macs_complete(self) -> bool:
+        """True when every layer's MACs are known, so :attr:`total_macs` is exact rather than a lower bound."""
+        return all(r.macs is not None for r in self.rows)
 
     @property
     def activation_bytes(self) -> int:
-        """Bytes of all layer outputs for one image (float32 unless a layer computes otherwise)."""
+        """Bytes of all layer outputs for one image (the dtype each layer computes in: float32, float16...)."""
         return sum(r.activation_bytes for r in self.rows)
 
-    def by_type(self, *types: str) -> dict[str, tuple[int, int]]:
-        """Return {layer type: (parameters, MACs)} summed over the rows of each type.
+    def by_type(self, *types: str) -> dict[str, tuple[int, int | None]]:
+        """Return {layer type: (parameters, MACs)} summed over the rows of each type (MACs None if unknown).
 
         Example:
             >>> from course_utils.models import lenet5_modern
             >>> trace(lenet5_modern()).by_type("Conv2D", "Dense")
             {'Conv2D': (50692, 405600), 'Dense': (11014, 10920)}
         """
-        return {
-            kind: (sum(r.params for r in self.rows if r.type == kind), sum(r.macs for r in self.rows if r.type == kind))
-            for kind in types
-        }
+        totals = {}
+        for kind in types:
+            rows = [r for r in self.rows if r.type == kind]
+            macs = None if any(r.macs is None for r in rows) else sum(r.macs for r in rows)
+            totals[kind] = (sum(r.params for r in rows), macs)
+        return totals
 
     def row(self, name: str) -> Row:
-        """Return the row of the layer called ``name``."""
+        """Return the row of the layer called ``name`` (``"outer/inner"`` inside a nested model)."""
         for r in self.rows:
             if r.name == name:
                 return r
         raise KeyError(f"no layer named {name!r}; layers: {', '.join(r.name for r in self.rows)}")
 
-    def _table(self) -> tuple[list[str], list[list[str]]]:
-        header = ["layer", "type", "output shape", "params", "formula", "MACs", "RF / jump", "act. memory"]
-        body = [
-            [
-                r.name,
-                r.type,
-                _shape_text(r.output_shape),
-                f"{r.params:,}",
-                r.formula,
-                f"{r.macs:,}",
-                r.rf_text,
-                arithmetic.format_bytes(r.activation_bytes),
-            ]
-            for r in self.rows
-        ]
-        return header, body
-
     def totals_text(self) -> str:
-        return (
-            f"Total: {self.total_params:,} parameters ({self.trainable_params:,} trainable), "
-            f"{self.total_macs:,} MACs per image, "
-            f"{arithmetic.format_bytes(self.activation_bytes)} of activations per image"
-        )
+        """One line of totals for the columns shown ("" when none of them adds up)."""
+        parts = []
+        if "params" in self.columns:
+            parts.append(f"{self.total_params:,} parameters ({self.trainable_params:,} trainable)")
+        if "MACs" in self.columns:
+            unknown = sum(r.macs is None for r in self.rows)
+            parts.append(
+                f"{self.total_macs:,} MACs per image"
+                if unknown == 0
+                else f"at least {self.total_macs:,} MACs per image ({unknown} layer{'s' * (unknown > 1)} unknown: ?)"
+            )
+        if "act. memory" in self.columns:
+            parts.append(f"{arithmetic.format_bytes(self.activation_bytes)} of activations per image")
+        return f"Total: {', '.join(parts)}" if parts else ""
+
+    @property
+    def legend(self) -> str:
+        """What the columns shown mean, one line each (printed under the table)."""
+        lines = []
+        if "MACs" in self.columns:
+            lines.append(
+                "MACs: multiply-accumulates per image; pooling, element-wise operations, normalization "
+                "and resizing count 0; ? = not known to the tracer."
+            )
+        if "RF / jump" in self.columns:
+            lines.append(
+                "RF / jump: receptive field and step between neighbouring outputs, in input pixels "
+                "(height x width when they differ); all = the whole input."
+            )
+        return "\n".join(lines)
+
+    def _table(self) -> tuple[list[str], list[list[str]]]:
+        body = [[cells[c] for c in self.columns] for cells in (r.cells() for r in self.rows)]
+        return list(self.columns), body
 
     def __str__(self) -> str:
         header, body = self._table()
-        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-        numeric = {3, 5, 7}
-
-        def fmt(line: list[str]) -> str:
-            cells = [c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths))]
-            return "  ".join(cells).rstrip()
-
-        rule = "-" * len(fmt(header))
-        return "\n".join([f"Model: {self.model_name}", fmt(header), rule, *map(fmt, body), rule, self.totals_text()])
+        numeric = [i for i, c in enumerate(self.columns) if c in _NUMERIC_COLUMNS]
+        footer = "\n".join(text for text in (self.totals_text(), self.legend) if text)
+        return text_table(header, body, numeric=numeric, title=f"Model: {self.model_name}", footer=footer or None)
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
         header, body = self._table()
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in line) + "</tr>" for line in body
-        )
-        return (
-            f"<b>Model: {html.escape(self.model_name)}</b>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-            f"<p>{html.escape(self.totals_text())}</p>"
-        )
+        table = html_table(header, body, title=f"Model: {self.model_name}", footer=self.totals_text() or None)
+        notes = "".join(f"<p><small>{html.escape(line)}</small></p>" for line in self.legend.splitlines())
+        return table + notes
 
 
 def _shape_text(shape: tuple) -> str:
@@ -139,14 +303,41 @@ def _shape_text(shape: tuple) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
-def _as_list(x: Any) -> list:
-    if x is None:
-        return []
-    return list(x) if isinstance(x, (list, tuple)) else [x]
+def _column_names(columns: str | Sequence[str]) -> tuple[str, ...]:
+    """Return the columns of a preset name or of an explicit list, checked against :data:`COLUMNS`."""
+    if isinstance(columns, str):
+        if columns in COLUMN_PRESETS:
+            return COLUMN_PRESETS[columns]
+        raise ValueError(
+            f"columns={columns!r} is not a preset; use one of {', '.join(map(repr, COLUMN_PRESETS))} "
+            f"or a list of column names from {', '.join(map(repr, COLUMNS))}"
+        )
+    names = tuple(columns)
+    unknown = [c for c in names if c not in COLUMNS]
+    if unknown or not names:
+        raise ValueError(
+            f"unknown column(s) {unknown or names!r}; choose from {', '.join(map(repr, COLUMNS))} "
+            f"or a preset: {', '.join(map(repr, COLUMN_PRESETS))}"
+        )
+    return names
 
 
-def _pair(value: Any) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+def _per_axis(value: Any, n: int) -> tuple[int, ...] | None:
+    """Return ``value`` (an int or one entry per axis) as ``n`` ints, None when the counts disagree."""
+    if isinstance(value, (list, tuple)):
+        if len(value) == n:
+            return tuple(int(v) for v in value)
+        return tuple(int(value[0]) for _ in range(n)) if len(value) == 1 else None
+    return (int(value),) * n
+
+
+def _spatial(shape: tuple, layer) -> tuple:
+    """Return the spatial sizes of an NHWC (or channels-first) shape without the batch axis."""
+    return tuple(shape[1:]) if getattr(layer, "data_format", "channels_last") == "channels_first" else tuple(shape[:-1])
+
+
+def _channels(shape: tuple, layer) -> int:
+    return shape[0] if getattr(layer, "data_format", "channels_last") == "channels_first" else shape[-1]
 
 
 def _weights_formula(layer) -> str:
@@ -155,122 +346,295 @@ def _weights_formula(layer) -> str:
     return " + ".join(parts)
 
 
-def _formula_and_macs(layer, in_shape: tuple, out_shape: tuple) -> tuple[str, int]:
-    kind = type(layer).__name__
-    params = layer.count_params()
+def _formula_and_macs(layer, kind: str, params: int, in_shape: tuple, out_shape: tuple) -> tuple[str, int | None]:
+    """Return a layer's parameter formula (``"... = params"``) and its MACs for one image (None: unknown)."""
     if hasattr(layer, "param_formula"):
-        formula = layer.param_formula()
-        macs = layer.macs(in_shape, out_shape) if hasattr(layer, "macs") else 0
-        return f"{formula} = {params:,}", macs
-    if kind in ("Conv2D", "Conv1D", "Conv3D") and in_shape:
+        macs = layer.macs(in_shape, out_shape) if hasattr(layer, "macs") else None
+        return f"{layer.param_formula()} = {params:,}", macs
+    bias = "+1" if getattr(layer, "use_bias", False) else ""
+    if kind in _CONV_TYPES + _TRANSPOSED_TYPES + _DEPTHWISE_TYPES + _SEPARABLE_TYPES and in_shape:
         kernel = tuple(layer.kernel_size)
-        c_in, groups = in_shape[-1], getattr(layer, "groups", 1)
         k_text = "*".join(map(str, kernel))
-        c_text = f"{c_in}/{groups}" if groups > 1 else f"{c_in}"
-        bias = "+1" if layer.use_bias else ""
-        formula = f"({k_text}*{c_text}{bias})*{layer.filters}"
-        macs = math.prod(out_shape[:-1]) * layer.filters * math.prod(kernel) * (c_in // groups)
-        return f"{formula} = {params:,}", macs
-    if kind == "DepthwiseConv2D" and in_shape:
-        kernel = tuple(layer.kernel_size)
-        c_in, mult = in_shape[-1], layer.depth_multiplier
-        bias = "+1" if layer.use_bias else ""
-        formula = f"({kernel[0]}*{kernel[1]}{bias})*{c_in}*{mult}"
-        return f"{formula} = {params:,}", math.prod(out_shape) * math.prod(kernel)
+        c_in = _channels(in_shape, layer)
+        out_positions = math.prod(_spatial(out_shape, layer))
+        if kind in _CONV_TYPES:
+            groups = getattr(layer, "groups", 1)
+            c_text = f"{c_in}/{groups}" if groups > 1 else f"{c_in}"
+            macs = out_positions * layer.filters * math.prod(kernel) * (c_in // groups)
+            return f"({k_text}*{c_text}{bias})*{layer.filters} = {params:,}", macs
+        if kind in _TRANSPOSED_TYPES:  # every input pixel scatters a whole kernel
+            macs = math.prod(_spatial(in_shape, layer)) * math.prod(kernel) * c_in * layer.filters
+            return f"({k_text}*{c_in}{bias})*{layer.filters} = {params:,}", macs
+        mult = layer.depth_multiplier
+        depthwise = out_positions * c_in * mult * math.prod(kernel)
+        if kind in _DEPTHWISE_TYPES:
+            return f"({k_text}{bias})*{c_in}*{mult} = {params:,}", depthwise
+        pointwise = out_positions * c_in * mult * layer.filters
+        formula = f"{k_text}*{c_in}*{mult} + ({c_in}*{mult}{bias})*{layer.filters}"
+        return f"{formula} = {params:,}", depthwise + pointwise
     if kind == "Dense" and in_shape:
         n_in = in_shape[-1]
-        bias = "+1" if layer.use_bias else ""
         formula = f"({n_in}{bias})*{layer.units}" if bias else f"{n_in}*{layer.units}"
-        return f"{formula} = {params:,}", math.prod(in_shape) * layer.units
-    if kind == "BatchNormalization":
-        c = in_shape[-1]
-        return f"4*{c} = {params:,} (2*{c} trainable)", 0
+        return f"{formula} = {params:,}", math.prod(in_shape) * layer.units  # per position on N-d inputs
+    if kind == "BatchNormalization":  # gamma (scale=True), beta (center=True), moving mean and variance
+        c = math.prod(layer.moving_mean.shape)
+        trainable = len(layer.trainable_weights)
+        which = f"{trainable}*{c} trainable" if trainable else "none trainable"
+        return f"{len(layer.weights)}*{c} = {params:,} ({which})", 0
+    macs = 0 if kind in _ZERO_MAC_TYPES else None
     if params == 0:
-        return "-", 0
-    if hasattr(layer, "layers"):  # a nested model
-        return f"nested model = {params:,}", 0
-    return f"{_weights_formula(layer)} = {params:,}", 0
+        return "-", macs
+    return f"{_weights_formula(layer)} = {params:,}", macs
 
 
-def _receptive(layer, inputs: list[tuple[int | None, int | None]]) -> tuple[int | None, int | None]:
-    if not inputs or any(rf is None for rf, _ in inputs):
-        return None, None
-    rf, jump = max(inputs)
-    kind = type(layer).__name__
-    if kind in _GLOBAL_TYPES or hasattr(layer, "layers"):
-        return None, None
+def _resampled(layer, kind: str, field: _Field, in_shape: tuple, out_shape: tuple) -> _Field | str:
+    """Field after UpSampling/Resizing: the jump scales by input/output size, interpolation adds taps."""
+    n = len(field.rf)
+    if kind == "Resizing":
+        sizes_in, sizes_out = _spatial(in_shape, layer), _spatial(out_shape, layer)
+        if len(sizes_in) != n or None in sizes_in + sizes_out:
+            return _UNKNOWN
+        reshaped = getattr(layer, "crop_to_aspect_ratio", False) or getattr(layer, "pad_to_aspect_ratio", False)
+        if reshaped and sizes_in[0] * sizes_out[1] != sizes_in[1] * sizes_out[0]:
+            return _UNKNOWN  # cropped or padded first: the scale is not in/out
+        ratios = [Fraction(i, o) for i, o in zip(sizes_in, sizes_out)]
+    else:
+        factors = _per_axis(layer.size, n)
+        if factors is None:
+            return _UNKNOWN
+        ratios = [Fraction(1, f) for f in factors]
+    taps = _INTERPOLATION_TAPS.get(getattr(layer, "interpolation", "nearest"))
+    if taps is None:
+        return _UNKNOWN
+    antialias = getattr(layer, "antialias", False)
+    rf, jump = [], []
+    for r, j, ratio in zip(field.rf, field.jump, ratios):
+        axis_taps = taps * ratio if antialias and ratio > 1 else taps
+        rf.append(r + (axis_taps - 1) * j)
+        jump.append(j * ratio)
+    return _Field(tuple(rf), tuple(jump))
+
+
+def _windowed(layer, kind: str, window: Any, field: _Field) -> _Field | str:
+    """Field after a sliding window (convolution, pooling), one axis at a time."""
+    n = len(field.rf)
+    k = _per_axis(window, n)
+    s = _per_axis(getattr(layer, "strides", 1) or 1, n)
+    d = _per_axis(getattr(layer, "dilation_rate", 1) or 1, n)
+    if k is None or s is None or d is None:
+        return _UNKNOWN
+    if kind in _TRANSPOSED_TYPES:  # output = input upsampled by s, then k/s input pixels per output
+        rf, jump = [], []
+        for r, j, k_i, s_i, d_i in zip(field.rf, field.jump, k, s, d):
+            taps = max(Fraction(d_i * (k_i - 1) + 1, s_i), Fraction(1))
+            rf.append(r + (taps - 1) * j)
+            jump.append(j / s_i)
+        return _Field(tuple(rf), tuple(jump))
+    axes = [
+        arithmetic.receptive_field(r, j, k_i, s_i, d_i) for r, j, k_i, s_i, d_i in zip(field.rf, field.jump, k, s, d)
+    ]
+    return _Field(tuple(a[0] for a in axes), tuple(a[1] for a in axes))
+
+
+def _receptive(layer, kind: str, fields: list, in_shape: tuple, out_shape: tuple) -> _Field | str:
+    """Return the receptive field after ``layer`` given its inputs' fields (the widest input decides)."""
+    if any(f is _ALL for f in fields):
+        return _ALL  # depends on the whole input, whatever else it reads
+    if not fields or any(f is _UNKNOWN for f in fields):
+        return _UNKNOWN
+    if len({len(f.rf) for f in fields}) != 1:
+        return _UNKNOWN
+    axes = range(len(fields[0].rf))
+    field = _Field(
+        tuple(max(f.rf[i] for f in fields) for i in axes), tuple(max(f.jump[i] for f in fields) for i in axes)
+    )
+    if kind in _WHOLE_INPUT_TYPES or (kind == "Dense" and len(in_shape) <= 1):
+        return _ALL
+    if kind in _RESAMPLING_TYPES:
+        return _resampled(layer, kind, field, in_shape, out_shape)
     window = getattr(layer, "kernel_size", None) or getattr(layer, "pool_size", None)
-    if window is None:
-        return rf, jump
-    k = _pair(window)[0]
-    s = _pair(getattr(layer, "strides", 1) or 1)[0]
-    d = _pair(getattr(layer, "dilation_rate", 1) or 1)[0]
-    return arithmetic.receptive_field(rf, jump, k, s, d)
+    if window is not None:
+        return _windowed(layer, kind, window, field)
+    if kind in _SAME_FIELD_TYPES or kind.startswith("Random"):  # Random*: augmentation, identity at inference
+        return field
+    return _UNKNOWN
 
 
-def _shape(tensor) -> tuple:
-    return tuple(d for d in tensor.shape[1:])
+def _as_float(x: Fraction) -> int | float:
+    return int(x) if x.denominator == 1 else float(x)
 
 
-def trace(model) -> Trace:
-    """Return a :class:`Trace` of ``model``: one row per layer, totals equal ``model.count_params()``.
+def _field_columns(field: _Field | str) -> tuple[tuple | None, tuple | None, bool]:
+    """Return (rf_hw, jump_hw, rf_known) for a Row."""
+    if isinstance(field, _Field):
+        return tuple(map(_as_float, field.rf)), tuple(map(_as_float, field.jump)), True
+    return None, None, field is _ALL
 
-    Raises ValueError for an unbuilt model (build it with ``keras.Input`` or ``model.build``).
+
+def _shape(spec) -> tuple:
+    return tuple(spec.shape[1:])
+
+
+def _dtype_bytes(dtype: Any) -> int:
+    name = str(dtype)
+    if name == "bfloat16":
+        return 2
+    try:
+        return np.dtype(name).itemsize
+    except TypeError:
+        return 4
+
+
+def _output_bytes(name: str, specs: list) -> int:
+    total = 0
+    for spec in specs:
+        shape = _shape(spec)
+        if None in shape:
+            raise ValueError(
+                f"layer {name!r} outputs shape {shape} with an unknown size, so its cost is unknown; "
+                "give the model's input a fixed size (keras.Input(shape=(224, 224, 3)))"
+            )
+        total += arithmetic.array_bytes(*shape, dtype_bytes=_dtype_bytes(spec.dtype))
+    return total
+
+
+def _graph_of(model):
+    """Return the functional graph of a model (a Sequential's inner one), or None (subclassed, unbuilt)."""
+    graph = model._functional if hasattr(model, "_functional") else model  # a Sequential keeps one inside
+    return graph if graph is not None and hasattr(graph, "_nodes_by_depth") else None
+
+
+class _Walk:
+    """Walks a functional graph node by node (each call of a layer is one node), recursing into sub-models."""
+
+    def __init__(self, keras) -> None:
+        self.keras = keras
+        self.rows: list[Row] = []
+        self.calls: dict[str, int] = {}  # row name -> calls so far (a shared layer is called again)
+        self.first_name: dict[int, str] = {}  # id(layer) -> the row that counted its parameters
+        self.model_calls: dict[int, int] = {}
+
+    def add_inputs(self, graph, flows: dict[int, _Flow]) -> None:
+        for tensor in graph.inputs:
+            shape = _shape(tensor)
+            if None in shape:
+                raise ValueError(
+                    f"input {tensor.name!r} has shape {shape}: a size is unknown, so shapes and costs are too; "
+                    "trace a model with fixed sizes, e.g. keras.Sequential([keras.Input((224, 224, 3)), model])"
+                )
+            n = max(len(shape) - 1, 1)
+            flows[id(tensor)] = _Flow(tensor, _Field((Fraction(1),) * n, (Fraction(1),) * n))
+            self.rows.append(
+                Row(tensor.name, "Input", shape, 0, "-", 0, (1,) * n, (1,) * n, _output_bytes(tensor.name, [tensor]))
+            )
+
+    def graph(self, graph, flows: dict[int, _Flow], prefix: str) -> None:
+        order = {id(op): i for i, op in enumerate(graph.operations)}
+        nodes = [(depth, node) for depth, depth_nodes in graph._nodes_by_depth.items() for node in depth_nodes]
+        nodes.sort(
+            key=lambda dn: (-dn[0], order.get(id(dn[1].operation), 0), dn[1].operation._inbound_nodes.index(dn[1]))
+        )
+        for _, node in nodes:
+            if node.operation is None or node.is_input:
+                continue
+            ins = [flows[id(t)] for t in node.input_tensors]
+            op = node.operation
+            inner = _graph_of(op) if isinstance(op, self.keras.Model) else None
+            if inner is not None and len(inner.inputs) == len(ins):
+                outs = self.nested(op, inner, ins, prefix)
+            else:
+                outs = self.layer(op, node, ins, prefix)
+            for tensor, flow in zip(node.outputs, outs):
+                flows[id(tensor)] = flow
+
+    def nested(self, model, inner, ins: list[_Flow], prefix: str) -> list[_Flow]:
+        calls = self.model_calls[id(model)] = self.model_calls.get(id(model), 0) + 1
+        name = model.name if calls == 1 else f"{model.name} (call {calls})"
+        inner_flows = {id(t): flow for t, flow in zip(inner.inputs, ins)}
+        self.graph(inner, inner_flows, f"{prefix}{name}/")
+        return [inner_flows[id(t)] for t in inner.outputs]
+
+    def layer(self, op, node, ins: list[_Flow], prefix: str) -> list[_Flow]:
+        if all(
+            tuple(f.spec.shape) == tuple(t.shape) and f.spec.dtype == t.dtype for f, t in zip(ins, node.input_tensors)
+        ):
+            out_specs = list(node.outputs)  # the graph was built on these very shapes
+        else:  # a sub-model built for other sizes (e.g. (None, None, 3)): work the shapes out again
+            args, kwargs = node.arguments.fill_in({id(t): f.spec for t, f in zip(node.input_tensors, ins)})
+            out_specs = self.keras.tree.flatten(op.compute_output_spec(*args, **kwargs))
+        kind = type(op).__name__
+        name = f"{prefix}{op.name}"
+        calls = self.calls[name] = self.calls.get(name, 0) + 1
+        if calls > 1:
+            name = f"{name} (call {calls})"
+        in_shape = _shape(ins[0].spec) if len(ins) == 1 else ()
+        out_shapes = tuple(_shape(s) for s in out_specs)
+        out_shape = out_shapes[0] if len(out_shapes) == 1 else out_shapes
+        params = op.count_params() if isinstance(op, self.keras.layers.Layer) else 0
+        formula, macs = _formula_and_macs(op, kind, params, in_shape, out_shape)
+        if id(op) in self.first_name and params:  # a shared layer: its weights were counted at its first call
+            params, formula = 0, f"shared with {self.first_name[id(op)]}"
+        self.first_name.setdefault(id(op), name)
+        field = _receptive(op, kind, [f.field for f in ins], in_shape, out_shapes[0])
+        rf_hw, jump_hw, known = _field_columns(field)
+        self.rows.append(
+            Row(name, kind, out_shape, params, formula, macs, rf_hw, jump_hw, _output_bytes(name, out_specs), known)
+        )
+        return [_Flow(spec, field) for spec in out_specs]
+
+
+def trace(model, columns: str | Sequence[str] = "all") -> Trace:
+    """Return a :class:`Trace` of ``model``: one row per layer call, totals equal ``model.count_params()``.
+
+    ``columns`` chooses what the table shows: a preset from :data:`COLUMN_PRESETS` (``"shapes"``:
+    layer, type, output shape; ``"params"``: + params, formula; ``"cost"``: + MACs, act. memory;
+    ``"all"``: + RF / jump) or a list of names from :data:`COLUMNS`. Rows always hold everything.
+    Raises ValueError for an unbuilt model, a subclassed one (no layer graph) or inputs of unknown size.
 
     Example:
         >>> from course_utils.models import lenet5_modern
-        >>> trace(lenet5_modern()).total_params
-        61706
+        >>> t = trace(lenet5_modern(), columns="params")
+        >>> t.total_params, t.macs_complete, str(t).splitlines()[1].split()
+        (61706, True, ['layer', 'type', 'output', 'shape', 'params', 'formula'])
     """
     import_tensorflow_quietly()
     import keras
 
+    shown = _column_names(columns)
     if not isinstance(model, keras.Model):
         raise ValueError(f"trace() needs a keras.Model, got {type(model).__name__}")
-    try:
-        inputs = _as_list(model.inputs)
-    except (AttributeError, ValueError):
-        inputs = []
-    if not model.built or not inputs:
+    graph = _graph_of(model)
+    if not model.built or graph is None or not graph.inputs:
+        if graph is None and model.built and not isinstance(model, keras.Sequential):
+            raise ValueError(
+                f"model {model.name!r} is a subclassed keras.Model: Keras records no layer graph for it, so "
+                "trace() cannot follow it; write it as a Sequential or functional model"
+            )
         raise ValueError(
             f"model {model.name!r} is not built, so its shapes are unknown; start it with "
             "keras.Input(shape=...) or call model.build((None, H, W, C)) before tracing"
         )
-    fields: dict[int, tuple[int | None, int | None]] = {}
-    rows: list[Row] = []
-    for tensor in inputs:
-        fields[id(tensor)] = (1, 1)
-        shape = _shape(tensor)
-        rows.append(Row(tensor.name, "Input", shape, 0, "-", 0, 1, 1, arithmetic.array_bytes(*shape)))
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        ins, outs = _as_list(layer.input), _as_list(layer.output)
-        in_shape = _shape(ins[0]) if len(ins) == 1 else ()
-        out_shapes = tuple(_shape(t) for t in outs)
-        out_shape = out_shapes[0] if len(out_shapes) == 1 else out_shapes
-        formula, macs = _formula_and_macs(layer, in_shape, out_shape)
-        rf, jump = _receptive(layer, [fields.get(id(t), (None, None)) for t in ins])
-        for t in outs:
-            fields[id(t)] = (rf, jump)
-        dtype_bytes = 2 if "16" in str(layer.compute_dtype) else 4
-        act = sum(arithmetic.array_bytes(*s, dtype_bytes=dtype_bytes) for s in out_shapes)
-        rows.append(
-            Row(layer.name, type(layer).__name__, out_shape, layer.count_params(), formula, macs, rf, jump, act)
-        )
+    walk = _Walk(keras)
+    flows: dict[int, _Flow] = {}
+    walk.add_inputs(graph, flows)
+    walk.graph(graph, flows, "")
+    rows = tuple(walk.rows)
     total = sum(r.params for r in rows)
     if total != model.count_params():
         raise AssertionError(f"trace rows add up to {total:,} but model.count_params() is {model.count_params():,}")
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
-    return Trace(model.name, tuple(rows), total, trainable)
+    return Trace(model.name, rows, total, trainable, shown)
 
 
 def training_memory(model, batch_size: int, optimizer_slots: int = 2) -> dict[str, int]:
-    """Estimate training memory in bytes: weights, gradients, optimizer slots, activations.
+    """Estimate training memory in bytes: weights, gradients, optimizer slots, activations (a lower bound).
 
-    Activations are kept for the backward pass, so they count once per image in the batch; Adam
-    keeps two slots per weight (``optimizer_slots=2``), SGD with momentum one. A lower bound:
-    frameworks add workspace on top.
+    Activations (every layer's output, as traced) are kept for the backward pass, so they count once
+    per image in the batch; Adam keeps two slots per weight (``optimizer_slots=2``), SGD with
+    momentum one. The estimate is a lower bound: it leaves out convolution workspaces (cuDNN on a
+    GPU, oneDNN on a CPU), the framework's own memory (CUDA context, allocator pools and
+    fragmentation, compiled graphs), temporaries inside layers and in the backward pass (e.g. the
+    pre-activation a fused activation keeps, gradient buffers of activations), and the input pipeline.
 
     Example:
         >>> from course_utils.models import lenet5_modern
@@ -306,7 +670,9 @@ def available_memory() -> int:
 def check_memory(model, batch_size: int, budget: int | None = None, optimizer_slots: int = 2) -> bool:
     """Print the training-memory estimate; warn and return False when it exceeds ``budget``.
 
-    ``budget`` defaults to the host memory available now (pass a GPU's memory on a GPU).
+    ``budget`` defaults to the host memory available now (pass a GPU's memory on a GPU). The
+    estimate is :func:`training_memory`'s lower bound (no cuDNN/oneDNN workspaces, no framework
+    memory, no temporaries), so "fits" means "may fit": leave a margin; "does not fit" is certain.
 
     Example:
         >>> from course_utils.models import lenet5_modern

@@ -1,39 +1,247 @@
-"""Training helpers: a timed, interrupt-safe ``fit`` and test-set evaluation.
+"""Training helpers: a timed, interrupt-safe ``fit``, per-head accuracy, and one train-and-record call.
 
 Usage in a notebook::
 
-    run = fit(model, train_ds, epochs=3, validation_data=test_ds, images_per_epoch=len(x_train))
-    run.seconds, run.images_per_second, run.history["val_accuracy"][-1]
+    run = fit(model, train_ds, epochs=3, validation_data=val_ds, images_per_epoch=len(x_train))
+    run.seconds, run.images_per_second, run.history["val_accuracy"][-1], run.best_epoch
+
+Pressing stop (KeyboardInterrupt) or running out of the time budget (``COURSE_TIME_BUDGET``) ends
+training cleanly: :func:`fit` keeps the best weights and the finished epochs, says that it was cut
+short, marks the returned :class:`TrainingRun`, and returns normally, so in a "Run All" the
+following cells still run. :func:`course_utils.results.record` never files such a run as a result.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import results
 from .profiles import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+import keras  # noqa: E402
+
+TIME_BUDGET_ENV = "COURSE_TIME_BUDGET"
 
 
 @dataclass
 class TrainingRun:
-    """What a :func:`fit` call produced: per-epoch history, wall-clock seconds, throughput."""
+    """What a :func:`fit` call produced: per-epoch history, wall-clock seconds, throughput, best epoch.
+
+    ``stop_reason`` is ``"interrupted"`` (the stop button), ``"time budget"`` or None (all epochs ran,
+    or a callback such as early stopping ended training on purpose). ``best_epoch`` counts from 1,
+    as Keras prints epochs. ``test_accuracy`` is filled in by :func:`train_and_record`.
+    """
 
     history: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
     images: int = 0
-    interrupted: bool = False
+    epochs_planned: int = 0
+    stop_reason: str | None = None
+    partial_last_epoch: bool = False
+    monitor: str = ""
+    best_epoch: int | None = None
+    best_value: float | None = None
+    checkpoint: Path | None = None
+    restored_best: bool = False
+    test_accuracy: float | None = None
+    head_accuracy: dict[str, float] | None = None
+    record_path: Path | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """True when training was cut short (stop button or time budget)."""
+        return self.stop_reason is not None
 
     @property
     def epochs(self) -> int:
+        """Epochs in the history (a last epoch cut short by the time budget included)."""
         return len(next(iter(self.history.values()), []))
 
     @property
     def images_per_second(self) -> float:
         return self.images / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class MeanOf:
+    """A monitored value: the mean of several logged metrics, e.g. one accuracy per output head.
+
+    :func:`fit` adds it to each epoch's logs under ``name`` (so it is in the history too) before
+    checkpointing and early stopping look at the logs. Make one with :func:`mean_of`.
+    """
+
+    names: tuple[str, ...]
+    name: str
+
+    def __call__(self, logs: Mapping[str, float]) -> float:
+        missing = [n for n in self.names if n not in logs]
+        if missing:
+            raise ValueError(_missing_key_message(missing, logs, f"mean_of(...) named {self.name!r}"))
+        return float(np.mean([float(logs[n]) for n in self.names]))
+
+
+def mean_of(*names: str, name: str | None = None) -> MeanOf:
+    """Return a monitor for :func:`fit` that is the mean of the logged metrics ``names``.
+
+    The default ``name`` is ``val_mean_accuracy`` (or ``mean_accuracy``) when every name is a
+    (validation) accuracy; otherwise pass one.
+
+    Example:
+        >>> heads = [f"val_digit_{i}_accuracy" for i in (1, 2)]
+        >>> monitor = mean_of(*heads)
+        >>> monitor.name, monitor({"val_digit_1_accuracy": 0.5, "val_digit_2_accuracy": 1.0})
+        ('val_mean_accuracy', 0.75)
+    """
+    if len(names) < 1 or not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"mean_of needs one or more metric names such as 'val_func1_accuracy', got {names!r}")
+    if name is None:
+        if not all(n.endswith("accuracy") for n in names):
+            raise ValueError(f"mean_of{names!r}: these are not all accuracies; give the mean a name with name=...")
+        name = "val_mean_accuracy" if all(n.startswith("val_") for n in names) else "mean_accuracy"
+    return MeanOf(tuple(names), name)
+
+
+def _missing_key_message(missing: Sequence[str], logs: Mapping[str, Any], what: str) -> str:
+    return (
+        f"{what}: {', '.join(repr(m) for m in missing)} is not among the metrics this model logs "
+        f"({', '.join(sorted(logs)) or 'none'}). Fix: pass monitor= one of those names (a multi-output "
+        "model logs one accuracy per head, e.g. 'val_<head>_accuracy'; average them with mean_of(...)), "
+        "or compile the model with metrics=['accuracy'] and pass validation_data."
+    )
+
+
+def _monitor_key(monitor: str | MeanOf | None, validation_data) -> str:
+    """The logs key :func:`fit` watches: ``monitor``'s, else (val_)accuracy."""
+    if monitor is None:
+        return "val_accuracy" if validation_data is not None else "accuracy"
+    return monitor if isinstance(monitor, str) else monitor.name
+
+
+def _maximise(key: str) -> bool:
+    """Accuracies and AUCs improve upwards; losses and errors downwards."""
+    return "acc" in key or "auc" in key
+
+
+def _time_budget_from_env() -> float | None:
+    value = os.environ.get(TIME_BUDGET_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not seconds > 0:
+        raise ValueError(f"{TIME_BUDGET_ENV}={value!r} is not a positive number of seconds; set e.g. "
+                         f"{TIME_BUDGET_ENV}=600, or unset it for no budget")
+    return seconds
+
+
+class _AddMonitorToLogs(keras.callbacks.Callback):
+    """Writes a computed monitor (such as :class:`MeanOf`) into each epoch's logs."""
+
+    def __init__(self, monitor: Callable[[Mapping[str, float]], float]):
+        super().__init__()
+        self.monitor = monitor
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs[self.monitor.name] = float(self.monitor(logs))
+
+
+class _KeepBest(keras.callbacks.Callback):
+    """Keeps the best weights in memory (and on disk with a checkpoint path) by one monitored key."""
+
+    def __init__(self, key: str, checkpoint: Path | None):
+        super().__init__()
+        self.key, self.checkpoint, self.maximise = key, checkpoint, _maximise(key)
+        self.best_value: float | None = None
+        self.best_epoch: int | None = None  # counted from 1
+        self.best_weights: list | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.key not in logs:
+            raise ValueError(_missing_key_message([self.key], logs, "fit(monitor=...)"))
+        value = float(logs[self.key])
+        if not math.isfinite(value):
+            return
+        if self.best_value is not None and (value <= self.best_value if self.maximise else value >= self.best_value):
+            return
+        weights = self.model.get_weights()
+        if self.checkpoint is not None:
+            # write beside it, then rename: a stop during saving never leaves a half-written best model
+            partial = self.checkpoint.with_name(self.checkpoint.stem + ".saving.keras")
+            self.model.save(partial)
+            os.replace(partial, self.checkpoint)
+        self.best_value, self.best_epoch, self.best_weights = value, epoch + 1, weights
+
+
+class _Clock(keras.callbacks.Callback):
+    """Counts trained steps and epochs; with a budget, stops training before it runs out."""
+
+    def __init__(self, budget_s: float | None):
+        super().__init__()
+        self.budget_s = budget_s
+        self.start = self.epoch_start = time.perf_counter()
+        self.epochs_trained = 0.0  # whole epochs plus the trained fraction of an unfinished one
+        self.steps = 0
+        self.in_epoch = False
+        self.stopped_by_budget = False
+        self.stopped_mid_epoch = False
+
+    def _fraction(self) -> float:
+        steps_per_epoch = self.params.get("steps")
+        return min(1.0, self.steps / steps_per_epoch) if steps_per_epoch else 0.0
+
+    def trained_epochs(self) -> float:
+        return self.epochs_trained + (self._fraction() if self.in_epoch else 0.0)
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start, self.steps, self.in_epoch = time.perf_counter(), 0, True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps = batch + 1
+        if self.budget_s is None or time.perf_counter() - self.start <= self.budget_s:
+            return
+        steps_per_epoch = self.params.get("steps")
+        if not self.model.stop_training and (steps_per_epoch is None or self.steps < steps_per_epoch):
+            self.model.stop_training = self.stopped_by_budget = self.stopped_mid_epoch = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.stopped_mid_epoch:
+            self.epochs_trained += self._fraction()
+        else:
+            self.epochs_trained += 1.0
+        self.in_epoch = False
+        now = time.perf_counter()
+        last_epoch_seconds = now - self.epoch_start
+        more_epochs = epoch + 1 < (self.params.get("epochs") or 0)
+        if (self.budget_s is not None and more_epochs and not self.model.stop_training
+                and now - self.start + last_epoch_seconds > self.budget_s):
+            self.model.stop_training = self.stopped_by_budget = True
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename an existing file to ``<stem>.previous.keras`` (or ``.previous-2`` ...: nothing is deleted)."""
+    n = 1
+    while True:
+        target = path.with_name(f"{path.stem}.previous{'' if n == 1 else f'-{n}'}{path.suffix}")
+        if not target.exists():
+            path.rename(target)
+            return target
+        n += 1
 
 
 def fit(
@@ -46,48 +254,109 @@ def fit(
     images_per_epoch: int | None = None,
     checkpoint: str | Path | None = None,
     verbose: int = 2,
+    *,
+    monitor: str | MeanOf | None = None,
+    restore_best: bool | None = None,
+    time_budget_s: float | None = None,
 ) -> TrainingRun:
-    """Train ``model`` with ``model.fit``; time it; keep what was learned if interrupted.
+    """Train a compiled ``model`` with ``model.fit``; time it; keep the best weights; survive a stop.
 
-    ``train_data`` is a batched ``tf.data.Dataset``; ``images_per_epoch`` (the training-set size,
-    or steps times batch size) gives the throughput figure. With ``checkpoint`` a path ending in
-    ``.keras``, the best model by validation accuracy is saved there (an existing file of that
-    name is replaced, and the function says so). Pressing stop (KeyboardInterrupt) ends training
-    early: the weights and the history of the finished epochs are kept.
+    ``train_data`` is a batched ``tf.data.Dataset``; ``images_per_epoch`` (the training-set size)
+    gives the throughput figure. ``monitor`` picks the best epoch: a logged metric name
+    (default ``"val_accuracy"`` with validation data, else ``"accuracy"``; one head of a
+    multi-output model: ``"val_<head>_accuracy"``), or :func:`mean_of` several heads' accuracies,
+    which is then added to the logs and the history. Accuracies count as better when higher,
+    losses when lower. If the first epoch does not log the monitored key, a ValueError lists the
+    keys that exist.
+
+    The best weights are kept in memory; ``restore_best`` (default: True when a validation metric
+    is monitored) puts them back into ``model`` at the end, also after a stop. With ``checkpoint``
+    a path ending in ``.keras``, each new best model is saved there; a file of that name from an
+    earlier run is first renamed to ``<name>.previous.keras`` (never deleted), and the end of the
+    run reports the best epoch and value, or that no checkpoint was saved.
+
+    Cut short: the stop button (KeyboardInterrupt) and a time budget (``time_budget_s``, default
+    the ``COURSE_TIME_BUDGET`` environment variable in seconds, if set; checked after each epoch,
+    whether the next one would fit, and after each batch) end training cleanly: the history keeps
+    the finished epochs (with a budget, possibly a last partial one: ``partial_last_epoch``), the
+    run is marked ``interrupted`` with its ``stop_reason``, and ``fit`` returns normally. It does
+    not re-raise the KeyboardInterrupt on purpose: an instructor who stops a long training in a
+    "Run All" gets the rest of the notebook with the model as trained so far; to halt the
+    remaining cells, press stop again once training has returned.
+
+    Example:
+        >>> import tensorflow as tf
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+        >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        >>> ds = tf.data.Dataset.from_tensor_slices((np.eye(4, dtype="float32"), [0, 1, 0, 1])).batch(2)
+        >>> run = fit(model, ds, epochs=3, images_per_epoch=4, verbose=0)
+        >>> run.epochs, run.images, run.monitor, run.stop_reason
+        (3, 12, 'accuracy', None)
     """
-    import_tensorflow_quietly()
-    import keras
-
-    callbacks = list(callbacks or [])
-    history = keras.callbacks.History()
-    callbacks.append(history)
+    monitor_key = _monitor_key(monitor, validation_data)
+    if restore_best is None:
+        restore_best = monitor_key.startswith("val_")
+    if time_budget_s is None:
+        time_budget_s = _time_budget_from_env()
+    elif not time_budget_s > 0:
+        raise ValueError(f"time_budget_s must be a positive number of seconds, got {time_budget_s}")
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
         if checkpoint.suffix != ".keras":
             raise ValueError(f"checkpoint must end in .keras (Keras 3 format), got {checkpoint}")
         if checkpoint.exists():
-            print(f"note: {checkpoint} exists and will be replaced by this run's best model")
+            moved = _move_aside(checkpoint)
+            print(f"checkpoint: {checkpoint} from an earlier run was renamed to {moved.name}, so that it cannot be "
+                  "taken for this run's best model (delete old copies yourself when you no longer need them)")
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        callbacks.append(
-            keras.callbacks.ModelCheckpoint(
-                str(checkpoint), monitor="val_accuracy" if validation_data is not None else "accuracy",
-                save_best_only=True, verbose=0,
-            )
-        )
-    run = TrainingRun()
+
+    keeper, clock, history = _KeepBest(monitor_key, checkpoint), _Clock(time_budget_s), keras.callbacks.History()
+    added = [] if monitor is None or isinstance(monitor, str) else [_AddMonitorToLogs(monitor)]
+    # Order matters: the computed monitor first (user callbacks such as EarlyStopping may watch it),
+    # then the user's callbacks, then best-keeping, the clock, and the history last (as in Keras).
+    all_callbacks = [*added, *(callbacks or []), keeper, clock, history]
+    run = TrainingRun(epochs_planned=int(epochs), monitor=monitor_key)
     start = time.perf_counter()
     try:
         model.fit(
-            train_data, epochs=epochs, validation_data=validation_data, callbacks=callbacks,
+            train_data, epochs=epochs, validation_data=validation_data, callbacks=all_callbacks,
             steps_per_epoch=steps_per_epoch, verbose=verbose, shuffle=False,
         )
     except KeyboardInterrupt:
-        run.interrupted = True
-        print("Training interrupted: the model keeps the weights it has; the history keeps finished epochs.")
+        run.stop_reason = results.STOP_INTERRUPTED
     run.seconds = time.perf_counter() - start
+    if run.stop_reason is None and clock.stopped_by_budget:
+        run.stop_reason = results.STOP_TIME_BUDGET
+    run.partial_last_epoch = run.stop_reason == results.STOP_TIME_BUDGET and clock.stopped_mid_epoch
     run.history = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-    run.images = (images_per_epoch or 0) * run.epochs
+    run.images = round((images_per_epoch or 0) * clock.trained_epochs())
+    run.best_epoch, run.best_value = keeper.best_epoch, keeper.best_value
+    run.checkpoint = checkpoint if checkpoint is not None and keeper.best_epoch is not None else None
+    weights_moved_on = run.stop_reason == results.STOP_INTERRUPTED or keeper.best_epoch != run.epochs
+    if restore_best and keeper.best_weights is not None and weights_moved_on:
+        model.set_weights(keeper.best_weights)
+        run.restored_best = True
+    _report(run, checkpoint, time_budget_s)
     return run
+
+
+def _report(run: TrainingRun, checkpoint: Path | None, time_budget_s: float | None) -> None:
+    """Print what the caller must know: a cut-short run, restored weights, the checkpoint."""
+    if run.stop_reason is not None:
+        why = ("the stop button (KeyboardInterrupt)" if run.stop_reason == results.STOP_INTERRUPTED
+               else f"the time budget of {time_budget_s:g} s")
+        partial = " (the last one cut short)" if run.partial_last_epoch else ""
+        print(f"Training was CUT SHORT by {why} after {run.epochs} of {run.epochs_planned} epochs{partial}: "
+              "the history keeps the finished epochs; results.record() will not file this run as a result.")
+    best = f"best {run.monitor} {run.best_value:.4f} at epoch {run.best_epoch}" if run.best_epoch else ""
+    if run.restored_best:
+        print(f"The model now holds the weights of its {best} (restore_best=True).")
+    if checkpoint is not None:
+        if run.best_epoch is not None:
+            print(f"checkpoint: {best}, saved to {checkpoint}")
+        else:
+            why = "no epoch finished" if run.epochs == 0 else f"{run.monitor} was never a finite number"
+            print(f"checkpoint: NONE saved ({why}); {checkpoint} does not exist.")
 
 
 def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.1):
@@ -101,9 +370,6 @@ def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: 
         >>> [round(float(schedule(step)), 4) for step in (0, 10, 100)]
         [0.0, 0.01, 0.0]
     """
-    import_tensorflow_quietly()
-    import keras
-
     if total_steps < 2 or not 0 <= warmup_fraction < 1:
         raise ValueError(
             f"need total_steps >= 2 and 0 <= warmup_fraction < 1, got {total_steps} and {warmup_fraction}"
@@ -114,18 +380,204 @@ def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: 
     )
 
 
-def predict_classes(model, dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Return (true labels, predicted labels) over a batched dataset of (images, labels)."""
-    y_true, y_pred = [], []
+def _head_names(model, head_names: Sequence[str] | None) -> list[str]:
+    names = list(head_names) if head_names is not None else list(getattr(model, "output_names", None) or [])
+    return names or ["output"]
+
+
+def _per_head(values, names: list[str], what: str) -> list:
+    """Split model outputs or labels (a dict by head, a tuple/list, or one array) into one per head."""
+    if isinstance(values, Mapping):
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise ValueError(f"{what} is a dict keyed {sorted(values)}, which lacks {missing}; "
+                             "pass head_names= the model's output names")
+        return [values[n] for n in names]
+    if isinstance(values, (tuple, list)):
+        if len(values) != len(names):
+            raise ValueError(f"{what} has {len(values)} parts for {len(names)} heads {names}")
+        return list(values)
+    array = np.asarray(values)
+    if len(names) == 1:
+        return [array]
+    if what == "labels" and array.ndim == 2 and array.shape[1] == len(names):
+        return [array[:, i] for i in range(len(names))]  # e.g. CAPTCHA labels, one column per character
+    raise ValueError(f"{what} of shape {array.shape} cannot be split into {len(names)} heads {names}")
+
+
+def predict_classes(model, dataset, head_names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (true labels, predicted labels) over a batched dataset of (images, labels).
+
+    One head: two arrays of shape (N,). Several heads (a multi-output model): shape (N, heads), in
+    the order of ``head_names`` (default ``model.output_names``). Labels may be one array (a column
+    per head for several heads), a tuple in head order, or a dict keyed by output name. The
+    prediction is the arg-max of each head's last axis, computed in inference mode.
+    """
+    names = _head_names(model, head_names)
+    y_true: list[np.ndarray] = []
+    y_pred: list[np.ndarray] = []
     for x, y in dataset:
-        y_true.append(np.asarray(y).reshape(len(y), -1)[:, 0])
-        y_pred.append(np.argmax(model(x, training=False), axis=-1))
-    return np.concatenate(y_true), np.concatenate(y_pred)
+        outputs = model(x, training=False)
+        if len(names) == 1 and isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            outputs = outputs[0]
+        labels = [np.asarray(t) for t in _per_head(y, names, "labels")]
+        preds = [np.asarray(p) for p in _per_head(outputs, names, "model outputs")]
+        y_true.append(np.stack([t.reshape(len(t), -1)[:, 0] for t in labels], axis=-1))  # (N,) or (N, 1) labels
+        y_pred.append(np.stack([np.argmax(p, axis=-1).reshape(len(p)) for p in preds], axis=-1))
+    true, pred = np.concatenate(y_true), np.concatenate(y_pred)
+    return (true[:, 0], pred[:, 0]) if len(names) == 1 else (true, pred)
+
+
+@dataclass(frozen=True)
+class HeadAccuracy:
+    """Accuracy of a multi-output model: per head, and of whole sequences (every head right)."""
+
+    per_head: dict[str, float]
+    sequence: float
+    n: int
+
+
+def evaluate_heads(model, dataset, head_names: Sequence[str] | None = None) -> HeadAccuracy:
+    """Return each head's accuracy and the whole-sequence accuracy (all heads right) on ``dataset``.
+
+    For a CAPTCHA reader with one softmax head per character, ``sequence`` is the fraction of
+    CAPTCHAs read entirely right: at most the lowest head accuracy, often much lower.
+
+    Example:
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Identity()])
+        >>> ds = [(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([1, 1]))]
+        >>> evaluate_heads(model, ds).sequence
+        0.5
+    """
+    names = _head_names(model, head_names)
+    y_true, y_pred = predict_classes(model, dataset, names)
+    right = (y_true == y_pred).reshape(len(y_true), -1)
+    return HeadAccuracy(
+        per_head={n: float(right[:, i].mean()) for i, n in enumerate(names)},
+        sequence=float(right.all(axis=1).mean()),
+        n=len(right),
+    )
 
 
 def accuracy(y_true: Any, y_pred: Any) -> float:
-    """Return the fraction of equal labels."""
+    """Return the fraction of equal labels.
+
+    Example:
+        >>> accuracy([1, 2, 3, 4], [1, 2, 0, 0])
+        0.5
+    """
     y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"label arrays differ in length: {y_true.shape} vs {y_pred.shape}")
     return float(np.mean(y_true == y_pred))
+
+
+def train_and_record(
+    name: str,
+    model,
+    train_ds,
+    test_ds,
+    *,
+    epochs: int,
+    optimizer=None,
+    loss=None,
+    metrics: Sequence | Mapping | None = ("accuracy",),
+    compile_options: Mapping[str, Any] | None = None,
+    dataset: str | None = None,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    batch_size: int | None = None,
+    data_source: str | None = None,
+    head_names: Sequence[str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    record: bool = True,
+    **fit_kwargs,
+) -> TrainingRun:
+    """Compile, :func:`fit`, measure test accuracy and :func:`course_utils.results.record`; return the run.
+
+    ``optimizer``/``loss``/``metrics`` (and ``compile_options`` such as ``steps_per_execution``)
+    compile the model inside its distribution strategy's scope; with ``optimizer=None`` the model
+    must already be compiled. ``fit_kwargs`` go to :func:`fit` (``validation_data``,
+    ``checkpoint``, ``restore_best``, ``monitor``, ``verbose`` ...); ``images_per_epoch`` defaults
+    to ``train_size``. Test accuracy is the arg-max accuracy on ``test_ds`` (several heads: the
+    whole-sequence accuracy, each head's in ``run.head_accuracy`` and in the record's ``extra``).
+    A cut-short run or one on a synthetic stand-in is recorded apart (see ``results.record``).
+
+    Choosing the best epoch on the test set and then reporting test accuracy would flatter the
+    model: with ``validation_data=test_ds`` pass ``restore_best=False`` (or use a validation split).
+
+    Example:
+        >>> import tensorflow as tf
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+        >>> ds = tf.data.Dataset.from_tensor_slices((np.eye(4, dtype="float32"), [0, 1, 0, 1])).batch(2)
+        >>> run = train_and_record("demo", model, ds, ds, epochs=1, optimizer="adam",
+        ...                        loss="sparse_categorical_crossentropy", record=False, verbose=0)
+        >>> run.test_accuracy == accuracy(*predict_classes(model, ds))
+        True
+    """
+    if record:
+        missing = [k for k, v in {"dataset": dataset, "train_size": train_size, "test_size": test_size,
+                                  "batch_size": batch_size, "data_source": data_source}.items() if v is None]
+        if missing:
+            raise ValueError(f"train_and_record({name!r}): recording needs {', '.join(missing)}; pass them, "
+                             "or record=False")
+        results.check_data_source(data_source)
+    validation_data, restore_best = fit_kwargs.get("validation_data"), fit_kwargs.get("restore_best")
+    if restore_best is None:
+        restore_best = _monitor_key(fit_kwargs.get("monitor"), validation_data).startswith("val_")
+    if validation_data is not None and validation_data is test_ds and restore_best:
+        raise ValueError("validation_data is the test set: picking the best epoch on it and then reporting test "
+                         "accuracy overstates the model. Pass restore_best=False, or validate on a separate split.")
+    if optimizer is not None:
+        with model.distribute_strategy.scope():
+            metrics = metrics if metrics is None or isinstance(metrics, Mapping) else list(metrics)
+            model.compile(optimizer=optimizer, loss=loss, metrics=metrics, **(compile_options or {}))
+    elif not model.compiled:
+        raise ValueError(f"{model.name} is not compiled: pass optimizer= and loss= (or compile it first)")
+    fit_kwargs.setdefault("images_per_epoch", train_size)
+    run = fit(model, train_ds, epochs, **fit_kwargs)
+    names = _head_names(model, head_names)
+    if len(names) == 1:
+        run.test_accuracy = accuracy(*predict_classes(model, test_ds))
+    else:
+        scores = evaluate_heads(model, test_ds, names)
+        run.test_accuracy, run.head_accuracy = scores.sequence, scores.per_head
+    if record:
+        run.record_path = record_run(name, model, run, dataset=dataset, train_size=train_size, test_size=test_size,
+                                     batch_size=batch_size, data_source=data_source, extra=extra)
+    return run
+
+
+def record_run(
+    name: str,
+    model,
+    run: TrainingRun,
+    *,
+    dataset: str,
+    train_size: int,
+    test_size: int,
+    batch_size: int,
+    data_source: str,
+    test_accuracy: float | None = None,
+    extra: Mapping[str, Any] | None = None,
+    profile: str | None = None,
+) -> Path:
+    """Record a :class:`TrainingRun` with :func:`course_utils.results.record`; return the file's path.
+
+    Epochs, seconds, throughput, whether it was cut short (and why) come from ``run``, so they
+    cannot be left out by mistake; ``test_accuracy`` defaults to ``run.test_accuracy`` (set by
+    :func:`train_and_record`), and per-head accuracies go into ``extra["head_test_accuracy"]``.
+    A cut-short run or one on a synthetic stand-in lands in ``results/<profile>/incomplete/``.
+    """
+    accuracy_value = run.test_accuracy if test_accuracy is None else test_accuracy
+    if accuracy_value is None:
+        raise ValueError("run.test_accuracy is not set: pass test_accuracy=..., or train with train_and_record")
+    details = dict(extra or {})
+    if run.head_accuracy is not None:
+        details["head_test_accuracy"] = {k: round(v, 5) for k, v in run.head_accuracy.items()}
+    return results.record(
+        name, model=model, dataset=dataset, train_size=train_size, test_size=test_size, epochs=run.epochs,
+        batch_size=batch_size, test_accuracy=accuracy_value, train_seconds=run.seconds,
+        images_per_second=run.images_per_second if run.images else None, data_source=data_source,
+        interrupted=run.interrupted, stop_reason=run.stop_reason, extra=details or None, profile=profile,
+    )

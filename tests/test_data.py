@@ -1,5 +1,8 @@
 import gzip
 import hashlib
+import inspect
+import pickle
+import tarfile
 
 import numpy as np
 import pytest
@@ -10,19 +13,26 @@ from course_utils import data
 
 
 def test_smoke_without_data_uses_announced_stand_in(no_data, capsys):
-    (x, y), (xt, yt) = data.load("mnist", train_size=64, test_size=16)
+    loaded = data.load("mnist", train_size=64, test_size=16, verbose=False)
+    (x, y), (xt, yt) = loaded
     out = capsys.readouterr().out
-    assert "SYNTHETIC stand-in" in out and "COURSE_DATA_DIR" in out
+    assert "SYNTHETIC stand-in" in out and "COURSE_DATA_DIR" in out  # announced even with verbose=False
     assert x.shape == (64, 28, 28) and x.dtype == np.uint8 and y.shape == (64,)
     assert xt.shape == (16, 28, 28)
+    assert loaded.source == "synthetic stand-in" and loaded.is_synthetic
+    assert data.last_source("mnist") == "synthetic stand-in"
+
+
+# Keras load_data() layouts (keras.io/api/datasets): per-image shape and per-label shape.
+KERAS_LAYOUT = {"mnist": ((28, 28), ()), "fashion_mnist": ((28, 28), ()), "cifar10": ((32, 32, 3), (1,))}
 
 
 def test_stand_in_shapes_match_keras_layout():
-    for name in data.DATASETS:
+    for name, (image_shape, label_shape) in KERAS_LAYOUT.items():
         (x, y), (xt, yt) = data.synthetic(name, 20, 10)
-        assert x.shape[1:] == data.SHAPES[name]["x_train"][1:]
-        assert y.shape[1:] == data.SHAPES[name]["y_train"][1:]
-        assert x.dtype == y.dtype == np.uint8 and set(np.unique(y)) <= set(range(10))
+        assert x.shape == (20, *image_shape) and xt.shape == (10, *image_shape)
+        assert y.shape == (20, *label_shape) and yt.shape == (10, *label_shape)
+        assert x.dtype == y.dtype == np.uint8 and np.bincount(y.ravel()).tolist() == [2] * 10
 
 
 def test_classroom_without_data_names_file_and_fetch_command(no_data, monkeypatch):
@@ -50,10 +60,12 @@ def test_corrupt_file_is_reported_and_kept(no_data, monkeypatch):
     folder.mkdir()
     _write_mnist(folder / "mnist.npz")
     monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
+    before = hashlib.sha256((folder / "mnist.npz").read_bytes()).hexdigest()
     with pytest.raises(data.CorruptDataError, match="SHA-256") as err:
         data.load("mnist")
-    assert "left in place" in str(err.value)
-    assert (folder / "mnist.npz").is_file()
+    assert "left in place" in str(err.value) and "$COURSE_DATA_DIR/mnist.npz has SHA-256" in str(err.value)
+    assert str(no_data) not in str(err.value)  # no machine path in what a notebook shows
+    assert hashlib.sha256((folder / "mnist.npz").read_bytes()).hexdigest() == before  # untouched
 
 
 def test_verified_data_dir_file_loads_and_subsets(no_data, monkeypatch, capsys):
@@ -63,10 +75,15 @@ def test_verified_data_dir_file_loads_and_subsets(no_data, monkeypatch, capsys):
     digest = hashlib.sha256((folder / "mnist.npz").read_bytes()).hexdigest()
     monkeypatch.setitem(data.FILE_SHA256, "mnist.npz", {digest})
     monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
-    (x, y), (xt, yt) = data.load("mnist", train_size=20)
-    assert "from the data directory" in capsys.readouterr().out
+    loaded = data.load("mnist", train_size=20)
+    (x, y), (xt, yt) = loaded
+    assert capsys.readouterr().out == (
+        "mnist from the data directory (mnist.npz): 20 train / 10 test images, "
+        "drawn from a real subset of mnist: 50 of 60,000 train / 10 of 10,000 test images\n"
+    )
     assert x.shape == (20, 28, 28) and np.bincount(y).tolist() == [2] * 10
     assert xt.shape == (10, 28, 28)
+    assert loaded.source == data.last_source("mnist") == "real subset" and not loaded.is_synthetic
 
 
 def test_keras_cache_fashion_files_checked_by_content(no_data, monkeypatch):
@@ -185,3 +202,118 @@ def test_download_failure_is_a_clear_error(no_data, monkeypatch):
     with pytest.raises(data.DataNotFoundError, match="network is unreachable") as err:
         data.load("fashion_mnist")
     assert "fashion-mnist/train-images-idx3-ubyte.gz" in str(err.value)
+
+
+def _write_fashion(folder, n_train=60000, n_test=10000):
+    """The four IDX files at full size (zeros compress to a few kB); return their content SHA-256."""
+    folder.mkdir(parents=True)
+    payloads = {
+        "train-images-idx3-ubyte.gz": bytes(16 + n_train * 784), "train-labels-idx1-ubyte.gz": bytes(8 + n_train),
+        "t10k-images-idx3-ubyte.gz": bytes(16 + n_test * 784), "t10k-labels-idx1-ubyte.gz": bytes(8 + n_test),
+    }
+    for name, payload in payloads.items():
+        with gzip.open(folder / name, "wb", compresslevel=1) as f:
+            f.write(payload)
+    return {name: hashlib.sha256(payload).hexdigest() for name, payload in payloads.items()}
+
+
+def test_whole_dataset_is_a_real_file(no_data, monkeypatch):
+    for name, digest in _write_fashion(no_data / "keras-home" / "datasets" / "fashion-mnist").items():
+        monkeypatch.setitem(data.CONTENT_SHA256, name, digest)
+    loaded = data.load("fashion_mnist", train_size=100, verbose=False)
+    assert loaded.source == data.last_source("fashion_mnist") == "real file" and not loaded.is_synthetic
+    assert loaded[0][0].shape == (100, 28, 28) and loaded[1][0].shape == (10000, 28, 28)
+
+
+def test_missing_fashion_file_is_named_not_replaced_by_a_stand_in(no_data, capsys):
+    folder = no_data / "keras-home" / "datasets" / "fashion-mnist"
+    _write_fashion(folder, n_train=4, n_test=4)
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(data.CorruptDataError) as err:  # smoke profile: still an error, not a stand-in
+        data.load("fashion_mnist")
+    assert "t10k-labels-idx1-ubyte.gz is missing" in str(err.value)
+    assert "$KERAS_HOME/datasets/fashion-mnist holds only part of Fashion-MNIST" in str(err.value)
+    assert "SYNTHETIC" not in capsys.readouterr().out
+
+
+def _cifar_batches(n=3):
+    """Six small batches in CIFAR-10's pickle format (labels 0..n-1; pixel value = batch number)."""
+    batches = {}
+    for i, name in enumerate(data.CIFAR_BATCHES):
+        images = np.full((n, 3 * 32 * 32), i, np.uint8)
+        batches[name] = pickle.dumps({b"data": images, b"labels": list(range(n))})
+    return batches
+
+
+def test_keras_names_for_cifar10_are_the_ones_keras_uses():
+    from keras.src.datasets import cifar10
+
+    source = inspect.getsource(cifar10.load_data)
+    assert 'dirname = "cifar-10-batches-py-target"' in source  # get_file(extract=True) adds "_archive"
+    assert data.KERAS_CIFAR_ARCHIVES[0] == "cifar-10-batches-py-target_archive"
+    assert data.KERAS_CIFAR_FOLDERS[0] == "cifar-10-batches-py-target/cifar-10-batches-py"
+    published = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"  # cs.toronto.edu archive
+    assert published in source
+    assert data.FILE_SHA256["cifar-10-batches-py-target_archive"] == {published}
+    assert data.FILE_SHA256["cifar-10-batches-py.tar.gz"] == {published}
+
+
+def test_keras3_cached_cifar10_archive_is_checked(no_data, monkeypatch):
+    cache = no_data / "keras-home" / "datasets"
+    cache.mkdir(parents=True)
+    archive = cache / "cifar-10-batches-py-target_archive"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, payload in _cifar_batches().items():
+            (no_data / name).write_bytes(payload)
+            tar.add(no_data / name, arcname=f"cifar-10-batches-py/{name}")
+    with pytest.raises(data.CorruptDataError, match="cifar-10-batches-py-target_archive has SHA-256"):
+        data.load("cifar10")  # not the published archive
+    monkeypatch.setitem(data.FILE_SHA256, archive.name, {data.sha256_of(archive)})
+    (x, y), (xt, yt) = data.load("cifar10", verbose=False)
+    assert x.shape == (15, 32, 32, 3) and y.shape == (15, 1) and xt.shape == (3, 32, 32, 3)
+    assert x[:, 0, 0, 0].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4] and xt[0, 0, 0, 0] == 5
+
+
+def test_keras_extracted_cifar10_batches_are_checked_before_unpickling(no_data, monkeypatch):
+    folder = no_data / "keras-home" / "datasets" / "cifar-10-batches-py-target" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    for name, payload in _cifar_batches().items():
+        (folder / name).write_bytes(payload)
+    unpickled = []
+    read_batch = data._cifar_batch
+    monkeypatch.setattr(data, "_cifar_batch", lambda raw: unpickled.append(raw) or read_batch(raw))
+    with pytest.raises(data.CorruptDataError, match="data_batch_1 has MD5"):
+        data.load("cifar10")
+    assert unpickled == []  # nothing unverified was ever unpickled
+    for name, payload in _cifar_batches().items():
+        monkeypatch.setitem(data.CIFAR_BATCH_MD5, name, hashlib.md5(payload).hexdigest())
+    (x, y), (xt, yt) = data.load("cifar10", verbose=False)
+    assert len(unpickled) == 6 and x.shape == (15, 32, 32, 3) and yt[:, 0].tolist() == [0, 1, 2]
+    (folder / "test_batch").unlink()
+    with pytest.raises(data.CorruptDataError, match="holds only part of CIFAR-10: test_batch missing"):
+        data.load("cifar10")
+
+
+def test_printed_places_never_show_machine_paths(no_data, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(no_data / "home"))
+    monkeypatch.delenv("KERAS_HOME")
+    folder = no_data / "data"
+    folder.mkdir()
+    _write_mnist(folder / "mnist.npz")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
+    data.describe_sources()
+    out = capsys.readouterr().out
+    assert out.splitlines()[:2] == [
+        "COURSE_DATA_DIR: set; Keras cache: ~/.keras/datasets",
+        "  mnist         data directory: $COURSE_DATA_DIR/mnist.npz",
+    ]
+    monkeypatch.setenv("COURSE_PROFILE", "classroom")
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load("cifar10")
+    assert "not found in $COURSE_DATA_DIR or ~/.keras/datasets (Keras cache)" in str(err.value)
+    assert str(no_data) not in out + str(err.value)
+
+
+def test_last_source_before_any_load():
+    with pytest.raises(ValueError, match="'svhn' has not been loaded"):
+        data.last_source("svhn")

@@ -35,6 +35,22 @@ def test_published_table(classic):
     assert "(5*5*3+1)*6 + (5*5*4+1)*9 + (5*5*6+1)*1" in str(table)
 
 
+def test_layer_table_text_and_html(classic):
+    table = models.layer_table(classic, ("C1", "F6"))
+    assert str(table).splitlines() == [
+        "Layer table: lenet5_classic",
+        "layer  feature maps  parameters           connections",
+        "-----------------------------------------------------",
+        "C1     6@28x28       (5*5*1+1)*6 = 156    (5*5*1+1)*6*28*28 = 122,304",
+        "F6     84            (120+1)*84 = 10,164  (120+1)*84 = 10,164",
+    ]
+    html = table._repr_html_()
+    assert html.startswith("<b>Layer table: lenet5_classic</b><table><thead><tr><th>layer</th>")
+    assert "<td>(5*5*1+1)*6 = 156</td>" in html and html.count("<tr>") == 3
+    with pytest.raises(KeyError, match="no layer 'C9'"):
+        table.row("C9")
+
+
 def test_totals_and_trace(classic):
     t = tracing.trace(classic)
     assert t.total_params == 60_840 == classic.count_params()

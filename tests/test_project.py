@@ -1,8 +1,11 @@
 """The project's own files: pins agree, generated parts are in sync, notebooks follow the conventions."""
 
+import ast
+import importlib.metadata
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -22,13 +25,59 @@ def _pins(text: str) -> list[str]:
     return lines
 
 
-def test_environment_yml_and_binder_repeat_the_pins():
+def _names(pins: list[str]) -> set[str]:
+    return {p.split("==")[0].lower() for p in pins}
+
+
+# Test and lint tools: the development file only; learners' environments never install them.
+DEV_TOOLS = {"hypothesis", "ruff", "playwright"}
+
+
+def test_environment_yml_and_binder_repeat_the_runtime_pins():
     pins = _pins((ROOT / "requirements.txt").read_text())
-    assert pins and any(p.startswith("tensorflow-cpu==") for p in pins)
+    assert any(p.startswith("tensorflow-cpu==") for p in pins)
+    assert {"keras", "jupyterlab", "ipywidgets", "nbval", "pillow", "scipy"} <= _names(pins)
+    assert not _names(pins) & DEV_TOOLS
     assert _pins((ROOT / "environment.yml").read_text()) == pins
     assert _pins((ROOT / "binder" / "requirements.txt").read_text()) == pins
     assert "python=3.11" in (ROOT / "environment.yml").read_text()
     assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+
+
+def test_dev_requirements_add_only_the_test_tools():
+    text = (ROOT / "requirements-dev.txt").read_text()
+    assert "-r requirements.txt" in text.splitlines()
+    assert _names(_pins(text)) == DEV_TOOLS
+
+
+def _third_party_imports(source: str) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module.split(".")[0])
+    return {m for m in modules if m not in sys.stdlib_module_names and m != "course_utils"}
+
+
+def test_pyproject_declares_what_course_utils_and_the_notebooks_import():
+    sources = [p.read_text() for p in (ROOT / "course_utils").rglob("*.py")]
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                sources.append("\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    imported = set().union(*map(_third_party_imports, sources))
+    distributions = importlib.metadata.packages_distributions()
+
+    def normal(name: str) -> str:  # PEP 503: tensorflow_cpu and tensorflow-cpu are one name
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    needed = {normal(distributions[m][0]) if m in distributions else f"{m} (imported, not installed)" for m in imported}
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    declared = {normal(re.split(r"[<>=!~ ;\[]", d, maxsplit=1)[0]) for d in declared}
+    declared |= {"tensorflow-cpu"}  # the CPU build provides the same `tensorflow` module
+    assert needed - declared == set(), "import these? declare them in pyproject.toml"
+    assert {"pillow", "scipy"} <= declared
 
 
 def test_binder_installs_course_utils():
@@ -88,6 +137,11 @@ def test_start_here_links_every_notebook():
 def test_command_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "KERAS_HOME": str(tmp_path), "COURSE_PROFILE": "smoke", "HOME": str(tmp_path)}
     where = subprocess.run([sys.executable, "-m", "course_utils", "where"], capture_output=True, text=True, env=env)
-    assert where.returncode == 0 and "mnist" in where.stdout
+    assert where.returncode == 0 and where.stdout.splitlines() == [
+        "COURSE_DATA_DIR: not set; Keras cache: $KERAS_HOME/datasets",
+        "  mnist         not on this machine: would download (or stand-in in smoke)",
+        "  fashion_mnist not on this machine: would download (or stand-in in smoke)",
+        "  cifar10       not on this machine: would download (or stand-in in smoke)",
+    ]
     bad = subprocess.run([sys.executable, "-m", "course_utils", "fetch", "imagenet"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "unknown dataset 'imagenet'" in bad.stderr

@@ -1,7 +1,14 @@
+import json
+
 import keras
 import numpy as np
+import pytest
+import tensorflow as tf
 
 from course_utils import data, training
+
+# 32 images in 4 batches of 8: every count below is worked out by hand from these sizes.
+N_IMAGES, BATCH = 32, 8
 
 
 def _tiny():
@@ -11,44 +18,317 @@ def _tiny():
 
 
 def _ds():
-    x = np.random.default_rng(0).integers(0, 255, (32, 8, 8), dtype=np.uint8)
-    return data.make_dataset(x, np.arange(32) % 2, batch_size=8)
+    x = np.random.default_rng(0).integers(0, 255, (N_IMAGES, 8, 8), dtype=np.uint8)
+    return data.make_dataset(x, np.arange(N_IMAGES) % 2, batch_size=BATCH)
 
 
-def test_fit_times_and_keeps_history(tmp_path):
-    run = training.fit(_tiny(), _ds(), epochs=2, validation_data=_ds(), images_per_epoch=32,
-                       checkpoint=tmp_path / "best.keras", verbose=0)
-    assert run.epochs == 2 and run.seconds > 0 and run.images == 64 and not run.interrupted
-    assert set(run.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert (tmp_path / "best.keras").is_file()
-    y_true, y_pred = training.predict_classes(keras.models.load_model(tmp_path / "best.keras"), _ds())
-    assert 0.0 <= training.accuracy(y_true, y_pred) <= 1.0
+class _Scripted:
+    """A monitor whose value in each epoch is fixed in advance, so the best epoch is known."""
+
+    name = "val_scripted_accuracy"
+
+    def __init__(self, values):
+        self.values = list(values)
+        self.calls = 0
+
+    def __call__(self, logs):
+        self.calls += 1
+        return self.values[self.calls - 1]
 
 
-class _StopAfter(keras.callbacks.Callback):
+class _WeightsAtEpochEnd(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.weights = []
+
     def on_epoch_end(self, epoch, logs=None):
-        if epoch == 1:
+        self.weights.append(self.model.get_weights())
+
+
+class _InterruptAtEpochEnd(keras.callbacks.Callback):
+    """Presses stop at the end of epoch ``epoch`` (counted from 0), as the stop button would."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
             raise KeyboardInterrupt
 
 
-def test_interrupt_keeps_finished_epochs(capsys):
+def _same(a, b):
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_fit_times_and_keeps_history(tmp_path):
     model = _tiny()
-    run = training.fit(model, _ds(), epochs=5, callbacks=[_StopAfter()], verbose=0)
-    assert run.interrupted and "interrupted" in capsys.readouterr().out
-    assert 1 <= run.epochs <= 2
-    assert model.predict(np.zeros((1, 8, 8, 1)), verbose=0).shape == (1, 2)
+    run = training.fit(model, _ds(), epochs=2, validation_data=_ds(), images_per_epoch=N_IMAGES,
+                       checkpoint=tmp_path / "best.keras", verbose=0)
+    assert run.epochs == 2 and run.seconds > 0 and run.images == 2 * N_IMAGES and not run.interrupted
+    assert run.stop_reason is None and run.monitor == "val_accuracy"
+    assert set(run.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    best_by_hand = int(np.argmax(run.history["val_accuracy"])) + 1  # first epoch with the highest value
+    assert run.best_epoch == best_by_hand and run.checkpoint == tmp_path / "best.keras"
+    saved = keras.models.load_model(tmp_path / "best.keras")
+    y_true, y_pred = training.predict_classes(saved, _ds())
+    np.testing.assert_array_equal(y_true, np.arange(N_IMAGES) % 2)
+    # the model in memory holds the best epoch's weights too (restore_best: a validation metric is watched)
+    assert _same(saved.get_weights(), model.get_weights())
+
+
+def test_interrupt_keeps_the_best_weights_and_finished_epochs(tmp_path, capsys):
+    model, weights = _tiny(), _WeightsAtEpochEnd()
+    # best value in epoch 2 (index 1); the stop button is pressed at the end of epoch 3 (index 2)
+    run = training.fit(model, _ds(), epochs=5, images_per_epoch=N_IMAGES, monitor=_Scripted([0.3, 0.9, 0.5, 0.1, 0.1]),
+                       callbacks=[weights, _InterruptAtEpochEnd(2)], checkpoint=tmp_path / "best.keras", verbose=0)
+    out = capsys.readouterr().out
+    assert run.interrupted and run.stop_reason == "interrupted" and "CUT SHORT by the stop button" in out
+    assert run.epochs == 2 and run.history["val_scripted_accuracy"] == [0.3, 0.9]  # epoch 3 never logged
+    assert run.best_epoch == 2 and run.best_value == 0.9 and run.restored_best
+    assert run.images == 3 * N_IMAGES  # three epochs of steps were trained, all of them timed
+    assert len(weights.weights) == 3 and not _same(weights.weights[1], weights.weights[2])
+    assert _same(model.get_weights(), weights.weights[1])
+    assert _same(keras.models.load_model(tmp_path / "best.keras").get_weights(), weights.weights[1])
+    assert "checkpoint: best val_scripted_accuracy 0.9000 at epoch 2, saved to" in out
+
+
+def test_interrupt_in_the_first_epoch_saves_no_checkpoint(tmp_path, capsys):
+    run = training.fit(_tiny(), _ds(), epochs=3, validation_data=_ds(), callbacks=[_InterruptAtEpochEnd(0)],
+                       checkpoint=tmp_path / "best.keras", verbose=0)
+    assert run.stop_reason == "interrupted" and run.epochs == 0 and run.best_epoch is None and run.checkpoint is None
+    assert not (tmp_path / "best.keras").exists()
+    assert "checkpoint: NONE saved (no epoch finished)" in capsys.readouterr().out
+
+
+def test_restore_best_false_keeps_the_last_weights():
+    model, weights = _tiny(), _WeightsAtEpochEnd()
+    run = training.fit(model, _ds(), epochs=3, monitor=_Scripted([0.9, 0.2, 0.1]), restore_best=False,
+                       callbacks=[weights], verbose=0)
+    assert run.best_epoch == 1 and not run.restored_best
+    assert _same(model.get_weights(), weights.weights[2])
+
+
+def test_a_stale_checkpoint_is_moved_aside_never_deleted(tmp_path, capsys):
+    (tmp_path / "best.keras").write_bytes(b"an earlier run's model")
+    (tmp_path / "best.previous.keras").write_bytes(b"an even earlier one")
+    run = training.fit(_tiny(), _ds(), epochs=1, validation_data=_ds(), checkpoint=tmp_path / "best.keras", verbose=0)
+    assert (tmp_path / "best.previous.keras").read_bytes() == b"an even earlier one"
+    assert (tmp_path / "best.previous-2.keras").read_bytes() == b"an earlier run's model"
+    assert "was renamed to best.previous-2.keras" in capsys.readouterr().out
+    assert run.checkpoint == tmp_path / "best.keras" and keras.models.load_model(run.checkpoint).count_params() == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras", "best.previous-2.keras", "best.previous.keras"]
+
+
+class _FakeClock:
+    """Stands in for the time module inside course_utils.training: one second per training batch."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        return self.now
+
+
+class _Tick(keras.callbacks.Callback):
+    def __init__(self, clock):
+        super().__init__()
+        self.clock = clock
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.clock.now += 1.0
+
+
+def test_time_budget_stops_before_an_epoch_that_would_not_fit(monkeypatch, capsys):
+    clock = _FakeClock()
+    monkeypatch.setattr(training, "time", clock)
+    # 4 batches of 1 s: epoch 1 ends at 4 s; a second one would end at 8 s > 5.5 s, so training stops
+    run = training.fit(_tiny(), _ds(), epochs=10, images_per_epoch=N_IMAGES, callbacks=[_Tick(clock)],
+                       time_budget_s=5.5, verbose=0)
+    assert run.stop_reason == "time budget" and run.interrupted and run.epochs == 1 and not run.partial_last_epoch
+    assert run.seconds == 4.0 and run.images == N_IMAGES
+    assert "CUT SHORT by the time budget of 5.5 s after 1 of 10 epochs" in capsys.readouterr().out
+
+
+def test_time_budget_from_the_environment_stops_mid_epoch(monkeypatch, capsys):
+    clock = _FakeClock()
+    monkeypatch.setattr(training, "time", clock)
+    monkeypatch.setenv("COURSE_TIME_BUDGET", "2.5")
+    # over budget after the third batch (3 s > 2.5 s): the first epoch ends there, 3 of its 4 batches trained
+    run = training.fit(_tiny(), _ds(), epochs=10, images_per_epoch=N_IMAGES, callbacks=[_Tick(clock)], verbose=0)
+    assert run.stop_reason == "time budget" and run.epochs == 1 and run.partial_last_epoch
+    assert run.images == N_IMAGES * 3 // 4
+    assert "(the last one cut short)" in capsys.readouterr().out
+
+
+def test_time_budget_that_is_not_reached_changes_nothing(monkeypatch):
+    clock = _FakeClock()
+    monkeypatch.setattr(training, "time", clock)
+    run = training.fit(_tiny(), _ds(), epochs=2, callbacks=[_Tick(clock)], time_budget_s=100, verbose=0)
+    assert run.stop_reason is None and run.epochs == 2
+
+
+def test_bad_time_budget_says_how_to_fix_it(monkeypatch):
+    monkeypatch.setenv("COURSE_TIME_BUDGET", "ten minutes")
+    with pytest.raises(ValueError, match="COURSE_TIME_BUDGET='ten minutes' is not a positive number of seconds"):
+        training.fit(_tiny(), _ds(), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="time_budget_s must be a positive"):
+        training.fit(_tiny(), _ds(), epochs=1, time_budget_s=0, verbose=0)
 
 
 def test_checkpoint_must_be_keras_format():
-    import pytest
-
     with pytest.raises(ValueError, match=r"\.keras"):
         training.fit(_tiny(), _ds(), epochs=1, checkpoint="model.h5", verbose=0)
 
 
-def test_warmup_cosine_rises_then_decays():
-    import pytest
+# --- multi-output models -------------------------------------------------------------------------------
 
+
+def _two_heads():
+    """Input: one-hot of a label in {0, 1}. Head 'a' copies it (always right), head 'b' swaps it (always wrong)."""
+    inputs = keras.Input((2,), name="x")
+    a = keras.layers.Dense(2, activation="softmax", name="a")(inputs)
+    b = keras.layers.Dense(2, activation="softmax", name="b")(inputs)
+    model = keras.Model(inputs, [a, b])
+    model.get_layer("a").set_weights([5 * np.eye(2), np.zeros(2)])
+    model.get_layer("b").set_weights([5 * np.eye(2)[::-1], np.zeros(2)])
+    return model
+
+
+def _one_hot_data(labels):
+    labels = np.asarray(labels)
+    return np.eye(2, dtype="float32")[labels], labels
+
+
+def test_evaluate_heads_knows_which_head_is_right():
+    x, y = _one_hot_data([0, 1, 1, 0, 1, 0])
+    for labels in ({"a": y, "b": y}, (y, y)):
+        ds = tf.data.Dataset.from_tensor_slices((x, labels)).batch(4)
+        scores = training.evaluate_heads(_two_heads(), ds, ["a", "b"])
+        assert scores.per_head == {"a": 1.0, "b": 0.0} and scores.sequence == 0.0 and scores.n == 6
+
+
+def test_sequence_accuracy_needs_every_head_right():
+    x, y = _one_hot_data([0, 1, 1, 0, 1, 0])
+    # head a (copies the input) is right where its label equals y: samples 0-3; head b (swaps it) where
+    # its label is 1 - y: samples 2-4. Both right: samples 2 and 3, so 2 of 6.
+    labels_a = np.where(np.arange(6) < 4, y, 1 - y)
+    labels_b = np.where((np.arange(6) >= 2) & (np.arange(6) <= 4), 1 - y, y)
+    ds = [(x[:3], {"a": labels_a[:3], "b": labels_b[:3]}), (x[3:], {"a": labels_a[3:], "b": labels_b[3:]})]
+    scores = training.evaluate_heads(_two_heads(), ds)  # head names from model.output_names
+    assert scores.per_head == {"a": 4 / 6, "b": 3 / 6} and scores.sequence == 2 / 6
+
+
+def test_predict_classes_shapes_for_one_and_many_heads():
+    x, y = _one_hot_data([0, 1, 1])
+    y_true, y_pred = training.predict_classes(_two_heads(), [(x, np.stack([y, y], axis=1))])
+    assert y_true.shape == y_pred.shape == (3, 2)
+    np.testing.assert_array_equal(y_pred, [[0, 1], [1, 0], [1, 0]])
+    single = keras.Sequential([keras.Input((2,)), keras.layers.Identity()])
+    y_true, y_pred = training.predict_classes(single, [(x, y.reshape(-1, 1))])  # CIFAR-style (N, 1) labels
+    assert y_true.shape == y_pred.shape == (3,)
+    np.testing.assert_array_equal(y_pred, [0, 1, 1])
+
+
+def test_predict_classes_explains_labels_it_cannot_split():
+    x, y = _one_hot_data([0, 1])
+    with pytest.raises(ValueError, match=r"lacks \['b'\]"):
+        training.predict_classes(_two_heads(), [(x, {"a": y})])
+
+
+def _compiled_two_heads():
+    model = _two_heads()
+    model.compile("adam", ["sparse_categorical_crossentropy"] * 2, metrics=[["accuracy"], ["accuracy"]])
+    return model
+
+
+def _two_head_ds():
+    x, y = _one_hot_data(np.arange(16) % 2)
+    return tf.data.Dataset.from_tensor_slices((x, (y, y))).batch(8)
+
+
+def test_missing_monitor_lists_the_keys_that_exist():
+    with pytest.raises(ValueError, match=r"'val_accuracy' is not among the metrics.*val_a_accuracy, val_a_loss"):
+        training.fit(_compiled_two_heads(), _two_head_ds(), epochs=2, validation_data=_two_head_ds(), verbose=0)
+    with pytest.raises(ValueError, match=r"'val_c_accuracy' is not among"):
+        training.fit(_compiled_two_heads(), _two_head_ds(), epochs=2, validation_data=_two_head_ds(), verbose=0,
+                     monitor=training.mean_of("val_a_accuracy", "val_c_accuracy"))
+
+
+def test_mean_of_heads_is_monitored_and_in_the_history():
+    run = training.fit(_compiled_two_heads(), _two_head_ds(), epochs=2, validation_data=_two_head_ds(), verbose=0,
+                       monitor=training.mean_of("val_a_accuracy", "val_b_accuracy"))
+    h = run.history
+    assert h["val_mean_accuracy"] == [(a + b) / 2 for a, b in zip(h["val_a_accuracy"], h["val_b_accuracy"])]
+    assert run.monitor == "val_mean_accuracy" and run.best_value == max(h["val_mean_accuracy"])
+    assert training.mean_of("val_a_loss", "val_b_loss", name="val_mean_loss").name == "val_mean_loss"
+    with pytest.raises(ValueError, match="give the mean a name"):
+        training.mean_of("val_a_loss", "val_b_loss")
+
+
+# --- train_and_record ------------------------------------------------------------------------------------
+
+
+def _untrained():
+    return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+
+
+def _record_args(**overrides):
+    args = dict(epochs=2, optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                dataset="mnist", train_size=N_IMAGES, test_size=N_IMAGES, batch_size=BATCH, data_source="real subset",
+                verbose=0)
+    return {**args, **overrides}
+
+
+def test_train_and_record_compiles_fits_evaluates_and_records(results_dir):
+    model = _untrained()
+    run = training.train_and_record("tiny", model, _ds(), _ds(), **_record_args())
+    keras_accuracy = model.evaluate(_ds(), return_dict=True, verbose=0)["accuracy"]  # Keras' own metric
+    assert run.test_accuracy == pytest.approx(keras_accuracy) and run.epochs == 2
+    assert run.record_path == results_dir / "smoke" / "tiny.json"
+    entry = json.loads(run.record_path.read_text())
+    assert entry["test_accuracy"] == round(run.test_accuracy, 5) and entry["data_source"] == "real subset"
+    assert entry["epochs"] == 2 and entry["interrupted"] is False and entry["train_size"] == N_IMAGES
+
+
+def test_train_and_record_files_a_cut_short_run_apart(results_dir):
+    run = training.train_and_record("tiny", _untrained(), _ds(), _ds(),
+                                    **_record_args(epochs=3, callbacks=[_InterruptAtEpochEnd(1)]))
+    assert run.stop_reason == "interrupted"
+    assert run.record_path == results_dir / "smoke" / "incomplete" / "tiny.json"
+    assert not (results_dir / "smoke" / "tiny.json").exists()
+
+
+def test_train_and_record_refuses_to_pick_the_best_epoch_on_the_test_set(results_dir):
+    test_ds = _ds()
+    with pytest.raises(ValueError, match="validation_data is the test set"):
+        training.train_and_record("tiny", _untrained(), _ds(), test_ds, **_record_args(validation_data=test_ds))
+    run = training.train_and_record("tiny", _untrained(), _ds(), test_ds, record=False,
+                                    **_record_args(validation_data=test_ds, restore_best=False))
+    assert run.record_path is None and run.epochs == 2 and not (results_dir / "smoke").exists()
+
+
+def test_train_and_record_needs_what_it_records():
+    with pytest.raises(ValueError, match="recording needs data_source"):
+        training.train_and_record("tiny", _untrained(), _ds(), _ds(), **_record_args(data_source=None))
+    with pytest.raises(ValueError, match="data_source='mnist' is not one of"):
+        training.train_and_record("tiny", _untrained(), _ds(), _ds(), **_record_args(data_source="mnist"))
+
+
+def test_train_and_record_with_two_heads(results_dir):
+    x, y = _one_hot_data(np.arange(16) % 2)
+    test_ds = tf.data.Dataset.from_tensor_slices((x, {"a": y, "b": y})).batch(8)
+    model = _two_heads()  # head a always right, head b always wrong; a tiny learning rate keeps it so
+    run = training.train_and_record(
+        "heads", model, _two_head_ds(), test_ds,
+        **_record_args(epochs=1, optimizer=keras.optimizers.SGD(1e-6), loss=["sparse_categorical_crossentropy"] * 2,
+                       metrics=[["accuracy"], ["accuracy"]], monitor="a_accuracy", train_size=16, test_size=16),
+    )
+    assert run.head_accuracy == {"a": 1.0, "b": 0.0} and run.test_accuracy == 0.0
+    assert json.loads(run.record_path.read_text())["extra"] == {"head_test_accuracy": {"a": 1.0, "b": 0.0}}
+
+
+def test_warmup_cosine_rises_then_decays():
     schedule = training.warmup_cosine(0.01, total_steps=200, warmup_fraction=0.1)
     rates = [float(schedule(step)) for step in range(201)]
     assert rates[0] == 0.0 and max(rates) == pytest.approx(0.01) and int(np.argmax(rates)) == 20
@@ -65,3 +345,17 @@ def test_trace_by_type_adds_up():
     shares = t.by_type("Conv2D", "Dense")
     assert sum(p for p, _ in shares.values()) == t.total_params
     assert shares["Conv2D"][0] == 156 + 2416 + 48120
+
+
+def test_record_run_carries_the_cut_short_flags(results_dir):
+    run = training.fit(_tiny(), _ds(), epochs=3, images_per_epoch=N_IMAGES, callbacks=[_InterruptAtEpochEnd(1)],
+                       verbose=0)
+    with pytest.raises(ValueError, match="test_accuracy is not set"):
+        training.record_run("tiny", _tiny(), run, dataset="mnist", train_size=N_IMAGES, test_size=N_IMAGES,
+                            batch_size=BATCH, data_source="real file")
+    path = training.record_run("tiny", _tiny(), run, test_accuracy=0.25, dataset="mnist", train_size=N_IMAGES,
+                               test_size=N_IMAGES, batch_size=BATCH, data_source="real file")
+    entry = json.loads(path.read_text())
+    assert path == results_dir / "smoke" / "incomplete" / "tiny.json"
+    assert (entry["interrupted"], entry["stop_reason"], entry["epochs"], entry["test_accuracy"]) == (
+        True, "interrupted", 1, 0.25)

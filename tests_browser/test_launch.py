@@ -13,9 +13,8 @@ import textwrap
 from pathlib import Path
 
 import nbformat
-import pytest
 
-from .conftest import ROOT_FLAGS, free_port, jupyter_env, stop, wait_http
+from .conftest import ROOT_FLAGS, free_port, jupyter_env, missing_tool, stop, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -49,7 +48,7 @@ def test_make_lab_serves_the_start_notebook(tmp_path):
 
 def test_repo2docker_accepts_binder(tmp_path):
     if not os.access(REPO2DOCKER, os.X_OK):
-        pytest.skip(f"{REPO2DOCKER} missing: `make test-browser` installs repo2docker into build/repo2docker")
+        missing_tool(f"{REPO2DOCKER} missing: `make test-browser` installs repo2docker into build/repo2docker")
     # --no-build: repo2docker reads the configuration and writes the Dockerfile; no Docker engine needed.
     result = subprocess.run([REPO2DOCKER, "--no-build", "--debug", str(ROOT)], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120)

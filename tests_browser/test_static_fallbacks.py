@@ -40,7 +40,11 @@ def html_cells(html: str) -> list[str]:
     return [html[a:b] for a, b in zip(starts, starts[1:] + [len(html)])]
 
 
-@pytest.mark.skipif(not WIDGET_NOTEBOOKS, reason="no widget notebook (02, 03, 04) in notebooks/ yet")
+def test_the_widget_notebooks_are_found():
+    # the explorers of convolution, padding/stride and pooling: a changed detector must not skip them silently
+    assert {"02_convolution", "03_padding_and_stride", "04_pooling"} <= {p.stem for p in WIDGET_NOTEBOOKS}
+
+
 @pytest.mark.parametrize("path", WIDGET_NOTEBOOKS, ids=lambda p: p.stem)
 def test_widget_cells_show_a_figure_in_plain_html(path, tmp_path):
     subprocess.run(

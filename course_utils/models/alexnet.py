@@ -1,149 +1,23 @@
-"""The course's architectures, each built once, with every layer named (deterministic traces).
+"""AlexNet (notebook 07): the 2012 paper's network, seed 003's listing and a classroom-sized AlexNet.
 
-Builders return uncompiled ``keras.Model`` objects; NHWC inputs. The final softmax is float32 so
-models stay numerically safe under mixed precision on a GPU.
+Builders return uncompiled ``keras.Model`` objects on NHWC inputs, every layer named (conv1, lrn1,
+pool1, ...). The final softmax is float32 so the models stay numerically safe under mixed precision.
 
 Example:
-    >>> model = lenet5_modern()
-    >>> model.count_params()
-    61706
+    >>> alexnet_small().count_params()
+    1158986
 """
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass
-
-from .profiles import import_tensorflow_quietly
+from ..profiles import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-from .layers import LocalResponseNormalization, PartialConv2D, RBFOutput, Subsampling, connections, lecun_tanh  # noqa: E402
-from .tracing import trace  # noqa: E402
-
-
-def lenet5_modern(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10) -> keras.Model:
-    """LeNet-5 as seed 003 writes it: ReLU, max pooling, softmax (61,706 parameters for 32x32x1).
-
-    C1 6@5x5 -> S2 max 2x2 -> C3 16@5x5 -> S4 max 2x2 -> C5 120@5x5 -> F6 84 -> output 10.
-    """
-    return keras.Sequential(
-        [
-            keras.Input(input_shape, name="image"),
-            layers.Conv2D(6, 5, activation="relu", name="C1"),
-            layers.MaxPooling2D(2, name="S2"),
-            layers.Conv2D(16, 5, activation="relu", name="C3"),
-            layers.MaxPooling2D(2, name="S4"),
-            layers.Conv2D(120, 5, activation="relu", name="C5"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(84, activation="relu", name="F6"),
-            layers.Dense(num_classes, name="logits"),
-            layers.Activation("softmax", dtype="float32", name="softmax"),
-        ],
-        name="lenet5_modern",
-    )
-
-
-# --- 06_lenet5: the 1998 LeNet-5 and its layer table -------------------------------------------
-
-
-
-def lenet5_classic(
-    input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10, distance_scale: float = 0.1
-) -> keras.Model:
-    """LeNet-5 as the 1998 paper builds it, as far as Keras allows (60,000 trainable parameters).
-
-    Inputs scaled so paper is -0.1 and ink 1.175 (the paper's normalisation); C1 6@5x5 -> S2 trainable
-    subsampling -> C3 16@5x5 with the partial connection table -> S4 subsampling -> C5 120@5x5 ->
-    F6 84, each squashed by ``1.7159 tanh(2a/3)``; the RBF output gives the squared distance to each
-    digit's fixed 7x12 code (840 fixed parameters). Training minimises cross-entropy of
-    ``softmax(-distance_scale * distance)``: with ``distance_scale=1`` that is the paper's discriminative
-    criterion without its constant "rubbish class"; the default 0.1 (a softmax temperature of 10) keeps
-    the softmax from saturating, so every image still sends a gradient and Adam trains it in few epochs.
-    """
-    return keras.Sequential(
-        [
-            keras.Input(input_shape, name="image"),
-            layers.Rescaling(1.275, offset=-0.1, name="normalize"),  # [0, 1] -> [-0.1, 1.175]
-            layers.Conv2D(6, 5, activation=lecun_tanh, kernel_initializer="lecun_uniform", name="C1"),
-            Subsampling(2, name="S2"),
-            PartialConv2D(kernel_size=5, name="C3"),
-            Subsampling(2, name="S4"),
-            layers.Conv2D(120, 5, activation=lecun_tanh, kernel_initializer="lecun_uniform", name="C5"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(84, activation=lecun_tanh, kernel_initializer="lecun_uniform", name="F6"),
-            RBFOutput(num_classes, name="output"),  # squared distances: the smallest wins
-            layers.Rescaling(-float(distance_scale), name="minus_distance"),
-            layers.Activation("softmax", dtype="float32", name="softmax"),
-        ],
-        name="lenet5_classic",
-    )
-
-
-@dataclass(frozen=True)
-class LayerTable:
-    """The classic per-layer table: feature maps, parameters and connections, each with its formula."""
-
-    model_name: str
-    rows: tuple[dict, ...]
-
-    def row(self, name: str) -> dict:
-        for r in self.rows:
-            if r["layer"] == name:
-                return r
-        raise KeyError(f"no layer {name!r} in the table; layers: {', '.join(r['layer'] for r in self.rows)}")
-
-    def _lines(self) -> tuple[list[str], list[list[str]]]:
-        header = ["layer", "feature maps", "parameters", "connections"]
-        body = [
-            [r["layer"], r["maps"], f"{r['param_formula']} = {r['params']:,}" if r["params"] else "0", f"{r['conn_formula']} = {r['connections']:,}"]
-            for r in self.rows
-        ]
-        return header, body
-
-    def __str__(self) -> str:
-        header, body = self._lines()
-        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in [header, *body]]
-        return "\n".join([f"Layer table: {self.model_name}", lines[0], "-" * len(lines[0]), *lines[1:]])
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        header, body = self._lines()
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in line) + "</tr>" for line in body)
-        return f"<b>Layer table: {html.escape(self.model_name)}</b><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-
-
-def layer_table(model: keras.Model, names: tuple[str, ...] = ("C1", "S2", "C3", "S4", "C5", "F6", "output")) -> LayerTable:
-    """Return the paper-style table of the layers ``names``: maps (``6@28x28``), parameters, connections.
-
-    Shapes, parameters and formulas come from :func:`course_utils.trace`; connections from
-    :func:`course_utils.layers.connections`.
-
-    Example:
-        >>> t = layer_table(lenet5_classic())
-        >>> t.row("C3")["params"], t.row("C3")["connections"], t.row("C3")["maps"]
-        (1516, 151600, '16@10x10')
-    """
-    traced = trace(model)
-    rows = []
-    for name in names:
-        r = traced.row(name)
-        shape = r.output_shape
-        maps = f"{shape[-1]}@{shape[0]}x{shape[1]}" if len(shape) == 3 else f"{shape[-1]}"
-        n_conn, conn_formula = connections(model.get_layer(name))
-        rows.append({
-            "layer": name, "maps": maps, "output_shape": shape, "params": r.params,
-            "param_formula": r.formula.rsplit(" = ", 1)[0] if r.params else "0", "connections": n_conn, "conn_formula": conn_formula,
-        })
-    return LayerTable(model.name, tuple(rows))
-
-
-# --- 07_alexnet -----------------------------------------------------------------------------------
+from ..layers import LocalResponseNormalization  # noqa: E402
+from .registry import register_model  # noqa: E402
 
 
 def alexnet_paper(
@@ -303,3 +177,12 @@ def alexnet_for_profile(kind: str, num_classes: int = 10, input_shape: tuple[int
         return alexnet_paper(num_classes=num_classes, input_shape=input_shape)
     raise ValueError(f"kind must be 'small' (classroom) or 'paper' (full profile), got {kind!r}")
 
+
+register_model(
+    "alexnet_paper", year=2012, family="AlexNet", builder=alexnet_paper, input_shape=(227, 227, 3), notebook="07_alexnet",
+    description="Krizhevsky, Sutskever and Hinton 2012, one tower: ReLU, LRN, overlapping pooling, dropout, 1,000 classes",
+)
+register_model(
+    "alexnet_small", year=None, family="AlexNet", builder=alexnet_small, input_shape=(32, 32, 3), notebook="07_alexnet",
+    description="the paper's five-conv / three-FC topology at about a third of its widths, for 32 x 32 CIFAR-10 images",
+)

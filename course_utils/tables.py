@@ -1,0 +1,65 @@
+"""Plain tables as text and HTML: the one renderer behind traces, layer tables and results.
+
+A table is a header (column names) and a body (rows of already-formatted strings). The text form
+pads columns (numbers right-aligned), the HTML form is what Jupyter shows.
+
+Example:
+    >>> print(text_table(["layer", "params"], [["C1", "156"], ["F6", "10,164"]], numeric=(1,)))
+    layer  params
+    -------------
+    C1        156
+    F6     10,164
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+
+def text_table(
+    header: Sequence[str],
+    body: Sequence[Sequence[str]],
+    numeric: Sequence[int] = (),
+    title: str | None = None,
+    footer: str | None = None,
+) -> str:
+    """Return the table as aligned plain text; columns listed in ``numeric`` are right-aligned.
+
+    A rule follows the header; with a ``footer`` a second rule and the footer close the table.
+    """
+    lines = [list(header), *(list(row) for row in body)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+
+    def fmt(line: list[str]) -> str:
+        cells = [c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths))]
+        return "  ".join(cells).rstrip()
+
+    head = fmt(lines[0])
+    rule = "-" * len(head)
+    out = ([title] if title else []) + [head, rule, *map(fmt, lines[1:])]
+    if footer:
+        out += [rule, footer]
+    return "\n".join(out)
+
+
+def html_table(
+    header: Sequence[str],
+    body: Sequence[Sequence[str]],
+    title: str | None = None,
+    footer: str | None = None,
+) -> str:
+    """Return the table as HTML (every cell escaped), with an optional bold title and a footer paragraph.
+
+    Example:
+        >>> html_table(["a"], [["<1>"]])
+        '<table><thead><tr><th>a</th></tr></thead><tbody><tr><td>&lt;1&gt;</td></tr></tbody></table>'
+    """
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body)
+    out = f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    if title:
+        out = f"<b>{html.escape(title)}</b>" + out
+    if footer:
+        out += f"<p>{html.escape(footer)}</p>"
+    return out

@@ -1,0 +1,186 @@
+"""Exercises: every answer passes, every typical mistake gets its own message, modules reload safely,
+and check_function grades an "implement it" exercise."""
+
+import importlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+
+from course_utils import checks, exercises, scratch
+from course_utils.checks import Exercise
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = exercises.load_all()
+ALL = [ex for module in MODULES for ex in module.EXERCISES]
+
+
+def test_one_module_per_notebook_with_its_own_keys():
+    stems = [m.__name__.rsplit(".", 1)[1] for m in MODULES]
+    assert stems == ["nb00_start_here", "nb01_images_as_arrays", "nb02_convolution", "nb03_padding_and_stride",
+                     "nb04_pooling", "nb05_flatten_dense_dropout", "nb06_lenet5", "nb07_alexnet"]
+    for module in MODULES:
+        number = module.__name__.rsplit(".", 1)[1][2:4]
+        keys = [ex.key for ex in module.EXERCISES]
+        assert keys == [f"{number}.{i}" for i in range(1, len(keys) + 1)], module.__name__
+    assert len({ex.key for ex in ALL}) == len(ALL)
+
+
+def test_every_key_the_notebooks_check_exists():
+    used = set()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        used |= set(re.findall(r"""check\(["'](\d\d\.\d+)["']""", code))
+    assert used and used <= {ex.key for ex in ALL}
+
+
+@pytest.mark.parametrize("ex", ALL, ids=lambda ex: ex.key)
+def test_the_answer_is_graded_correct(ex):
+    ok, message = checks.grade(ex.key, ex.answer)
+    assert ok, message
+    assert message.startswith(f"Exercise {ex.key}: correct")
+
+
+@pytest.mark.parametrize(
+    "ex, mistake",
+    [(ex, mistake) for ex in ALL for mistake in ex.mistakes],
+    ids=lambda v: v.key if isinstance(v, Exercise) else repr(v),
+)
+def test_each_typical_mistake_is_wrong_with_its_own_message(ex, mistake):
+    ok, message = checks.grade(ex.key, mistake)
+    assert not ok, f"{ex.key}: the listed mistake {mistake!r} is graded correct"
+    assert ex.mistakes[mistake] in message
+
+
+def test_unanswered_and_unknown():
+    assert checks.grade("03.2", ...) == (
+        False, "Exercise 03.2: not answered yet: replace Ellipsis with your answer and run the cell again.")
+    with pytest.raises(KeyError, match=r"no exercise '08.1'; known: 00.1, 00.2, .*07.5"):
+        checks.grade("08.1", 1)
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[1])
+def test_reloading_a_module_replaces_its_exercises(module):
+    first = module.EXERCISES[0]
+    reloaded = importlib.reload(module)
+    assert checks.exercise(first.key) is reloaded.EXERCISES[0] is not first
+    assert checks.grade(first.key, first.answer)[0]
+
+
+def test_reloading_the_package_and_the_checks_module():
+    importlib.reload(exercises)
+    importlib.reload(checks)  # an empty registry: check() loads the notebook's module again
+    try:
+        assert checks.grade("04.1", 13)[0]
+        assert checks.exercise("04.1").key == "04.1"
+    finally:
+        exercises.load_all()
+
+
+def test_a_key_taken_by_another_module_is_an_error():
+    copy = Exercise("03.2", "a copy", 55, "copied")
+    with pytest.raises(ValueError, match="'03.2' is already registered by course_utils.exercises.nb03_padding_and_stride"):
+        checks.register(copy, origin="somewhere_else")
+    assert checks.exercise("03.2").question != "a copy"
+    checks.register(Exercise("99.7", "q", 1, "s"), origin="my_cell")
+    checks.register(Exercise("99.7", "q", 2, "s"), origin="my_cell")  # the cell run again
+    assert checks.grade("99.7", 2)[0]
+
+
+def test_a_module_defining_another_notebooks_key_is_an_error(monkeypatch):
+    module = sys.modules["course_utils.exercises.nb03_padding_and_stride"]
+    monkeypatch.setattr(module, "EXERCISES", (*module.EXERCISES, Exercise("04.9", "stray", 1, "s")))
+    with pytest.raises(ValueError, match="defines 04.9: its keys must start with '03.'"):
+        exercises.load("03.1")
+
+
+def test_check_loads_only_the_notebook_it_needs():
+    script = ("import sys; from course_utils import checks; checks.check('03.2', 55); "
+              "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('course_utils.exercises.')))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == ["Exercise 03.2: correct (55).", "['nb03_padding_and_stride']"]
+
+
+# --- check_function ----------------------------------------------------------------------------
+
+FLIPPED = "the kernel looks flipped (that is convolution; Keras computes correlation)"
+
+
+def _inputs(rng):
+    return rng.normal(size=(2, 7, 6, 3)), rng.normal(size=(3, 3, 3, 4))
+
+
+def _learner_conv(x, kernel):
+    """A learner's correct answer, written differently from scratch.conv2d: windows and einsum."""
+    windows = sliding_window_view(x, kernel.shape[:2], axis=(1, 2))  # (N, H', W', C, kh, kw)
+    return np.einsum("nhwcij,ijco->nhwo", windows, kernel)
+
+
+def _flipped_conv(x, kernel):
+    return _learner_conv(x, kernel[::-1, ::-1])
+
+
+def _stub(x, kernel):
+    raise NotImplementedError
+
+
+def _grade(learner, **options):
+    return checks.grade_function("conv2d from scratch", learner, scratch.conv2d, _inputs,
+                                 diagnoses=[(FLIPPED, lambda x, k: scratch.conv2d(x, k[::-1, ::-1]))], **options)
+
+
+def test_check_function_passes_a_correct_function(capsys):
+    keras_conv = lambda x, k: keras.ops.convert_to_numpy(keras.ops.conv(x.astype("float32"), k.astype("float32")))  # noqa: E731
+    ok, message = _grade(_learner_conv, keras_fn=keras_conv)
+    assert ok, message
+    assert re.fullmatch(r"conv2d from scratch: correct: max \|diff\| = \d\.\de[-+]\d\d over 3 random inputs "
+                        r"\(tolerance 1e-06\); against Keras \d\.\de-\d\d \(tolerance 1e-05\)\.", message)
+    checks.check_function("02.9", _learner_conv, scratch.conv2d, _inputs)
+    assert capsys.readouterr().out.startswith("Exercise 02.9: correct: max |diff| = ")
+
+
+def test_check_function_recognises_a_flipped_kernel():
+    ok, message = _grade(_flipped_conv)
+    x, kernel = _inputs(np.random.default_rng(0))  # the first trial's inputs
+    diff = np.max(np.abs(_flipped_conv(x, kernel) - _learner_conv(x, kernel)))
+    assert not ok
+    assert message == f"conv2d from scratch: not yet: max |diff| = {diff:.1e}, should be below 1e-06: {FLIPPED}."
+
+
+def test_check_function_wrong_without_a_known_diagnosis():
+    ok, message = _grade(lambda x, k: _learner_conv(x, k) * 2)
+    assert not ok and message.endswith("should be below 1e-06.") and FLIPPED not in message
+
+
+def test_check_function_stub_and_other_learner_errors():
+    assert _grade(_stub) == (False, "conv2d from scratch: not implemented yet: replace `raise NotImplementedError` "
+                                    "with your code and run the cell again.")
+    assert _grade(lambda x, k: None)[1] == "conv2d from scratch: your function returned None: did you forget `return`?"
+    ok, message = _grade(lambda x, k: _learner_conv(x, k)[0])
+    assert not ok and "the output has shape (5, 4, 4), should be (2, 5, 4, 4)" in message
+    assert _grade(lambda x, k: [x, k])[1] == "conv2d from scratch: your function returned a list, not an array of numbers."
+    ok, message = _grade(lambda x, k: x @ k)
+    assert not ok and message.startswith("conv2d from scratch: your function raised ValueError:")
+    assert "inputs of shapes (2, 7, 6, 3), (3, 3, 3, 4)" in message
+
+
+def test_check_function_points_to_the_solution_of_a_registered_key():
+    ok, message = checks.grade_function("03.2", lambda x: x + 1, lambda x: x, lambda rng: rng.normal(size=3))
+    assert not ok and message.endswith("(Stuck? `course_utils.solution('03.2')` shows a worked solution.)")
+
+
+def test_check_function_does_not_let_the_learner_change_the_inputs():
+    def sneaky(x, k):
+        out = _learner_conv(x, k)
+        x[...] = 0  # writes into its input
+        return out
+
+    assert _grade(sneaky)[0]

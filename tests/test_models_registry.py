@@ -1,0 +1,84 @@
+"""The model registry: every course model builds at its native input with its known parameter count."""
+
+import importlib
+
+import pytest
+
+from course_utils import models
+from course_utils.models import registry
+
+# Independent figures, one per registered model: the paper's or the seed's count, or worked by hand.
+KNOWN_PARAMETERS = {
+    # LeCun et al. 1998: 60,000 trainable parameters, plus the RBF layer's 84 * 10 fixed codes
+    "lenet5_classic": 60_000 + 840,
+    # seed 003's listing: 156 + 2,416 + 48,120 + 10,164 + 850
+    "lenet5_modern": 61_706,
+    # Krizhevsky et al. 2012 as one tower (the paper's "60 million"), pinned in tests/test_alexnet.py
+    "alexnet_paper": 62_378_344,
+    # conv1 (5*5*3+1)*32 + conv2 (5*5*32+1)*96 + conv3 (3*3*96+1)*128 + conv4 (3*3*128+1)*128
+    # + conv5 (3*3*128+1)*96 + fc6 (3*3*96+1)*512 + fc7 (512+1)*512 + fc8 (512+1)*10
+    "alexnet_small": 2_432 + 76_896 + 110_720 + 147_584 + 110_688 + 442_880 + 262_656 + 5_130,
+}
+KNOWN_FACTS = {  # (year, family, native input, notebook)
+    "lenet5_classic": (1998, "LeNet", (32, 32, 1), "06_lenet5"),
+    "lenet5_modern": (None, "LeNet", (32, 32, 1), "06_lenet5"),
+    "alexnet_paper": (2012, "AlexNet", (227, 227, 3), "07_alexnet"),
+    "alexnet_small": (None, "AlexNet", (32, 32, 3), "07_alexnet"),
+}
+
+
+def test_every_model_has_a_known_count():
+    assert set(models.MODELS) == set(KNOWN_PARAMETERS), "add the new model's published parameter count here"
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_PARAMETERS))
+def test_builds_at_native_input_with_known_parameter_count(name):
+    info = models.model_info(name)
+    model = info.build()
+    assert model.input_shape == (None, *info.input_shape)
+    assert model.count_params() == KNOWN_PARAMETERS[name]
+    assert (info.year, info.family, info.input_shape, info.notebook) == KNOWN_FACTS[name]
+    assert info.description and info.name == name
+    assert name in str(info) and info.family in str(info)
+
+
+def test_course_order_and_family_filter():
+    assert [m.name for m in models.list_models()] == ["lenet5_classic", "lenet5_modern", "alexnet_paper", "alexnet_small"]
+    assert [m.name for m in models.list_models("LeNet")] == ["lenet5_classic", "lenet5_modern"]
+    with pytest.raises(KeyError, match="families: AlexNet, LeNet"):
+        models.list_models("VGG")
+    with pytest.raises(KeyError, match="no model 'vgg16'"):
+        models.model_info("vgg16")
+
+
+def test_flat_api_and_family_modules_agree():
+    from course_utils.models import alexnet, lenet, lenet5_modern
+
+    assert lenet5_modern is lenet.lenet5_modern
+    assert models.alexnet_paper is alexnet.alexnet_paper
+    assert models.layer_table is lenet.layer_table and models.LayerTable is lenet.LayerTable
+    for name in ("alexnet_seed003", "alexnet_small", "alexnet_for_profile", "lenet5_classic"):
+        assert callable(getattr(models, name))
+
+
+def test_reloading_a_family_replaces_its_entries():
+    before = models.model_info("lenet5_modern")
+    reloaded = importlib.reload(models.lenet)
+    try:
+        after = models.model_info("lenet5_modern")
+        assert after is not before and after.builder is reloaded.lenet5_modern
+        assert len(models.MODELS) == len(KNOWN_PARAMETERS)
+    finally:
+        importlib.reload(models)  # the flat names again point at the reloaded module's builders
+    assert models.lenet5_modern is models.lenet.lenet5_modern is models.model_info("lenet5_modern").builder
+
+
+def test_a_name_taken_by_another_module_is_an_error():
+    def lenet5_modern(input_shape=(32, 32, 1)):
+        raise AssertionError("never built")
+
+    lenet5_modern.__module__ = "someone_elses_module"
+    with pytest.raises(ValueError, match="'lenet5_modern' is already registered by course_utils.models.lenet"):
+        registry.register_model("lenet5_modern", year=None, family="LeNet", builder=lenet5_modern,
+                                input_shape=(32, 32, 1), notebook="06_lenet5", description="a copy")
+    assert models.model_info("lenet5_modern").builder is models.lenet.lenet5_modern
