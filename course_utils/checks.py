@@ -179,7 +179,7 @@ def solution(key: str) -> None:
 # --- "implement it" exercises: the learner's function against a reference ---------------------
 
 Diagnosis = tuple[str, Callable[..., Any]]
-_KEY_PATTERN = re.compile(r"\d\d\.\d+")
+_KEY_PATTERN = re.compile(r"[0-9A-Z]\d\.\d+")  # 03.2, or A1.1 in an appendix
 
 
 def _fresh(inputs: tuple) -> tuple:
@@ -193,6 +193,15 @@ def _shapes(inputs: tuple) -> str:
 
 def _max_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b))) if a.size else 0.0
+
+
+def _diagnose(got: np.ndarray, inputs: tuple, diagnoses: Sequence[Diagnosis], tol: float) -> str | None:
+    """The description of the first known mistake whose output equals ``got`` (same shape, within ``tol``)."""
+    for text, wrong_fn in diagnoses:
+        wrong = np.asarray(wrong_fn(*_fresh(inputs)), np.float64)
+        if wrong.shape == got.shape and _max_diff(got, wrong) <= tol:
+            return text
+    return None
 
 
 def grade_function(
@@ -213,8 +222,8 @@ def grade_function(
     ``trials`` times with a generator seeded by ``seed``. The learner's output must have the
     reference's shape and agree within ``tol`` (max absolute difference). When it does not, each
     diagnosis ``(description, wrong_fn)`` is tried: ``wrong_fn`` computes a known mistake from the
-    same inputs, and if the learner's output matches it within ``tol`` the message gives
-    ``description``. ``keras_fn`` (optional, e.g. a Keras layer wrapped in a function) is compared
+    same inputs, and if the learner's output matches it (same shape, within ``tol``) the message
+    gives ``description``; a mistake that changes the output's shape is diagnosed the same way. ``keras_fn`` (optional, e.g. a Keras layer wrapped in a function) is compared
     with the learner's output too, within ``keras_tol`` (Keras computes in float32).
     ``NotImplementedError`` gives a friendly "not implemented yet".
 
@@ -246,16 +255,13 @@ def grade_function(
         except (TypeError, ValueError):
             return False, f"{label}: your function returned a {type(output).__name__}, not an array of numbers."
         if got.shape != expected.shape:
+            diagnosis = _diagnose(got, inputs, diagnoses, tol)
+            why = f": {diagnosis}." if diagnosis else "."
             return False, (f"{label}: not yet: the output has shape {got.shape}, should be {expected.shape} "
-                           f"(inputs of shapes {_shapes(inputs)}).")
+                           f"(inputs of shapes {_shapes(inputs)}){why}{_stuck(key_or_name)}")
         diff = _max_diff(got, expected)
         if not diff <= tol:
-            diagnosis = next(
-                (text for text, wrong_fn in diagnoses
-                 if (wrong := np.asarray(wrong_fn(*_fresh(inputs)), np.float64)).shape == got.shape
-                 and _max_diff(got, wrong) <= tol),
-                None,
-            )
+            diagnosis = _diagnose(got, inputs, diagnoses, tol)
             why = f": {diagnosis}." if diagnosis else "."
             return False, f"{label}: not yet: max |diff| = {diff:.1e}, should be below {tol:.0e}{why}{_stuck(key_or_name)}"
         worst = max(worst, diff)

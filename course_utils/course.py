@@ -28,7 +28,7 @@ NOTEBOOKS: tuple[Notebook, ...] = (
     Notebook("02_convolution", "Convolution", "sliding kernels, feature maps, weight sharing, learning a kernel"),
     Notebook("03_padding_and_stride", "Padding and stride", "output-size arithmetic, 'valid' vs 'same', dilation"),
     Notebook("04_pooling", "Pooling", "max and average pooling, overlap, translation, global pooling"),
-    Notebook("05_flatten_dense_dropout", "Flatten, dense, dropout", "dense layers, dropout, batch normalization"),
+    Notebook("05_flatten_dense_dropout", "Flatten, dense, dropout", "dense layers, parameter counts, inverted dropout"),
     Notebook("06_lenet5", "LeNet-5, layer by layer", "the 1998 network, classic and modern, on MNIST"),
     Notebook("07_alexnet", "AlexNet", "ReLU, dropout, overlapping pooling, LRN, augmentation, memory"),
     Notebook("08_vgg16", "VGG16 and its family", "3x3 stacks, receptive fields, configurations A-E"),
@@ -36,6 +36,13 @@ NOTEBOOKS: tuple[Notebook, ...] = (
     Notebook("10_mini_vgg", "Mini-VGG on CIFAR-10", "batch normalization in small VGGs"),
     Notebook("11_inception", "Inception / GoogLeNet", "multi-branch modules, 1x1 bottlenecks, v1-v4"),
     Notebook("12_model_comparison", "Comparing the classics", "accuracy, parameters, MACs and time, side by side"),
+    # Appendices: engineering detail that is not the lesson, linked from the lessons that need it.
+    Notebook("A1_fast_training_on_a_cpu", "Appendix: fast training on a CPU",
+             "XLA, steps per execution, warm-up and cosine schedules, where the time goes"),
+    Notebook("A2_input_pipelines_and_memory", "Appendix: input pipelines and memory",
+             "generator vs tf.data vs in-model resize, sustained throughput, memory preflight"),
+    Notebook("A3_batch_normalization", "Appendix: batch normalization",
+             "batch norm from scratch in both modes, moving statistics, where it goes in a block"),
 )
 
 

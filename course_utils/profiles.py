@@ -55,33 +55,51 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "05_flatten_dense_dropout": {  # the dropout experiment: a small subset, so overfitting shows
         "base": {"dataset": "fashion_mnist", "train_size": 1000, "val_size": 2000, "epochs": 40, "batch_size": 64,
-                 "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200, "bn_steps": 300},
+                 "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200},
         "smoke": {"train_size": 256, "val_size": 256, "epochs": 1},
         "full": {"val_size": 10000, "epochs": 100},
     },
-    "06_lenet5": {  # None = the whole MNIST split; the classroom bars are asserted only in classroom
-        "base": {"train_size": None, "test_size": None, "batch_size": 128, "steps_per_execution": 32,
-                 "benchmark_steps": 40, "modern_epochs": 5, "modern_learning_rate": 5e-3,
-                 "classic_epochs": 5, "classic_learning_rate": 5e-3, "classic_distance_scale": 0.1,
-                 "check_bars": True},
-        "smoke": {"train_size": 2000, "test_size": 200, "steps_per_execution": 16, "benchmark_steps": 3,
-                  "modern_epochs": 1, "classic_epochs": 1, "check_bars": False},
-        "full": {"modern_epochs": 20, "classic_epochs": 20, "check_bars": False},
+    "A3_batch_normalization": {  # appendix to 05: NumPy and single layers only, the same sizes everywhere
+        "base": {"channels": 4, "batch_size": 32, "moving_steps": 300},
+    },
+    "06_lenet5": {  # None = the whole MNIST split; the classroom bars are checked only in classroom
+        # validation_size images are held out of the training set to choose the learning rate and epoch
+        "base": {"train_size": None, "validation_size": 5000, "test_size": None, "batch_size": 128,
+                 "steps_per_execution": 32, "learning_rates": (2e-3, 5e-3, 1e-2), "sweep_epochs": 1,
+                 "modern_epochs": 5, "classic_epochs": 5, "classic_distance_scale": 0.1, "check_bars": True},
+        "smoke": {"train_size": 2000, "validation_size": 200, "test_size": 200, "steps_per_execution": 16,
+                  "learning_rates": (5e-3, 1e-2), "modern_epochs": 1, "classic_epochs": 1, "check_bars": False},
+        "full": {"sweep_epochs": 3, "modern_epochs": 20, "classic_epochs": 20, "check_bars": False},
+    },
+    "A1_fast_training_on_a_cpu": {  # timings on a training subset; the schedule demo on a small split
+        "base": {"timing_images": 12_800, "timing_repeats": 3, "min_seconds": 1.0, "small_batch_size": 32,
+                 "batch_size": 128, "steps_per_execution": 32, "schedule_train_size": 10_000,
+                 "schedule_val_size": 2000, "schedule_epochs": 3, "constant_learning_rate": 1e-3,
+                 "peak_learning_rate": 5e-3},
+        "smoke": {"timing_images": 512, "timing_repeats": 1, "min_seconds": 0.05, "steps_per_execution": 4,
+                  "schedule_train_size": 512, "schedule_val_size": 256, "schedule_epochs": 1},
     },
     "07_alexnet": {
-        # model: "small" (alexnet_small, 32 x 32) or "paper" (alexnet_paper, CIFAR-10 upsampled to 227)
+        # model: "small" (alexnet_small on 28 x 28 crops) or "paper" (alexnet_paper, crops upsampled to 227).
+        # act_*: ReLU vs tanh the paper's way (SGD + momentum, epochs to a training error); pool_*: 3/2 vs 2/2.
         "base": {
             "train_size": 5000, "test_size": 1000, "batch_size": 64, "epochs": 10, "model": "small",
-            "learning_rate": 1e-3, "crop_pad": 2, "act_train_size": 2000, "act_epochs": 5,
-            "act_target_error": 0.6, "pipeline_batches": 8, "pipeline_batch_size": 64, "grid_images": 100,
+            "learning_rate": 1e-3, "crop_size": 28, "act_train_size": 2000, "act_epochs": 30,
+            "act_target_error": 0.25, "act_learning_rate": 0.02, "pool_train_size": 2000, "pool_epochs": 5,
+            "pool_seeds": 2, "grid_images": 20,
         },
         "smoke": {"train_size": 256, "test_size": 100, "epochs": 1, "act_train_size": 128, "act_epochs": 1,
-                  "pipeline_batches": 2, "pipeline_batch_size": 16},
+                  "pool_train_size": 128, "pool_epochs": 1},
         "full": {
             "train_size": None, "test_size": None, "batch_size": 128, "epochs": 30, "model": "paper",
-            "learning_rate": 1e-4, "act_train_size": 10000, "act_epochs": 20, "act_target_error": 0.25,
-            "pipeline_batches": 50, "pipeline_batch_size": 128,
+            "learning_rate": 1e-4, "act_train_size": 10000, "act_epochs": 60, "pool_train_size": 10000,
+            "pool_epochs": 15, "pool_seeds": 3,
         },
+    },
+    "A2_input_pipelines_and_memory": {  # appendix to 07: pipeline timings on a CIFAR-10 subset, memory arithmetic
+        "base": {"train_size": 5000, "pipeline_seconds": 2.0, "pipeline_batch_size": 64, "memory_batch_size": 128},
+        "smoke": {"train_size": 256, "pipeline_seconds": 0.05, "pipeline_batch_size": 16},
+        "full": {"train_size": None, "pipeline_batch_size": 128},
     },
 }
 

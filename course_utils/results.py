@@ -211,7 +211,9 @@ def notebook_times(profile: str = "classroom") -> dict[str, float]:
 
 
 def time_text(notebook: str, profile: str = "classroom") -> str:
-    """Return 'about N min on a 2-core CPU (classroom profile)' from the recorded notebook times.
+    """Return 'Time: about 10 s (or N min) to run on a 2-core CPU' from the recorded notebook times.
+
+    Below two minutes the time is given in seconds, rounded to 5 s; from two minutes on, in minutes.
 
     Example:
         >>> time_text("99_not_a_notebook")
@@ -220,8 +222,20 @@ def time_text(notebook: str, profile: str = "classroom") -> str:
     times = notebook_times(profile)
     if notebook not in times:
         return f"Time: not recorded yet (run `make notebooks` to record the {profile} run time)"
-    minutes = max(1, round(times[notebook] / 60))
-    return f"Time: about {minutes} min to run on a 2-core CPU ({profile} profile, recorded by `make notebooks`)"
+    about = _duration_text(times[notebook])
+    return f"Time: about {about} to run on a 2-core CPU ({profile} profile, recorded by `make notebooks`)"
+
+
+def _duration_text(seconds: float) -> str:
+    """'10 s' below two minutes (rounded to 5 s, at least 5 s), else '3 min' (rounded to whole minutes).
+
+    Example:
+        >>> _duration_text(8.0), _duration_text(88.1), _duration_text(150)
+        ('10 s', '90 s', '2 min')
+    """
+    if seconds < 120:
+        return f"{max(5, 5 * round(seconds / 5))} s"
+    return f"{round(seconds / 60)} min"
 
 
 def results_table(results: dict[str, dict[str, Any]]) -> str:

@@ -117,18 +117,82 @@ def test_lrn_serializes_and_rejects_even_windows(tmp_path):
         LocalResponseNormalization(n=4)
 
 
-def test_augmentation_views_and_counts():
+def test_ten_crops_are_the_papers_corner_and_centre_crops_with_flips():
     x = np.random.default_rng(0).random((3, 32, 32, 3), dtype=np.float32)
-    views = augmentation.ten_crops(x, pad=2)
-    assert views.shape == (10, 3, 32, 32, 3)
-    np.testing.assert_array_equal(views[4], x)               # the centre view is the image itself
-    np.testing.assert_array_equal(views[9], x[:, :, ::-1])   # and its mirror image
-    assert augmentation.crops_per_image(256, 224) == 2178
-    out = augmentation.random_crop_flip(x, pad=2).numpy()
-    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    views = augmentation.ten_crops(x, size=28)
+    assert views.shape == (10, 3, 28, 28, 3)
+    # hand-written windows of the image itself (no padding): 4 spare pixels per axis, centre offset 2
+    expected = [x[:, :28, :28], x[:, :28, 4:], x[:, 4:, :28], x[:, 4:, 4:], x[:, 2:30, 2:30]]
+    for i, window in enumerate(expected):
+        np.testing.assert_array_equal(views[i], window)
+        np.testing.assert_array_equal(views[5 + i], window[:, :, ::-1])  # its mirror image
+    np.testing.assert_array_equal(augmentation.center_crop(x, 28), x[:, 2:30, 2:30])
+    np.testing.assert_array_equal(augmentation.center_crop(x[:, :5, :6], 2), x[:, 1:3, 2:4])  # odd spare: extra after
+    with pytest.raises(ValueError, match="does not fit"):
+        augmentation.ten_crops(x, size=33)
+
+
+def _windows_and_mirrors(image, size):
+    """Every size x size window of one H x W x C image and its mirror image (a separate, brute-force count)."""
+    h, w = image.shape[:2]
+    out = []
+    for r in range(h - size + 1):
+        for c in range(w - size + 1):
+            window = image[r : r + size, c : c + size]
+            out += [window, window[:, ::-1]]
+    return out
+
+
+def test_random_crops_are_windows_of_the_image_or_their_mirrors():
+    x = np.random.default_rng(1).random((6, 10, 9, 3), dtype=np.float32)
+    crops = augmentation.random_crop_flip(x, pad=0, size=7).numpy()
+    assert crops.shape == (6, 7, 7, 3)
+    for image, crop in zip(x, crops):
+        assert any(np.array_equal(crop, window) for window in _windows_and_mirrors(image, 7))
+    assert len(_windows_and_mirrors(x[0, :9, :9], 7)) == augmentation.crops_per_image(9, 7) == 3 * 3 * 2
+    assert augmentation.crops_per_image(256, 224) == 33 * 33 * 2  # the paper's factor, counted exactly
+    padded = augmentation.random_crop_flip(x, pad=2).numpy()  # the CIFAR recipe: mirror-pad, crop back
+    assert padded.shape == x.shape
+    with pytest.raises(ValueError, match="does not fit"):
+        augmentation.random_crop_flip(x, pad=0, size=11)
+
+
+def test_pca_colour_basis_and_shift():
+    x = np.random.default_rng(0).random((3, 32, 32, 3), dtype=np.float32)
     values, vectors = augmentation.pca_colour_basis(x)
     np.testing.assert_allclose(vectors @ np.diag(values) @ vectors.T, np.cov(x.reshape(-1, 3), rowvar=False), atol=1e-10)
     np.testing.assert_array_equal(augmentation.pca_colour_shift(x, values, vectors, sigma=0.0), x)
+
+
+def test_ten_crop_predict_averages_the_ten_views():
+    x = np.random.default_rng(2).random((4, 32, 32, 3), dtype=np.float32)
+    model = models.alexnet_small(input_shape=(28, 28, 3), width=0.25)
+    views = augmentation.ten_crops(x, 28)
+    by_hand = np.mean([model.predict(v, verbose=0) for v in views], axis=0)
+    np.testing.assert_allclose(augmentation.ten_crop_predict(model, x, 28), by_hand, atol=1e-6)
+
+
+def _lrn_by_padding(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
+    """A learner's correct LRN written differently from lrn_numpy: zero-pad the channels, add shifted squares."""
+    squares = np.pad(np.asarray(a, np.float64) ** 2, [(0, 0)] * 3 + [(n // 2, n // 2)])
+    channels = a.shape[-1]
+    total = sum(squares[..., j : j + channels] for j in range(n))
+    return a / (k + alpha * total) ** beta
+
+
+def test_lrn_exercise_passes_correct_code_and_names_each_slip():
+    from course_utils.exercises import nb07_alexnet as nb07
+
+    ok, message = nb07.grade_lrn(_lrn_by_padding)
+    assert ok, message
+    assert message.startswith("Exercise 07.4: correct: max |diff| = ") and "against Keras" in message
+    for text, wrong in nb07.LRN_MISTAKES:
+        ok, message = nb07.grade_lrn(wrong)
+        assert not ok and f"should be below 1e-06: {text}." in message, text
+    def stub(a):
+        raise NotImplementedError
+
+    assert "not implemented yet" in nb07.grade_lrn(stub)[1]
 
 
 def test_pipelines_give_the_same_224_batches():
@@ -139,7 +203,6 @@ def test_pipelines_give_the_same_224_batches():
     in_model = pipelines.resize_in_model(64)(next(iter(data.make_dataset(x, y, batch_size=4)))[0])
     np.testing.assert_allclose(np.asarray(gen_images), tfdata_images.numpy(), atol=1e-5)
     np.testing.assert_allclose(in_model.numpy(), tfdata_images.numpy(), atol=1e-5)
-    assert pipelines.images_per_second(pipelines.generator_batches(x, y, 4, 64), n_batches=2) > 0
 
 
 def test_mirrored_strategy_on_two_logical_cpus_matches_one_device():

@@ -35,44 +35,47 @@ EXPANDED_AT_212E3B7 = {
         "classroom": {"photo_side": 128, "alexnet_map": 55, "shift": 1},
         "full": {"photo_side": 128, "alexnet_map": 55, "shift": 1},
     },
+    # 05 as issue 10 changed it: batch normalization (and its bn_steps) moved to appendix A3
     "05_flatten_dense_dropout": {  # the dropout experiment: a small subset, so overfitting shows
         "smoke": {"dataset": "fashion_mnist", "train_size": 256, "val_size": 256, "epochs": 1, "batch_size": 64,
-                  "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200, "bn_steps": 300},
+                  "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200},
         "classroom": {"dataset": "fashion_mnist", "train_size": 1000, "val_size": 2000, "epochs": 40, "batch_size": 64,
-                      "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200, "bn_steps": 300},
+                      "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200},
         "full": {"dataset": "fashion_mnist", "train_size": 1000, "val_size": 10000, "epochs": 100, "batch_size": 64,
-                 "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200, "bn_steps": 300},
+                 "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200},
     },
-    "06_lenet5": {  # None = the whole MNIST split; the classroom bars are asserted only in classroom
-        "smoke": {"train_size": 2000, "test_size": 200, "batch_size": 128, "steps_per_execution": 16,
-                  "benchmark_steps": 3, "modern_epochs": 1, "modern_learning_rate": 5e-3,
-                  "classic_epochs": 1, "classic_learning_rate": 5e-3, "classic_distance_scale": 0.1,
-                  "check_bars": False},
-        "classroom": {"train_size": None, "test_size": None, "batch_size": 128, "steps_per_execution": 32,
-                      "benchmark_steps": 40, "modern_epochs": 5, "modern_learning_rate": 5e-3,
-                      "classic_epochs": 5, "classic_learning_rate": 5e-3, "classic_distance_scale": 0.1,
-                      "check_bars": True},
-        "full": {"train_size": None, "test_size": None, "batch_size": 128, "steps_per_execution": 32,
-                 "benchmark_steps": 40, "modern_epochs": 20, "modern_learning_rate": 5e-3,
-                 "classic_epochs": 20, "classic_learning_rate": 5e-3, "classic_distance_scale": 0.1,
-                 "check_bars": False},
+    # 06_lenet5 as issue 10 changed it: a validation split and a learning-rate comparison on it
+    "06_lenet5": {  # None = the whole MNIST split; the classroom bars are checked only in classroom
+        "smoke": {"train_size": 2000, "validation_size": 200, "test_size": 200, "batch_size": 128,
+                  "steps_per_execution": 16, "learning_rates": (5e-3, 1e-2), "sweep_epochs": 1,
+                  "modern_epochs": 1, "classic_epochs": 1, "classic_distance_scale": 0.1, "check_bars": False},
+        "classroom": {"train_size": None, "validation_size": 5000, "test_size": None, "batch_size": 128,
+                      "steps_per_execution": 32, "learning_rates": (2e-3, 5e-3, 1e-2), "sweep_epochs": 1,
+                      "modern_epochs": 5, "classic_epochs": 5, "classic_distance_scale": 0.1, "check_bars": True},
+        "full": {"train_size": None, "validation_size": 5000, "test_size": None, "batch_size": 128,
+                 "steps_per_execution": 32, "learning_rates": (2e-3, 5e-3, 1e-2), "sweep_epochs": 3,
+                 "modern_epochs": 20, "classic_epochs": 20, "classic_distance_scale": 0.1, "check_bars": False},
     },
+    # 07_alexnet as issue 10 changed it: 28 x 28 crops, ReLU vs tanh the paper's way, pooling measured;
+    # the pipeline timing moved to A2_input_pipelines_and_memory
     "07_alexnet": {
-        # model: "small" (alexnet_small, 32 x 32) or "paper" (alexnet_paper, CIFAR-10 upsampled to 227)
         "smoke": {
             "train_size": 256, "test_size": 100, "batch_size": 64, "epochs": 1, "model": "small",
-            "learning_rate": 1e-3, "crop_pad": 2, "act_train_size": 128, "act_epochs": 1,
-            "act_target_error": 0.6, "pipeline_batches": 2, "pipeline_batch_size": 16, "grid_images": 100,
+            "learning_rate": 1e-3, "crop_size": 28, "act_train_size": 128, "act_epochs": 1,
+            "act_target_error": 0.25, "act_learning_rate": 0.02, "pool_train_size": 128, "pool_epochs": 1,
+            "pool_seeds": 2, "grid_images": 20,
         },
         "classroom": {
             "train_size": 5000, "test_size": 1000, "batch_size": 64, "epochs": 10, "model": "small",
-            "learning_rate": 1e-3, "crop_pad": 2, "act_train_size": 2000, "act_epochs": 5,
-            "act_target_error": 0.6, "pipeline_batches": 8, "pipeline_batch_size": 64, "grid_images": 100,
+            "learning_rate": 1e-3, "crop_size": 28, "act_train_size": 2000, "act_epochs": 30,
+            "act_target_error": 0.25, "act_learning_rate": 0.02, "pool_train_size": 2000, "pool_epochs": 5,
+            "pool_seeds": 2, "grid_images": 20,
         },
         "full": {
             "train_size": None, "test_size": None, "batch_size": 128, "epochs": 30, "model": "paper",
-            "learning_rate": 1e-4, "crop_pad": 2, "act_train_size": 10000, "act_epochs": 20,
-            "act_target_error": 0.25, "pipeline_batches": 50, "pipeline_batch_size": 128, "grid_images": 100,
+            "learning_rate": 1e-4, "crop_size": 28, "act_train_size": 10000, "act_epochs": 60,
+            "act_target_error": 0.25, "act_learning_rate": 0.02, "pool_train_size": 10000, "pool_epochs": 15,
+            "pool_seeds": 3, "grid_images": 20,
         },
     },
 }
@@ -97,7 +100,7 @@ def test_printing_shows_values_and_what_differs_from_base():
     text = str(profiles.params("07_alexnet", "full"))
     assert text.startswith("07_alexnet (full): train_size=None (base 5000), test_size=None (base 1000),")
     assert "epochs=30 (base 10)" in text and "model='paper' (base 'small')" in text
-    assert "crop_pad=2," in text and "crop_pad=2 (" not in text  # same in every profile: no base note
+    assert "crop_size=28," in text and "crop_size=28 (" not in text  # same in every profile: no base note
     assert all(len(line) <= 100 for line in text.splitlines())
     classroom = repr(profiles.params("07_alexnet", "classroom"))
     assert "(base" not in classroom and "batch_size=64, epochs=10" in classroom

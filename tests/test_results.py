@@ -122,6 +122,10 @@ def test_time_text(results_dir):
     (results_dir / "classroom").mkdir(parents=True)
     (results_dir / "classroom" / "notebook_times.json").write_text(json.dumps({"00_start_here": {"seconds": 150}}))
     assert results.time_text("00_start_here").startswith("Time: about 2 min")
+    # below two minutes in seconds (issue 10: an 8 s run read "about 1 min"), rounded to 5 s
+    for seconds, shown in ((8.0, "10 s"), (2.0, "5 s"), (88.1, "90 s"), (119.0, "120 s"), (200, "3 min")):
+        (results_dir / "classroom" / "notebook_times.json").write_text(json.dumps({"00_start_here": {"seconds": seconds}}))
+        assert results.time_text("00_start_here").startswith(f"Time: about {shown} to run"), seconds
 
 
 def test_load_results_reads_only_training_runs(results_dir):

@@ -31,7 +31,7 @@ def widget_cells(path: Path) -> list[int]:
     ]
 
 
-WIDGET_NOTEBOOKS = [p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) if widget_cells(p)]
+WIDGET_NOTEBOOKS = [p for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if widget_cells(p)]
 
 
 def html_cells(html: str) -> list[str]:

@@ -1,14 +1,15 @@
 """The course's exercises, one module per notebook, loaded by key for :func:`course_utils.checks.check`.
 
-``nb03_padding_and_stride`` holds the exercises ``03.1``, ``03.2``, ...: each module defines a tuple
+``nb03_padding_and_stride`` holds the exercises ``03.1``, ``03.2``, ... (an appendix such as
+``A1_fast_training_on_a_cpu`` has ``nbA1_fast_training_on_a_cpu`` with ``A1.1``, ...): each module defines a tuple
 ``EXERCISES`` and registers it. :func:`course_utils.checks.check` imports the module of a key's
 notebook on first use; re-importing a module (``importlib.reload``, IPython's autoreload) replaces
 its exercises. A new notebook ``NN_topic`` adds ``nbNN_topic.py`` here; nothing else changes.
 
 Example:
     >>> from course_utils.checks import check
-    >>> check("00.1", "classroom")
-    Exercise 00.1: correct (classroom).
+    >>> check("00.2", (784, 3136))
+    Exercise 00.2: correct ((784, 3136)).
     >>> module_name("03.2")
     'course_utils.exercises.nb03_padding_and_stride'
 """
@@ -17,15 +18,19 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from types import ModuleType
+
+_MODULE = re.compile(r"nb([0-9A-Z]\d)_\w+")  # nb03_padding_and_stride, nbA1_fast_training_on_a_cpu
 
 
 def _modules() -> dict[str, str]:
-    """Return {notebook number ('03'): module name} for every ``nbNN_*`` module in this package."""
+    """Return {notebook number ('03', 'A1'): module name} for every ``nbNN_*`` module in this package."""
     found = {}
     for module in pkgutil.iter_modules(__path__):
-        if module.name.startswith("nb") and module.name[2:4].isdigit():
-            found[module.name[2:4]] = f"{__name__}.{module.name}"
+        match = _MODULE.fullmatch(module.name)
+        if match:
+            found[match.group(1)] = f"{__name__}.{module.name}"
     return found
 
 

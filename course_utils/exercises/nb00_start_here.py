@@ -1,4 +1,4 @@
-"""Exercises of notebook 00_start_here: the run profiles and what an image costs in memory.
+"""Exercises of notebook 00_start_here: the sizes a profile sets and what an image costs in memory.
 
 Keys ``00.1``, ``00.2``, ...; answers are computed by the code the notebook teaches, never typed twice.
 
@@ -11,17 +11,24 @@ Example:
 from __future__ import annotations
 
 from ..checks import Exercise, register
+from ..profiles import params
 
+_SMOKE_02 = params("02_convolution", "smoke")       # what notebook 02 runs with in each profile
+_CLASSROOM_02 = params("02_convolution", "classroom")
+_FULL_02 = params("02_convolution", "full")
 EXERCISES = (
     Exercise(
         key="00.1",
-        question="Which profile runs every notebook with real data in minutes on a 2-core laptop?",
-        answer="classroom",
-        solution="'classroom': real data, sizes chosen so each notebook finishes in minutes on a CPU; "
-        "'smoke' is for CI (tiny data), 'full' for a GPU.",
+        question="How many gradient-descent steps does notebook 02 take to learn its kernel (learn_steps) "
+        "in the smoke profile? Find it with course_utils.params.",
+        answer=_SMOKE_02.learn_steps,
+        solution=f"print(course_utils.params('02_convolution', 'smoke')) lists every size of notebook 02 in "
+        f"the smoke profile and marks what differs from the classroom values: learn_steps={_SMOKE_02.learn_steps} "
+        f"(classroom {_CLASSROOM_02.learn_steps}, full {_FULL_02.learn_steps}).",
         mistakes={
-            "smoke": "'smoke' uses tiny (possibly synthetic) data so CI finishes in seconds: no real results.",
-            "full": "'full' uses the papers' sizes (224-pixel inputs, full data): it needs a GPU.",
+            _CLASSROOM_02.learn_steps: "that is the classroom value (the base): pass the profile, "
+            "course_utils.params('02_convolution', 'smoke').",
+            _FULL_02.learn_steps: "that is the full profile's value: ask for 'smoke'.",
         },
     ),
     Exercise(

@@ -1,6 +1,8 @@
 """Exercises of notebook 01_images_as_arrays: NHWC shapes, sizes in bytes, uint8 arithmetic, slicing.
 
 Keys ``01.1``, ``01.2``, ...; answers are computed by the code the notebook teaches, never typed twice.
+Each asks about a size or a case the notebook does not show (its worked examples use a 512 x 512
+photo, a batch of 8 CAPTCHAs and 200 + 100 in uint8).
 
 Example:
     >>> from course_utils.checks import grade
@@ -18,21 +20,22 @@ from .. import arithmetic
 from ..checks import Exercise, register
 
 _PIXELS_224 = math.prod((224, 224, 3))  # one 224 x 224 RGB image
-_WRAPPED = int((np.array([200], dtype=np.uint8) + 100)[0])  # uint8 arithmetic wraps around
+_UNDERFLOW = int((np.array([30], dtype=np.uint8) - 50)[0])  # uint8 arithmetic wraps around below 0 too
+_SLICE = np.zeros((512, 512, 3), dtype=np.uint8)[100:148, 200:280, 0].shape
 EXERCISES = (
     Exercise(
         key="01.1",
-        question="A batch of 32 grey CAPTCHA images, each 160 pixels wide and 60 pixels high, in the "
-        "layout Keras expects (NHWC): what is the array's shape?",
-        answer=(32, 60, 160, 1),
-        solution="N, H, W, C: 32 images, 60 rows (height), 160 columns (width), 1 grey channel: "
-        "(32, 60, 160, 1). keras.Input(shape=(60, 160, 1)) describes one image; the batch axis is added.",
+        question="A batch of 16 colour photos, each 200 pixels wide and 50 pixels high, in the layout "
+        "Keras expects (NHWC): what is the array's shape?",
+        answer=(16, 50, 200, 3),
+        solution="N, H, W, C: 16 images, 50 rows (height), 200 columns (width), 3 colour channels: "
+        "(16, 50, 200, 3). keras.Input(shape=(50, 200, 3)) describes one image; the batch axis is added.",
         mistakes={
-            (32, 160, 60, 1): "height comes first: 60 rows, then 160 columns.",
-            (60, 160, 1): "that is one image (what input_shape describes); the batch axis comes first.",
-            (32, 1, 60, 160): "that is channels-first (NCHW); Keras uses channels-last (NHWC) by default.",
-            (32, 60, 160, 3): "grey images have one channel, not three.",
-            (32, 60, 160): "Conv2D wants an explicit channel axis, even for one grey channel: add 1 at the end.",
+            (16, 200, 50, 3): "height comes first: 50 rows, then 200 columns.",
+            (50, 200, 3): "that is one image (what input_shape describes); the batch axis comes first.",
+            (16, 3, 50, 200): "that is channels-first (NCHW); Keras uses channels-last (NHWC) by default.",
+            (16, 50, 200, 1): "colour photos have three channels (red, green, blue), not one.",
+            (16, 50, 200): "keep the channel axis: three colour channels last.",
         },
     ),
     Exercise(
@@ -50,25 +53,29 @@ EXERCISES = (
     ),
     Exercise(
         key="01.3",
-        question="In a uint8 NumPy array, a pixel of 200 gets 100 added (`x + 100`). What value does it hold?",
-        answer=_WRAPPED,
-        solution=f"uint8 holds 0..255 and wraps around modulo 256: (200 + 100) % 256 = {_WRAPPED}. Convert "
-        "first (`scratch.to_unit_range(x)`: float32 in [0, 1]) before doing arithmetic on pixels.",
+        question="In a uint8 NumPy array, a pixel of 30 gets 50 subtracted (`x - 50`). What value "
+        "does it hold?",
+        answer=_UNDERFLOW,
+        solution=f"uint8 holds 0..255 and wraps around modulo 256 below 0 as well as above 255: "
+        f"(30 - 50) % 256 = {_UNDERFLOW}. A darkened photo gets bright specks where it was darkest. "
+        "Widen first (`x.astype(np.int32)` or `scratch.to_unit_range(x)`), then clip.",
         mistakes={
-            300: "a uint8 cannot hold 300: it keeps only 300 modulo 256.",
-            255: "NumPy does not clip (saturate) uint8 arithmetic: it wraps around modulo 256.",
+            -20: "a uint8 cannot hold negative numbers: it keeps -20 modulo 256.",
+            0: "NumPy does not clip (saturate) uint8 arithmetic: it wraps around modulo 256.",
+            20: "the order matters: 30 - 50, and uint8 wraps around instead of going negative.",
         },
     ),
     Exercise(
         key="01.4",
-        question="For the photo (512, 512, 3), what is the shape of `photo[100:164, 200:264, 0]`?",
-        answer=(64, 64),
-        solution="164 - 100 = 64 rows, 264 - 200 = 64 columns; the integer index 0 picks the red channel and "
-        "removes that axis: (64, 64). `photo[100:164, 200:264, 0:1]` would keep it: (64, 64, 1).",
+        question="For the photo (512, 512, 3), what is the shape of `photo[100:148, 200:280, 0]`?",
+        answer=_SLICE,
+        solution="148 - 100 = 48 rows, 280 - 200 = 80 columns; the integer index 0 picks the red channel and "
+        "removes that axis: (48, 80). `photo[100:148, 200:280, 0:1]` would keep it: (48, 80, 1).",
         mistakes={
-            (64, 64, 1): "an integer index removes its axis; only a slice such as 0:1 keeps it.",
-            (64, 64, 3): "the last index, 0, picks one channel (red).",
-            (164, 264): "a slice a:b has b - a elements.",
+            (48, 80, 1): "an integer index removes its axis; only a slice such as 0:1 keeps it.",
+            (48, 80, 3): "the last index, 0, picks one channel (red).",
+            (80, 48): "the first slice picks rows (height): 48 rows, then 80 columns.",
+            (148, 280): "a slice a:b has b - a elements.",
         },
     ),
 )

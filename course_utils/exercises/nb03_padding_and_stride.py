@@ -1,78 +1,265 @@
-"""Exercises of notebook 03_padding_and_stride: output sizes, AlexNet's 227, Keras' 'same' padding, dilation.
+"""Exercises of notebook 03_padding_and_stride: output sizes, coverage, Keras' 'same' padding, receptive fields.
 
 Keys ``03.1``, ``03.2``, ...; answers are computed by the code the notebook teaches, never typed twice.
+``03.6`` is an "implement it" exercise: the learner writes ``conv_output_size(n, k, s=1, p=0, d=1)``
+and :func:`check_conv_output_size` runs it on batches of random settings against
+:func:`course_utils.arithmetic.conv_output_size` and the shapes Keras produces, and recognises the
+typical mistakes (:data:`SIZE_MISTAKES`).
 
 Example:
     >>> from course_utils.checks import grade
     >>> grade("03.1", EXERCISES[0].answer)[0]
     True
+    >>> grade_conv_output_size(arithmetic.conv_output_size, cases=4, keras=False)[0]
+    True
 """
 
 from __future__ import annotations
 
-from .. import arithmetic
-from ..checks import Exercise, register
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import arithmetic, scratch
+from ..checks import Exercise, grade_function, register
+
+# --- 03.6: the output-size function, written by the learner ----------------------------------
+
+SizeFunction = Callable[[int, int, int, int, int], int]
+
+
+def random_settings(rng: np.random.Generator, cases: int = 20) -> np.ndarray:
+    """Return ``cases`` random settings (rows n, k, s, p, d) whose dilated kernel fits the padded input.
+
+    About half use dilation d > 1, half stride s > 1 (some both), so every term of the formula matters.
+
+    Example:
+        >>> random_settings(np.random.default_rng(0), cases=3).shape
+        (3, 5)
+    """
+    rows = []
+    while len(rows) < cases:
+        n, k, s, p, d = (int(rng.integers(lo, hi)) for lo, hi in ((5, 65), (1, 8), (1, 5), (0, 4), (1, 4)))
+        if d * (k - 1) + 1 <= n + 2 * p:
+            rows.append((n, k, s, p, d))
+    return np.array(rows, dtype=np.int64)
+
+
+def sizes_of(fn: SizeFunction) -> Callable[[np.ndarray], np.ndarray | None]:
+    """Return a function that applies ``fn(n, k, s, p, d)`` to every row of a settings array.
+
+    The learner's function gets plain Python integers, one setting at a time. An error names the
+    setting it happened at; a ``None`` result is passed on (so the checker can say "forgot return").
+    """
+
+    def sizes(settings: np.ndarray) -> np.ndarray | None:
+        out = []
+        for row in np.asarray(settings):
+            n, k, s, p, d = (int(v) for v in row)
+            try:
+                size = fn(n, k, s, p, d)
+            except NotImplementedError:
+                raise
+            except Exception as error:
+                message = f"{error} (at n={n}, k={k}, s={s}, p={p}, d={d})"
+                try:
+                    new = type(error)(message)
+                except Exception:
+                    new = RuntimeError(message)
+                raise new from None
+            if size is None:
+                return None
+            out.append(size)
+        return np.array(out)
+
+    return sizes
+
+
+def keras_sizes(settings: np.ndarray) -> np.ndarray:
+    """Return the output side a Keras ``ZeroPadding2D(p)`` + ``Conv2D(k, strides=s, dilation_rate=d)`` produces.
+
+    Keras refuses stride > 1 together with dilation > 1; for those settings the stride-1 dilated
+    layer runs and every s-th output is kept (``y[:, ::s, ::s]``), which is what a strided
+    convolution computes.
+    """
+    import keras
+
+    sides = []
+    for n, k, s, p, d in np.asarray(settings).tolist():
+        x = np.zeros((1, n, n, 1), "float32")
+        padded = keras.layers.ZeroPadding2D(p)(x) if p else x
+        if d > 1 and s > 1:
+            y = keras.layers.Conv2D(1, k, dilation_rate=d)(padded)[:, ::s, ::s]
+        else:
+            y = keras.layers.Conv2D(1, k, strides=s, dilation_rate=d)(padded)
+        sides.append(int(y.shape[1]))
+    return np.array(sides)
+
+
+def _forgot_plus_one(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
+    return (n + 2 * p - (d * (k - 1) + 1)) // s
+
+
+def _forgot_dilation(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
+    return (n + 2 * p - k) // s + 1
+
+
+def _ceil_not_floor(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
+    return math.ceil((n + 2 * p - (d * (k - 1) + 1)) / s) + 1
+
+
+def _padding_once(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
+    return (n + p - (d * (k - 1) + 1)) // s + 1
+
+
+def _true_division(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> float:
+    return (n + 2 * p - (d * (k - 1) + 1)) / s + 1
+
+
+SIZE_MISTAKES: dict[SizeFunction, str] = {
+    _forgot_plus_one: "off by one: the sizes are one too small; the first window position counts too (+ 1)",
+    _forgot_dilation: "the dilation is missing: a dilated kernel spans d*(k-1) + 1 pixels, not k",
+    _ceil_not_floor: "you rounded up: a window must fit entirely inside the padded input, so round down "
+    "(floor, or // in Python)",
+    _padding_once: "the padding is counted once: p zeros go on each side, so the input grows by 2p",
+    _true_division: "the sizes are not whole numbers: use floor division (//), not /",
+}
+"""The typical mistakes of exercise 03.6, each a wrong function and the diagnosis it earns."""
+
+
+def grade_conv_output_size(fn: SizeFunction, cases: int = 20, trials: int = 3, keras: bool = True,
+                           name: str = "03.6") -> tuple[bool, str]:
+    """Return (correct?, message) for a learner's ``conv_output_size(n, k, s, p, d)``.
+
+    Each of ``trials`` random inputs is a batch of ``cases`` settings (:func:`random_settings`);
+    the learner's sizes are compared with :func:`course_utils.arithmetic.conv_output_size`, then
+    with the shapes Keras produces (:func:`keras_sizes`, when ``keras``), and a wrong answer is
+    matched against :data:`SIZE_MISTAKES`.
+    """
+    return grade_function(
+        name, sizes_of(fn), sizes_of(arithmetic.conv_output_size), lambda rng: random_settings(rng, cases),
+        keras_fn=keras_sizes if keras else None,
+        diagnoses=[(text, sizes_of(wrong)) for wrong, text in SIZE_MISTAKES.items()], trials=trials, seed=3,
+    )
+
+
+def check_conv_output_size(fn: SizeFunction, cases: int = 20, trials: int = 3, name: str = "03.6") -> None:
+    """Check a learner's ``conv_output_size(n, k, s, p, d)``: print what is right, or what is wrong and why.
+
+    Usage (notebook 03)::
+
+        check_conv_output_size(conv_output_size)
+    """
+    print(grade_conv_output_size(fn, cases, trials, name=name)[1])
+
+
+def _same_sizes(fn: SizeFunction, reference: SizeFunction) -> bool:
+    """The ``compare`` of exercise 03.6: ``check("03.6", my_function)`` grades the function itself."""
+    return callable(fn) and grade_conv_output_size(fn, keras=False)[0]
+
+
+def _smallest_covering_padding(n: int, k: int, s: int) -> int:
+    """The smallest padding p (each side) for which every input pixel is inside some window."""
+    return next(p for p in range(k) if (scratch.coverage_count(n, k, s, p=p) == 0).sum() == 0)
+
+
+def _field_after(*layers: tuple[int, int, int]) -> int:
+    """Receptive field (input pixels) after layers given as (k, s, d)."""
+    r, j = 1, 1
+    for k, s, d in layers:
+        r, j = arithmetic.receptive_field(r, j, k, s, d)
+    return r
+
+
+_SOLUTION_03_6 = '''one line of arithmetic, the formula of section 1 with the dilated kernel's span:
+
+    def conv_output_size(n, k, s=1, p=0, d=1):
+        span = d * (k - 1) + 1               # the dilated kernel covers this many pixels
+        return (n + 2 * p - span) // s + 1   # // rounds down: a window must fit entirely
+
+The course's version (with 'same' padding and error messages): course_utils.show_source(course_utils.arithmetic.conv_output_size).'''
 
 EXERCISES = (
     Exercise(
         key="03.1",
-        question="LeNet's C1 slides a 5 x 5 kernel with stride 1 and no padding over a 32 x 32 image. "
-        "What is the side of its output?",
-        answer=arithmetic.conv_output_size(32, 5),
-        solution=f"floor((32 + 2*0 - 5) / 1) + 1 = {arithmetic.conv_output_size(32, 5)}: a 5-wide window fits at 28 positions.",
+        question="A 7 x 7 convolution with stride 2 and 3 pixels of zero padding per side (ResNet's first layer, "
+        "as torchvision builds it) on a 224 x 224 image. Output side?",
+        answer=arithmetic.conv_output_size(224, 7, 2, 3),
+        solution=f"floor((224 + 2*3 - 7) / 2) + 1 = floor(223 / 2) + 1 = 111 + 1 = {arithmetic.conv_output_size(224, 7, 2, 3)}.",
         mistakes={
-            27: "you forgot the + 1: the first window position counts too (32 - 5 = 27 steps, 28 positions).",
-            32: "32 keeps the size: that is 'same' padding (p = 2); LeNet's C1 uses none.",
+            arithmetic.conv_output_size(224, 7, 2): "109 is the size without padding: the 3 zeros on each side add 6 pixels.",
+            _forgot_plus_one(224, 7, 2, 3): "either the + 1 is missing (floor(223 / 2) = 111 steps, 112 positions) or "
+            "the padding is counted once (p on each side: 2p in total).",
+            _ceil_not_floor(224, 7, 2, 3): "you rounded 111.5 up: a window must fit, so round down, then + 1.",
+            _true_division(224, 7, 2, 3): "sizes are whole numbers: floor((224 + 6 - 7) / 2) rounds 111.5 down.",
         },
     ),
     Exercise(
         key="03.2",
-        question="AlexNet's conv1 slides an 11 x 11 kernel with stride 4 over a 227 x 227 image, no padding. "
-        "Output side?",
-        answer=arithmetic.conv_output_size(227, 11, 4),
-        solution=f"floor((227 - 11) / 4) + 1 = 216 / 4 + 1 = {arithmetic.conv_output_size(227, 11, 4)}.",
+        question="A 5 x 5 kernel with stride 2 and padding 2 (each side) over a 110 x 110 map. Output side?",
+        answer=arithmetic.conv_output_size(110, 5, 2, 2),
+        solution=f"floor((110 + 2*2 - 5) / 2) + 1 = floor(109 / 2) + 1 = 54 + 1 = {arithmetic.conv_output_size(110, 5, 2, 2)}.",
         mistakes={
-            arithmetic.conv_output_size(224, 11, 4): "54 is (227 - 11) / 4 without the + 1, and also what a 224 input gives; "
-            "the seeds' AlexNet input is 227.",
-            57: "you subtracted the stride instead of dividing by it: floor((n - k) / s) + 1.",
+            arithmetic.conv_output_size(110, 5, 2): "53 is the size without padding: add 2 zeros on each side (4 pixels).",
+            _forgot_plus_one(110, 5, 2, 2): "either the + 1 is missing (54 steps, 55 positions) or the padding is counted "
+            "once (2p = 4 pixels, not 2).",
+            _ceil_not_floor(110, 5, 2, 2): "you rounded 54.5 up: a window must fit, so round down, then + 1.",
+            _true_division(110, 5, 2, 2): "sizes are whole numbers: floor(109 / 2) = 54, then + 1.",
         },
     ),
     Exercise(
         key="03.3",
-        question="The AlexNet paper says 224 x 224. How many zero pixels in total (before + after, one axis) must "
-        "be added to a 224 input for conv1 (k = 11, s = 4) to give 55? Give the smallest number.",
-        answer=min(t for t in range(32) if arithmetic.conv_output_size(224 + t, 11, 4) == 55),
-        solution="We need floor((224 + t - 11) / 4) + 1 = 55, i.e. 224 + t - 11 >= 216, so t >= 3: three pixels, "
-        "an odd number that cannot be split evenly (1 before and 2 after, say). 227 = 224 + 3 is exactly that.",
+        question="A 5 x 5 kernel slides with stride 3 over a 100 x 100 input. What is the smallest zero padding p "
+        "(pixels on each side) for which every input pixel is inside at least one window?",
+        answer=_smallest_covering_padding(100, 5, 3),
+        solution="Without padding, floor((100 - 5) / 3) + 1 = 32 windows; the last starts at 31 * 3 = 93 and ends at "
+        "pixel 97, so pixels 98 and 99 (two rows and two columns) are never seen. With p = 1 the input is 102 wide, "
+        "33 windows fit, and the last one (starting at 96) ends on the last zero: every real pixel is seen. "
+        f"`(scratch.coverage_count(100, 5, 3, p=1) == 0).sum()` gives {(scratch.coverage_count(100, 5, 3, p=1) == 0).sum()}.",
         mistakes={
-            1: "p = 1 on each side is 2 pixels in total: floor((226 - 11) / 4) + 1 = 54.",
-            2: "2 pixels give floor((226 - 11) / 4) + 1 = 54; one more is needed.",
-            1.5: "p = 1.5 on each side is 3 pixels in total: the question asks for the total, an integer.",
-            6: "6 works too (the floor swallows the extra), but 3 is the smallest.",
+            0: f"without padding the last two rows and columns are never inside a window: coverage_count(100, 5, 3) has "
+            f"{(scratch.coverage_count(100, 5, 3) == 0).sum()} zeros.",
+            2: "p = 2 ('same'-style, (k - 1) / 2) works, but a smaller padding already covers every pixel.",
         },
     ),
     Exercise(
         key="03.4",
-        question="Keras, padding='same', 3 x 3 kernel, stride 2, input side 224: how many zero rows go above "
-        "and below? Answer (before, after).",
-        answer=arithmetic.same_padding(224, 3, 2),
-        solution=f"'same' gives ceil(224 / 2) = 112 outputs; they need (112 - 1) * 2 + 3 = 225 rows, one more than "
-        f"224. TensorFlow puts the odd row after: {arithmetic.same_padding(224, 3, 2)}.",
+        question="Keras, padding='same', a 5 x 5 kernel with stride 2 on a 56 x 56 input: how many zero rows go above "
+        "and below the image? Answer (before, after).",
+        answer=arithmetic.same_padding(56, 5, 2),
+        solution=f"'same' gives ceil(56 / 2) = 28 outputs; they need (28 - 1) * 2 + 5 = 59 rows, 3 more than 56. "
+        f"TensorFlow puts the odd row after: {arithmetic.same_padding(56, 5, 2)}.",
         mistakes={
-            (1, 1): "(1, 1) is 'same' with stride 1 (or PyTorch's padding=1); with stride 2 only one extra row is needed.",
-            (1, 0): "one row is right, but TensorFlow/Keras puts the odd row after (bottom/right), not before.",
-            (0, 0): "111 * 2 + 3 = 225 rows are needed for 112 outputs; the input has 224.",
+            (2, 1): "three rows is right, but TensorFlow/Keras puts the odd row after (bottom/right), not before.",
+            (2, 2): "(2, 2) is 'same' with stride 1 ((k - 1) / 2 each side); with stride 2, 28 outputs need only 59 rows.",
+            (0, 3): "three rows is right, but Keras splits them: total // 2 before, the rest after.",
         },
     ),
     Exercise(
         key="03.5",
-        question="A 3 x 3 kernel with dilation 2, stride 1, no padding, over a 32 x 32 input: output side?",
-        answer=arithmetic.conv_output_size(32, 3, d=2),
-        solution=f"A dilated 3 x 3 kernel spans d*(k-1)+1 = 5 pixels: floor((32 - 5) / 1) + 1 = {arithmetic.conv_output_size(32, 3, d=2)}.",
+        question="A 3 x 3 convolution with stride 2, followed by a 3 x 3 convolution with dilation 2 (stride 1). "
+        "How many input pixels wide is the receptive field of one output of the second layer?",
+        answer=_field_after((3, 2, 1), (3, 1, 2)),
+        solution="Layer 1: r = 1 + (3 - 1) * 1 = 3, jump 1 * 2 = 2. Layer 2: r = 3 + (k - 1) * d * j = 3 + 2 * 2 * 2 = "
+        f"{_field_after((3, 2, 1), (3, 1, 2))}: neighbouring taps of the dilated kernel are 2 outputs apart, and "
+        "neighbouring outputs of layer 1 are 2 input pixels apart.",
         mistakes={
-            30: "30 is the undilated 3 x 3 answer: with dilation 2 the kernel spans 5 pixels.",
-            31: "a dilated 3 x 3 kernel spans d*(k-1)+1 = 5 pixels: 32 - 5 + 1.",
+            _field_after((3, 1, 1), (3, 1, 2)): "7 leaves out a factor of 2: r + (k - 1) * d * j needs both the dilation "
+            "d = 2 and the jump j = 2 of the stride-2 layer below.",
+            _field_after((3, 1, 1), (3, 1, 1)): "5 is two plain 3 x 3 layers: the stride and the dilation each double the "
+            "step between taps.",
         },
+    ),
+    Exercise(
+        key="03.6",
+        question="Implement conv_output_size(n, k, s=1, p=0, d=1): the output side of a convolution with stride s, "
+        "p zeros on each side and dilation d. Check it with check_conv_output_size(conv_output_size).",
+        answer=arithmetic.conv_output_size,
+        solution=_SOLUTION_03_6,
+        mistakes=dict(SIZE_MISTAKES),
+        hint="check_conv_output_size(your_function) says where it differs.",
+        compare=_same_sizes,
     ),
 )
 

@@ -1,14 +1,20 @@
-"""Exercises of notebook 05_flatten_dense_dropout: Flatten sizes, Dense parameters, inverted dropout, batch normalization.
+"""Exercises of notebook 05_flatten_dense_dropout: Flatten sizes, Dense parameters, inverted dropout.
 
 Keys ``05.1``, ``05.2``, ...; answers are computed by the code the notebook teaches, never typed twice.
+``05.4`` is an "implement it" exercise: the learner writes ``dropout(x, rate, rng, training=True)``
+and :func:`check_dropout` grades it (batch normalization moved to ``nbA3_batch_normalization``).
 
 Example:
     >>> from course_utils.checks import grade
     >>> grade("05.1", EXERCISES[0].answer)[0]
     True
+    >>> check_dropout(_no_rescaling)  # doctest: +ELLIPSIS
+    Exercise 05.4: not yet at rate 0.3: max |diff| = ...: the kept values are x unchanged: inverted dropout ...
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -34,17 +40,212 @@ def _close(given, expected) -> bool:
         return False
 
 
-def _moving_mean_after_one_step() -> float:
-    x = np.full((8, 1), 10.0)  # a batch whose mean is 10
-    _, moving_mean, _ = scratch.batch_norm(x, np.ones(1), np.zeros(1), np.zeros(1), np.ones(1),
-                                              training=True, momentum=0.99)
-    return round(float(moving_mean[0]), 10)
-
-
 def _kept_and_inference(value: float = 3.0, rate: float = 0.4) -> tuple[float, float]:
     x = np.array([[value]])
     kept = scratch.dropout(x, rate, training=True, mask=np.array([[True]]))
     return round(float(kept[0, 0]), 10), float(scratch.dropout(x, rate, training=False)[0, 0])
+
+
+# --- 05.4, implement it: inverted dropout ------------------------------------------------------
+# The mask is random, so the learner's output cannot be compared value by value with a reference:
+# the checker compares the values it kept with scratch.dropout replaying the learner's own mask, and
+# the fraction kept and the mean output with their expectations, within a stated statistical tolerance.
+
+DROPOUT_RATES = (0.3, 0.7)  # not 0.5: there "rate" and "1 - rate" are the same number
+DROPOUT_SHAPES = ((40, 25, 25, 4), (400, 250))  # an NHWC batch and a batch of dense activations, 100,000 values each
+STANDARD_ERRORS = 5  # tolerance of the statistical checks; a correct function fails one with chance 5.7e-07
+VALUE_TOL = 1e-6  # kept values against x / (1 - rate); float32 arithmetic stays well below it
+
+NOTHING_DROPPED = "nothing was set to zero in training: zero each value with probability rate"
+KEEPS_WITH_RATE = ("about a fraction rate of the values was kept: rate is the probability of DROPPING a value, "
+                   "so keep each one with probability 1 - rate (e.g. keep = rng.random(x.shape) >= rate)")
+NO_RESCALING = ("the kept values are x unchanged: inverted dropout divides them by the keep probability 1 - rate, "
+                "so that the expected output equals x")
+DIVIDED_BY_RATE = "the kept values are x / rate: divide by the keep probability 1 - rate, not by the drop rate"
+MULTIPLIED_BY_KEEP = "the kept values are x * (1 - rate): divide by the keep probability 1 - rate, do not multiply"
+MULTIPLIED_BY_RATE = "the kept values are x * rate: divide by the keep probability 1 - rate instead"
+SCALED_AT_INFERENCE = ("at inference the output is x * (1 - rate): that is the AlexNet paper's original dropout; "
+                       "inverted dropout rescales in training, so at inference it returns x unchanged")
+RESCALED_AT_INFERENCE = "at inference the output is x / (1 - rate): the rescaling belongs to training only; return x"
+DROPS_AT_INFERENCE = "at inference some values are zero: dropout is off at inference (training=False returns x)"
+IGNORES_RNG = ("two calls with generators seeded alike dropped different values: draw the mask from the rng "
+               "argument (rng.random(x.shape)), not from np.random, so that a seeded run repeats")
+
+_STUCK = " (Stuck? `course_utils.solution('05.4')` shows a worked solution.)"
+
+
+def _reference_dropout(x: np.ndarray, rate: float, rng: np.random.Generator, training: bool = True) -> np.ndarray:
+    """The reference with the exercise's signature: the course's scratch.dropout."""
+    return scratch.dropout(x, rate, training, rng=rng)
+
+
+# Typical wrong answers, as functions: tests/test_nb05_exercises.py checks that each is diagnosed.
+def _no_rescaling(x, rate, rng, training=True):
+    return np.where(rng.random(x.shape) >= rate, x, 0.0) if training else x
+
+
+def _divided_by_rate(x, rate, rng, training=True):
+    return np.where(rng.random(x.shape) >= rate, x / rate, 0.0) if training else x
+
+
+def _keeps_with_rate(x, rate, rng, training=True):
+    return np.where(rng.random(x.shape) < rate, x / (1 - rate), 0.0) if training else x
+
+
+def _scaled_at_inference(x, rate, rng, training=True):
+    return np.where(rng.random(x.shape) >= rate, x / (1 - rate), 0.0) if training else x * (1 - rate)
+
+
+def _ignores_rng(x, rate, rng, training=True):
+    return np.where(np.random.random(x.shape) >= rate, x / (1 - rate), 0.0) if training else x
+
+
+def _scale_diagnosis(ratio: np.ndarray, rate: float) -> str | None:
+    """Name the mistake when every kept value is x times one wrong factor."""
+    for factor, text in ((1.0, NO_RESCALING), (1 / rate, DIVIDED_BY_RATE), (1 - rate, MULTIPLIED_BY_KEEP),
+                         (rate, MULTIPLIED_BY_RATE)):
+        if np.max(np.abs(ratio - factor)) <= VALUE_TOL * max(1.0, factor):
+            return text
+    return None
+
+
+def _inference_diagnosis(out: np.ndarray, x: np.ndarray, rate: float) -> str | None:
+    for wrong, text in ((x * (1 - rate), SCALED_AT_INFERENCE), (x / (1 - rate), RESCALED_AT_INFERENCE)):
+        if np.max(np.abs(out - wrong)) <= VALUE_TOL:
+            return text
+    return DROPS_AT_INFERENCE if np.any(out == 0) else None
+
+
+def _call(fn: Callable, *args, **kwargs) -> tuple[np.ndarray | None, str | None]:
+    """Return (output as float64 array, None), or (None, what went wrong)."""
+    try:
+        out = fn(*args, **kwargs)
+    except NotImplementedError:
+        return None, "not implemented yet: replace `raise NotImplementedError` with your code and run the cell again."
+    except Exception as e:  # the learner's bug: say what, without a wall of traceback
+        return None, (f"your function raised {type(e).__name__}: {e} (input of shape {np.shape(args[0])}). "
+                      "Call it on such an input in a cell of its own to see the line.")
+    if out is None:
+        return None, "your function returned None: did you forget `return`?"
+    try:
+        out = np.asarray(out, np.float64)
+    except (TypeError, ValueError):
+        return None, f"your function returned a {type(out).__name__}, not an array of numbers."
+    if out.shape != np.shape(args[0]):
+        return None, f"not yet: the output has shape {out.shape}, should be the input's {np.shape(args[0])}."
+    return out, None
+
+
+def grade_dropout(learner_fn: Callable, seed: int = 0) -> tuple[bool, str]:
+    """Return (correct?, message) for a learner's ``dropout(x, rate, rng, training=True)`` (exercise 05.4).
+
+    For each rate of :data:`DROPOUT_RATES` on 100,000 values of ``x`` (no zeros, so a zero means
+    "dropped"), in training: some values are dropped; the fraction kept is within
+    :data:`STANDARD_ERRORS` standard errors of ``1 - rate``; the kept values equal ``scratch.dropout``
+    replaying the learner's mask, i.e. ``x / (1 - rate)``, within :data:`VALUE_TOL`; the mean output
+    is within 5 standard errors of the input's mean; two calls with generators seeded alike agree. At
+    inference the output is ``x``, as ``keras.layers.Dropout``. Typical mistakes are named.
+
+    Example:
+        >>> grade_dropout(_reference_dropout)[0]
+        True
+        >>> print(grade_dropout(_keeps_with_rate)[1])  # doctest: +ELLIPSIS
+        Exercise 05.4: not yet at rate 0.3: about a fraction rate of the values was kept: rate is the probability ...
+    """
+    import keras  # only when grading: loading the exercises stays light
+
+    rng = np.random.default_rng(seed)
+    worst_value = worst_inference = worst_z = 0.0
+    n = 0
+    for rate, shape in zip(DROPOUT_RATES, DROPOUT_SHAPES):
+        x = rng.uniform(0.5, 1.5, size=shape)  # no zeros: a zero in the output means "dropped"
+        call_seed = int(rng.integers(2**31))
+        out, problem = _call(learner_fn, x.copy(), rate, np.random.default_rng(call_seed))
+        if problem:
+            return False, f"Exercise 05.4: {problem}"
+        n, keep = x.size, 1.0 - rate
+        kept = out != 0
+        if kept.all():
+            return False, f"Exercise 05.4: not yet at rate {rate}: {NOTHING_DROPPED}.{_STUCK}"
+        # fraction kept: a sum of n Bernoulli(1 - rate) draws over n, standard error sqrt(rate (1 - rate) / n)
+        fraction = float(kept.mean())
+        se_fraction = np.sqrt(rate * keep / n)
+        if abs(fraction - keep) > STANDARD_ERRORS * se_fraction:
+            why = KEEPS_WITH_RATE if abs(fraction - rate) <= STANDARD_ERRORS * se_fraction else (
+                f"the fraction kept is {fraction:.3f}, should be 1 - rate = {keep:g} within "
+                f"{STANDARD_ERRORS * se_fraction:.3f} ({STANDARD_ERRORS} standard errors)")
+            return False, f"Exercise 05.4: not yet at rate {rate}: {why}.{_STUCK}"
+        # kept values: the reference replaying the learner's own mask
+        expected = scratch.dropout(x, rate, training=True, mask=kept)
+        diff = float(np.max(np.abs(out - expected)))
+        if not diff <= VALUE_TOL:
+            why = _scale_diagnosis(out[kept] / x[kept], rate) or "the kept values should be x / (1 - rate), the others 0"
+            return False, (f"Exercise 05.4: not yet at rate {rate}: max |diff| = {diff:.1e} against scratch.dropout "
+                           f"with your mask, should be below {VALUE_TOL:.0e}: {why}.{_STUCK}")
+        worst_value = max(worst_value, diff)
+        # mean output: each output minus its input has variance x^2 rate / (1 - rate)
+        se_mean = np.sqrt(np.mean(x**2) * rate / keep / n)
+        z_mean = abs(float(out.mean() - x.mean())) / se_mean
+        if z_mean > STANDARD_ERRORS:
+            return False, (f"Exercise 05.4: not yet at rate {rate}: the mean output {out.mean():.4f} differs from the "
+                           f"input's mean {x.mean():.4f} by {z_mean:.1f} standard errors (tolerance "
+                           f"{STANDARD_ERRORS}).{_STUCK}")
+        worst_z = max(worst_z, abs(fraction - keep) / se_fraction, z_mean)
+        again, problem = _call(learner_fn, x.copy(), rate, np.random.default_rng(call_seed))
+        if problem or not np.array_equal(again, out):
+            return False, f"Exercise 05.4: {problem}" if problem else f"Exercise 05.4: not yet: {IGNORES_RNG}.{_STUCK}"
+        # inference: the identity, like the reference and Keras
+        out, problem = _call(learner_fn, x.copy(), rate, np.random.default_rng(call_seed), training=False)
+        if problem:
+            return False, f"Exercise 05.4 (training=False): {problem}"
+        keras_out = keras.ops.convert_to_numpy(keras.layers.Dropout(rate)(x.astype("float32"), training=False))
+        diff = max(float(np.max(np.abs(out - scratch.dropout(x, rate, training=False)))),
+                   float(np.max(np.abs(out - keras_out))))
+        if not diff <= VALUE_TOL:
+            why = _inference_diagnosis(out, x, rate) or "at inference dropout returns its input unchanged"
+            return False, (f"Exercise 05.4: not yet at rate {rate} with training=False: max |diff| = {diff:.1e} "
+                           f"against scratch.dropout and keras.layers.Dropout, should be below {VALUE_TOL:.0e}: "
+                           f"{why}.{_STUCK}")
+        worst_inference = max(worst_inference, diff)
+    rates = " and ".join(f"{r:g}" for r in DROPOUT_RATES)
+    return True, (f"Exercise 05.4: correct at rates {rates}, {n:,} values each: kept values = x / (1 - rate) "
+                  f"(max |diff| = {worst_value:.1e}, should be below {VALUE_TOL:.0e}); fraction kept and mean output "
+                  f"within {worst_z:.1f} standard errors of 1 - rate and of the input's mean (tolerance "
+                  f"{STANDARD_ERRORS}); at inference the input unchanged, like keras.layers.Dropout "
+                  f"(max |diff| = {worst_inference:.1e}).")
+
+
+def check_dropout(learner_fn: Callable) -> None:
+    """Check a learner's inverted dropout (exercise 05.4): print what is right, or what is wrong and why."""
+    print(grade_dropout(learner_fn)[1])
+
+
+DROPOUT_EXERCISE = Exercise(
+    key="05.4",
+    question="Implement inverted dropout: dropout(x, rate, rng, training=True) zeros each value with probability "
+    "rate and divides the kept ones by 1 - rate in training, and returns x at inference. Check it with "
+    "check_dropout(dropout).",
+    # An "implement it" exercise: the answer is the reference function, compare runs the checker, and the
+    # mistakes are known-wrong functions with the diagnosis the checker gives them.
+    answer=_reference_dropout,
+    compare=lambda given, expected: callable(given) and grade_dropout(given)[0],
+    hint="`check_dropout(your_function)` says what differs.",
+    solution="Draw a keep-mask that is True with probability 1 - rate, keep those values divided by 1 - rate, "
+    "zero the others; at inference return x:\n\n"
+    "    def dropout(x, rate, rng, training=True):\n"
+    "        if not training:\n"
+    "            return x\n"
+    "        keep = rng.random(x.shape) >= rate  # True with probability 1 - rate\n"
+    "        return np.where(keep, x / (1 - rate), 0.0)\n\n"
+    "The course's version, with checks of its arguments: course_utils.show_source(course_utils.scratch.dropout).",
+    mistakes={
+        _no_rescaling: NO_RESCALING,
+        _divided_by_rate: DIVIDED_BY_RATE,
+        _keeps_with_rate: KEEPS_WITH_RATE,
+        _scaled_at_inference: SCALED_AT_INFERENCE,
+        _ignores_rng: IGNORES_RNG,
+    },
+)
 
 
 EXERCISES = (
@@ -88,34 +289,7 @@ EXERCISES = (
         },
         compare=_close,
     ),
-    Exercise(
-        key="05.4",
-        question="A BatchNormalization layer (Keras defaults: momentum 0.99, moving mean starts at 0) sees one "
-        "training batch whose mean, for some channel, is 10. What is that channel's moving mean afterwards?",
-        answer=_moving_mean_after_one_step(),
-        solution="Keras: moving = moving * momentum + batch_mean * (1 - momentum) = 0 * 0.99 + 10 * 0.01 = 0.1. "
-        "That is why a freshly started model predicts badly in inference mode: the moving statistics need many "
-        "steps to catch up.",
-        mistakes={
-            9.9: "that is PyTorch's convention (momentum = weight of the new value); Keras' momentum is the weight of the old value.",
-            10: "the moving mean moves only (1 - momentum) = 1 % of the way towards the batch mean per step.",
-            0: "a training step does update the moving statistics (inference steps do not).",
-        },
-        compare=_close,
-    ),
-    Exercise(
-        key="05.5",
-        question="BatchNormalization after a Dense(256) layer: how many parameters does it have in all, and how "
-        "many of them are trainable? Answer (total, trainable).",
-        answer=(4 * 256, 2 * 256),
-        solution="Per channel: gamma and beta (trained by gradient descent) and the moving mean and variance "
-        "(updated by the moving average, not by gradients): 4 * 256 = 1024 in all, 2 * 256 = 512 trainable.",
-        mistakes={
-            (512, 512): "the moving mean and variance are parameters too (saved with the model), just not trainable: 4 per channel.",
-            (1024, 1024): "the moving statistics are not trained by gradient descent: only gamma and beta are trainable.",
-            (1024, 0): "gamma (scale) and beta (shift) are learned: 2 per channel are trainable.",
-        },
-    ),
+    DROPOUT_EXERCISE,
 )
 
 register(*EXERCISES, origin=__name__)

@@ -1,31 +1,190 @@
-"""Exercises of notebook 06_lenet5: C3's connection table, why MNIST is padded to 32, the RBF output.
+"""Exercises of notebook 06_lenet5: C3's connection table (implement it), parameters and connections, the RBF output.
 
 Keys ``06.1``, ``06.2``, ...; answers are computed by the code the notebook teaches, never typed twice.
+Exercise ``06.5`` is an "implement it" exercise: the learner writes C3's connection table from the
+paper's rule and :func:`check_c3_table` compares it with ``course_utils.layers.LENET_C3_TABLE``,
+says what looks wrong (wrap-around forgotten, a group of the wrong size, ...) and, when it is right,
+builds C3 from it and counts its parameters and connections.
 
 Example:
     >>> from course_utils.checks import grade
     >>> grade("06.1", EXERCISES[0].answer)[0]
     True
+    >>> grade_c3_table(c3_table_from_the_rule)[0]
+    True
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from .. import arithmetic
 from ..checks import Exercise, register
+from ..layers import LENET_C3_TABLE
 
+S2_MAPS = 6  # S2's feature maps, numbered 0 to 5
+_GROUPS = ((range(0, 6), 3, "3 neighbouring S2 maps"), (range(6, 12), 4, "4 neighbouring S2 maps"),
+           (range(12, 15), 4, "4 S2 maps: two neighbouring pairs, one map apart"), (range(15, 16), 6, "all 6 S2 maps"))
 _LENET_RBF_DISTANCES = (41.0, 3.5, 60.2, 12.0, 88.1, 35.3, 70.4, 9.8, 51.5, 22.6)
+
+
+def c3_table_from_the_rule() -> tuple[tuple[int, ...], ...]:
+    """Return C3's connection table built from the paper's rule (the reference solution of 06.5)."""
+    def ring(start: int, steps: Sequence[int]) -> tuple[int, ...]:
+        return tuple(sorted((start + step) % 6 for step in steps))  # after S2 map 5 comes map 0 again
+
+    three = [ring(j, (0, 1, 2)) for j in range(6)]       # maps 0-5: three neighbours from map j on
+    four = [ring(j, (0, 1, 2, 3)) for j in range(6)]     # maps 6-11: four neighbours from map j on
+    pairs = [ring(i, (0, 1, 3, 4)) for i in range(3)]    # maps 12-14: two pairs, one map skipped between
+    return tuple(three + four + pairs + [tuple(range(6))])  # map 15: all six
+
+
+def _canonical(table: Any) -> tuple[tuple[int, ...], ...]:
+    """The table as a tuple of sorted tuples of ints (each entry may be a list, tuple or set)."""
+    return tuple(tuple(sorted(int(i) for i in entry)) for entry in table)
+
+
+def _c3_params(table: Sequence[Sequence[int]], k: int = 5) -> int:
+    """Parameters of a C3 with this table: one k x k kernel per connected S2 map, plus a bias, per C3 map."""
+    return sum(arithmetic.conv_params(k, len(entry), 1) for entry in table)
+
+
+def diagnose_c3_table(table: Any) -> str | None:
+    """Return what is wrong with a learner's C3 table (16 entries of S2 map numbers), None if it is right."""
+    try:
+        entries = [list(entry) for entry in table]
+    except TypeError:
+        return (f"the table should be 16 entries, one per C3 map, each listing S2 maps, like ((0, 1, 2), ...); "
+                f"got a value of type {type(table).__name__}.")
+    if len(entries) != 16:
+        return f"C3 has 16 maps, so the table needs 16 entries (one per C3 map); yours has {len(entries)}."
+    for j, entry in enumerate(entries):
+        if not all(isinstance(i, int) or hasattr(i, "__index__") for i in entry):
+            return f"entry {j} ({entry!r}) should list S2 map numbers (ints from 0 to 5)."
+        if any(not 0 <= int(i) < S2_MAPS for i in entry):
+            return (f"C3 map {j} reads S2 map {max(entry)}, but S2 has maps 0 to 5: the neighbours wrap around, "
+                    "after map 5 comes map 0 again (use `% 6`).")
+        if len(set(entry)) != len(entry):
+            return f"C3 map {j} lists an S2 map twice ({sorted(entry)}): each S2 map is read at most once."
+    table = _canonical(entries)
+    for maps, size, what in _GROUPS:
+        for j in maps:
+            if len(table[j]) != size:
+                short = " Did the neighbours stop at S2 map 5 instead of wrapping around to map 0?" \
+                    if len(table[j]) < size and S2_MAPS - 1 in table[j] else ""
+                return (f"C3 maps {maps.start}-{maps.stop - 1} read {what} each, but map {j} reads "
+                        f"{len(table[j])} ({', '.join(map(str, table[j]))}).{short}")
+    reference = _canonical(LENET_C3_TABLE)
+    for maps, _, what in _GROUPS:
+        wrong = [j for j in maps if table[j] != reference[j]]
+        if not wrong:
+            continue
+        j = wrong[0]
+        if sorted(table[j] for j in maps) == sorted(reference[j] for j in maps):
+            return (f"maps {maps.start}-{maps.stop - 1} hold the right sets of S2 maps in another order: in the "
+                    f"paper, C3 map {j} reads {_listed(reference[j])} (the first S2 map moves on by one per C3 map).")
+        if maps.start == 12:
+            return (f"C3 map {j} reads {_listed(table[j])}; maps 12-14 read two neighbouring pairs with one map "
+                    f"skipped between them: map 12 + i reads S2 maps i, i+1, i+3, i+4, so map {j} reads "
+                    f"{_listed(reference[j])}.")
+        return f"C3 map {j} reads {_listed(table[j])}; maps {maps.start}-{maps.stop - 1} read {what}, so map {j} reads {_listed(reference[j])}."
+    return None
+
+
+def _listed(maps: Sequence[int]) -> str:
+    return "S2 maps " + ", ".join(map(str, maps))
+
+
+def grade_c3_table(learner_fn: Callable[[], Any]) -> tuple[bool, str]:
+    """Return (correct?, message) for a learner's function that returns C3's connection table."""
+    label = "Exercise 06.5"
+    try:
+        table = learner_fn()
+    except NotImplementedError:
+        return False, f"{label}: not implemented yet: replace `raise NotImplementedError` with your code and run the cell again."
+    except Exception as e:  # the learner's bug: say what, without a wall of traceback
+        return False, f"{label}: your function raised {type(e).__name__}: {e}. Call it in a cell of its own to see the line."
+    if table is None:
+        return False, f"{label}: your function returned None: did you forget `return`?"
+    problem = diagnose_c3_table(table)
+    stuck = " (Stuck? `course_utils.solution('06.5')` shows a worked solution.)"
+    if problem is not None:
+        return False, f"{label}: not yet: {problem}{stuck}"
+    params, connections = _c3_built_from(_canonical(table))
+    return True, (f"{label}: correct: your table equals course_utils.layers.LENET_C3_TABLE; C3 built from it has "
+                  f"{params:,} parameters and {connections:,} connections on S2's 14 x 14 maps (the paper: 1,516 and 151,600).")
+
+
+def _c3_built_from(table: tuple[tuple[int, ...], ...]) -> tuple[int, int]:
+    """Build C3 (PartialConv2D) from ``table`` on 14 x 14 x 6 inputs; return (parameters, connections)."""
+    import keras
+
+    from ..layers import PartialConv2D, connections
+
+    model = keras.Sequential([keras.Input((14, 14, S2_MAPS)), PartialConv2D(table, 5, name="C3")])
+    layer = model.get_layer("C3")
+    return layer.count_params(), connections(layer)[0]
+
+
+def check_c3_table(learner_fn: Callable[[], Any]) -> None:
+    """Check a learner's C3 connection table (exercise 06.5): print what is right, or what is wrong and why."""
+    print(grade_c3_table(learner_fn)[1])
+
+
+def _same_table(given: Any, expected: Any) -> bool:
+    try:
+        return _canonical(given) == _canonical(expected)
+    except TypeError:
+        return False
+
+
+def _without_wrap_around() -> tuple[tuple[int, ...], ...]:
+    """The typical mistake: neighbours that stop at S2 map 5 instead of wrapping around to map 0."""
+    table = list(c3_table_from_the_rule())
+    for j in range(6):
+        table[j] = tuple(i for i in range(j, j + 3) if i < S2_MAPS)
+        table[6 + j] = tuple(i for i in range(j, j + 4) if i < S2_MAPS)
+    return tuple(table)
+
+
+def _pairs_as_neighbours() -> tuple[tuple[int, ...], ...]:
+    """Maps 12-14 given four neighbouring maps, like maps 6-8."""
+    table = list(c3_table_from_the_rule())
+    table[12:15] = table[6:9]
+    return tuple(table)
+
+
+def _shifted_by_one() -> tuple[tuple[int, ...], ...]:
+    """Maps 0-5 starting one S2 map early: map j reads j-1, j, j+1."""
+    table = list(c3_table_from_the_rule())
+    table[:6] = [table[(j - 1) % 6] for j in range(6)]
+    return tuple(table)
+
+
+def _groups_of_four_first() -> tuple[tuple[int, ...], ...]:
+    table = c3_table_from_the_rule()
+    return table[6:12] + table[:6] + table[12:]
+
+
+_C3_MISTAKES = (_without_wrap_around(), _pairs_as_neighbours(), _shifted_by_one(), _groups_of_four_first(), c3_table_from_the_rule()[:15])
+_C3_PARAMS = _c3_params(LENET_C3_TABLE)  # 1,516, as the paper's Table I gives
+_C3_3X3_PARAMS = _c3_params(LENET_C3_TABLE, k=3)
+_SIDE_36 = arithmetic.conv_output_size(arithmetic.pool_output_size(arithmetic.conv_output_size(36, 5), 2), 5)
 
 EXERCISES = (
     Exercise(
         key="06.1",
-        question="How many parameters would C3 have if each of its 16 maps read all 6 S2 maps (no connection table)?",
-        answer=arithmetic.conv_params(5, 6, 16),
-        solution="A full 5x5 convolution from 6 maps to 16: (5*5*6+1)*16 = 2,416, that is 900 more than "
-        "LeNet's 1,516; the table also breaks the symmetry between maps (each sees a different mix).",
+        question="Keep LeNet's connection table but give C3 3 x 3 kernels instead of 5 x 5. How many parameters has C3?",
+        answer=_C3_3X3_PARAMS,
+        solution=f"Each C3 map has one 3 x 3 kernel per S2 map it reads, plus a bias: (3*3*3+1)*6 + (3*3*4+1)*9 + "
+        f"(3*3*6+1)*1 = {_C3_3X3_PARAMS:,}, against {_C3_PARAMS:,} with 5 x 5 kernels.",
         mistakes={
-            2400: "each of the 16 maps also has a bias: (5*5*6+1)*16.",
-            1516: "that is C3 with LeNet's partial table; the question asks for full connection.",
-            156: "that is C1 (one input map); C3 reads 6 maps with 16 filters.",
+            _C3_3X3_PARAMS - 16: "each of the 16 C3 maps also has a bias: (3*3*n+1) per map reading n S2 maps.",
+            arithmetic.conv_params(3, 6, 16): "that is a full 3 x 3 convolution (every map reads all 6 S2 maps); "
+            "keep the table: 6 maps read 3, 9 read 4, 1 reads 6.",
+            _C3_PARAMS: "that is C3 with its 5 x 5 kernels; the question asks for 3 x 3.",
         },
     ),
     Exercise(
@@ -42,14 +201,15 @@ EXERCISES = (
     ),
     Exercise(
         key="06.3",
-        question="How many connections would C3 have with full connection (every map reads all 6 S2 maps)?",
-        answer=arithmetic.conv_params(5, 6, 16) * arithmetic.conv_output_size(14, 5) ** 2,
-        solution="(5*5*6+1) weights and bias per unit, 16 maps of 10x10 units: 2,416 * 100 = 241,600, against "
-        "151,600 with the table: the table cut C3's work by 37 %.",
+        question="Pad the digits by 4 pixels instead of 2 (a 36 x 36 input). How many connections has C3 then?",
+        answer=_C3_PARAMS * _SIDE_36 ** 2,
+        solution=f"36 -> C1 {arithmetic.conv_output_size(36, 5)} -> S2 {arithmetic.conv_output_size(36, 5) // 2} -> "
+        f"C3 {_SIDE_36} x {_SIDE_36}. Every C3 unit uses its map's kernels and bias once: {_C3_PARAMS:,} * "
+        f"{_SIDE_36}*{_SIDE_36} = {_C3_PARAMS * _SIDE_36 ** 2:,} connections; the parameters stay {_C3_PARAMS:,}.",
         mistakes={
-            151600: "that is C3 with LeNet's partial table.",
-            2416: "that counts parameters; every one of the 10x10 positions uses them again: multiply by 100.",
-            240000: "each unit's bias is a connection too: (5*5*6+1) per unit.",
+            _C3_PARAMS * 100: "that is C3 on the 32 x 32 input (10 x 10 maps); with 36 x 36 the maps are larger.",
+            _C3_PARAMS: "that counts parameters; every position of C3's maps uses them again: multiply by the map size.",
+            _C3_PARAMS * 16 * 16: "16 x 16 is S2's map size; C3's 5 x 5 'valid' convolution makes it 12 x 12.",
         },
     ),
     Exercise(
@@ -62,6 +222,16 @@ EXERCISES = (
             4: "4 has the largest output; RBF outputs are distances, so the smallest one wins.",
             7: "9.8 is small but not the smallest.",
         },
+    ),
+    Exercise(
+        key="06.5",
+        question="Implement c3_table(): C3's connection table from the paper's rule (16 entries, entry j = the S2 "
+        "maps that C3 map j reads). Check it with check_c3_table(c3_table).",
+        answer=LENET_C3_TABLE,
+        solution="One way, counting round the ring of S2's 6 maps with `% 6`:\n\n"
+        + inspect.getsource(c3_table_from_the_rule),
+        mistakes={table: diagnose_c3_table(table) for table in _C3_MISTAKES},
+        compare=_same_table,
     ),
 )
 

@@ -1,9 +1,10 @@
 """The course's architectures, one module per family, every layer named (deterministic traces).
 
-``lenet`` (notebook 06) and ``alexnet`` (notebook 07) define the builders; ``registry`` lists them
-with their year, family, native input and notebook (:func:`list_models`, :func:`model_info`).
+``lenet`` (notebook 06), ``alexnet`` (notebook 07) and ``vgg`` (notebook 08) define the builders;
+``registry`` lists them with their year, family, native input and notebook (:func:`list_models`,
+:func:`model_info`).
 Everything is re-exported here: ``from course_utils.models import lenet5_modern`` works.
-Builders return uncompiled ``keras.Model`` objects on NHWC inputs. A new family (``vgg``, ...)
+Builders return uncompiled ``keras.Model`` objects on NHWC inputs. A new family (``inception``, ...)
 is one new module that defines its builders and calls ``register_model`` for each, plus its
 imports here.
 
@@ -11,16 +12,32 @@ Example:
     >>> lenet5_modern().count_params()
     61706
     >>> [m.name for m in list_models()]
-    ['lenet5_classic', 'lenet5_modern', 'alexnet_paper', 'alexnet_small']
+    ['lenet5_classic', 'lenet5_modern', 'alexnet_paper', 'alexnet_small', 'vgg16', 'vgg19', 'vgg16_small']
 """
 
 from . import alexnet, lenet, registry
 from .alexnet import alexnet_for_profile, alexnet_paper, alexnet_seed003, alexnet_small
 from .lenet import LayerTable, layer_table, lenet5_classic, lenet5_modern
 from .registry import MODELS, ModelInfo, list_models, model_info, register_model
+from .vgg import (  # `models.vgg` is the builder; the module is `course_utils.models.vgg` in sys.modules
+    PAPER_PARAMS_MILLIONS,
+    VGG_CONFIGS,
+    config_blocks,
+    fc_to_conv,
+    parameter_count,
+    vgg,
+    vgg16,
+    vgg16_small,
+    vgg19,
+    vgg_block,
+    vgg_for_profile,
+    weight_layers,
+)
 
 __all__ = [
     "MODELS", "LayerTable", "ModelInfo", "alexnet", "alexnet_for_profile", "alexnet_paper", "alexnet_seed003",
     "alexnet_small", "layer_table", "lenet", "lenet5_classic", "lenet5_modern", "list_models", "model_info",
     "register_model", "registry",
+    "PAPER_PARAMS_MILLIONS", "VGG_CONFIGS", "config_blocks", "fc_to_conv", "parameter_count", "vgg", "vgg16",
+    "vgg16_small", "vgg19", "vgg_block", "vgg_for_profile", "weight_layers",
 ]

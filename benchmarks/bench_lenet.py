@@ -1,0 +1,186 @@
+"""LeNet-5 training speed: seed 003's recipe against notebook 06's, in one process on one machine.
+
+Writes results/<profile>/benchmarks/lenet.json (recipes, seconds, images/s, test accuracy, the
+speed-up ratio and the machine); prints one line per recipe.
+
+    COURSE_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_lenet.py          # classroom: ~3 min idle
+    COURSE_PROFILE=smoke COURSE_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_lenet.py  # seconds
+
+Both recipes train the same network (the modern LeNet-5 of seed 003, 61,706 parameters) on the same
+images for the same epochs and validate on the test set after every epoch, as seed 003's listing
+does, so they do the same work:
+
+- seed 003's recipe (its listing, rewritten): the whole training set as padded float32 arrays in
+  memory, Adam at its default learning rate, batch 32, one training step per call into the graph;
+- notebook 06's recipe: a ``tf.data`` pipeline (uint8 in memory, scaled and padded per batch),
+  batch 128, 32 steps per call (``steps_per_execution``), Adam on a warm-up + cosine schedule.
+
+Absolute seconds depend on the machine and on what else runs on it; the ratio of the two recipes,
+measured back to back in one process, travels better. Notebooks 06 and A1 read this file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import course_utils  # noqa: E402
+from course_utils import data, models, profiles, results, scratch, training  # noqa: E402
+
+EPOCHS = {"smoke": 1}  # default: 5, as in seed 003's listing
+TRAIN_SIZE = {"smoke": 2000}  # default: all 60,000 training images
+TEST_SIZE = {"smoke": 500}  # default: all 10,000 test images
+SEED_BATCH_SIZE = 32  # Keras' default batch size, which seed 003's fit call uses
+COURSE_BATCH_SIZE = 128
+COURSE_STEPS_PER_EXECUTION = 32
+COURSE_PEAK_LEARNING_RATE = 5e-3
+PAD = 2  # 28 x 28 MNIST digits padded to LeNet's 32 x 32
+
+
+def cpu_name() -> str:
+    """Return the processor's model name (from /proc/cpuinfo on Linux), else what platform reports."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:  # not available on Windows
+        return None
+
+
+def seed_recipe(x_train, y_train, x_test, y_test, epochs: int) -> dict[str, Any]:
+    """Train as seed 003's listing does; return seconds, images/s and test accuracy.
+
+    Padded float32 arrays in memory, ``model.fit`` on arrays (shuffled each epoch), batch 32,
+    Adam with Keras' default learning rate 1e-3, validation on the test set after every epoch.
+    """
+    import keras
+
+    def prepare(images):  # pad to 32 x 32 and scale to [0, 1] up front, as the listing does
+        return scratch.to_unit_range(np.pad(images, ((0, 0), (PAD, PAD), (PAD, PAD))))[..., None]
+
+    x, x_val = prepare(x_train), prepare(x_test)
+    keras.utils.set_random_seed(3)
+    model = models.lenet5_modern()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    start = time.perf_counter()
+    model.fit(x, y_train, batch_size=SEED_BATCH_SIZE, epochs=epochs, validation_data=(x_val, y_test), verbose=0)
+    seconds = time.perf_counter() - start
+    accuracy = training.accuracy(y_test, model.predict(x_val, batch_size=1000, verbose=0).argmax(axis=1))
+    return {
+        "recipe": "seed 003's listing: float32 arrays in memory, Adam (learning rate 1e-3), batch 32, "
+                  "1 step per call",
+        "batch_size": SEED_BATCH_SIZE,
+        "steps_per_execution": 1,
+        "learning_rate": "1e-3 constant",
+        **_figures(model, len(x_train), epochs, seconds, accuracy),
+    }
+
+
+def course_recipe(x_train, y_train, x_test, y_test, epochs: int) -> dict[str, Any]:
+    """Train with notebook 06's recipe; return seconds, images/s and test accuracy.
+
+    ``tf.data`` pipeline (scale and pad per batch, prefetch), batch 128, 32 steps per call,
+    Adam on a warm-up + cosine schedule; timed by ``training.fit`` as notebook 06 times it.
+    """
+    import keras
+
+    train_ds = data.make_dataset(x_train, y_train, COURSE_BATCH_SIZE, shuffle=True, seed=6, pad=PAD)
+    test_ds = data.make_dataset(x_test, y_test, 1000, pad=PAD)
+    keras.utils.set_random_seed(6)
+    model = models.lenet5_modern()
+    steps = epochs * math.ceil(len(x_train) / COURSE_BATCH_SIZE)
+    model.compile(optimizer=keras.optimizers.Adam(training.warmup_cosine(COURSE_PEAK_LEARNING_RATE, steps)),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=COURSE_STEPS_PER_EXECUTION)
+    run = training.fit(model, train_ds, epochs, validation_data=test_ds, images_per_epoch=len(x_train),
+                       verbose=0, restore_best=False)  # the last epoch's weights, as the seed recipe keeps
+    accuracy = training.accuracy(*training.predict_classes(model, test_ds))
+    return {
+        "recipe": "notebook 06: tf.data pipeline, Adam on warm-up + cosine (peak 5e-3), batch 128, "
+                  "32 steps per call",
+        "batch_size": COURSE_BATCH_SIZE,
+        "steps_per_execution": COURSE_STEPS_PER_EXECUTION,
+        "learning_rate": f"warm-up + cosine, peak {COURSE_PEAK_LEARNING_RATE:g}",
+        **_figures(model, len(x_train), epochs, run.seconds, accuracy),
+    }
+
+
+def _figures(model, train_size: int, epochs: int, seconds: float, accuracy: float) -> dict[str, Any]:
+    return {
+        "train_size": train_size,
+        "epochs": epochs,
+        "parameters": model.count_params(),
+        "train_seconds": round(seconds, 1),
+        "images_per_second": round(train_size * epochs / seconds, 1),
+        "test_accuracy": round(accuracy, 4),
+    }
+
+
+def main() -> int:
+    course_utils.setup(seed=0)
+    profile = profiles.profile_name()
+    epochs = EPOCHS.get(profile, 5)
+    loaded = data.load("mnist", TRAIN_SIZE.get(profile), TEST_SIZE.get(profile))
+    (x_train, y_train), (x_test, y_test) = loaded
+    tf = profiles.import_tensorflow_quietly()
+    import keras
+
+    load_before = _load_average()
+    seed = seed_recipe(x_train, y_train, x_test, y_test, epochs)
+    print(f"seed 003's recipe : {seed['train_seconds']:7.1f} s, {seed['images_per_second']:>8,.0f} images/s, "
+          f"test accuracy {100 * seed['test_accuracy']:.2f} %")
+    course = course_recipe(x_train, y_train, x_test, y_test, epochs)
+    print(f"notebook 06 recipe: {course['train_seconds']:7.1f} s, {course['images_per_second']:>8,.0f} images/s, "
+          f"test accuracy {100 * course['test_accuracy']:.2f} %")
+    speedup = round(course["images_per_second"] / seed["images_per_second"], 2)
+    print(f"speed-up (images/s, notebook 06 / seed 003): {speedup:.2f}x")
+    figures = {
+        "benchmark": "LeNet-5 training: seed 003's recipe against notebook 06's, one process, back to back",
+        "command": "python benchmarks/bench_lenet.py",
+        "profile": profile,
+        "date": date.today().isoformat(),
+        "dataset": "mnist",
+        "data_source": loaded.source,
+        "validation": "the test set after every epoch, as seed 003 does (nothing is chosen on it)",
+        "seed_recipe": seed,
+        "course_recipe": course,
+        "speedup_images_per_second": speedup,
+        "machine": {
+            "cpu": cpu_name(),
+            "cores": os.cpu_count(),
+            "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
+            "load_average_1min_before": load_before,
+            "load_average_1min_after": _load_average(),
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+        },
+    }
+    path = results.results_dir(profile) / "benchmarks" / "lenet.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    print(f"written {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,317 @@
+"""Exercises of notebook 08_vgg16: counts at another size, receptive fields, FC as convolution, one VGG block.
+
+Keys ``08.1`` ... ``08.5``; answers are computed by the code the notebook teaches, never typed twice.
+``08.5`` is an "implement it" exercise: the learner writes ``vgg_block(x, filters, convs)`` with
+Keras layers and :func:`check_vgg_block` builds it on several inputs, compares output shapes and
+parameter counts with :func:`course_utils.models.vgg.vgg_block`, then, with the reference's weights
+copied in, the outputs; typical slips (pooling missing or repeated, 'valid' padding, a convolution
+too many or too few, no ReLU, average pooling, 5 x 5 kernels) get their own diagnosis.
+
+Example:
+    >>> from course_utils.checks import grade
+    >>> grade("08.3", EXERCISES[2].answer)[0]
+    True
+    >>> grade_vgg_block(vgg_block)[0]
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import arithmetic
+from ..checks import Exercise, register
+from ..models.vgg import config_blocks, parameter_count, vgg_block
+
+BlockFunction = Callable[[Any, int, int], Any]
+
+# (input shape, filters, convs): odd sides, height != width, one to three convolutions
+BLOCK_CASES = (((12, 10, 3), 8, 2), ((9, 9, 4), 6, 3), ((16, 14, 5), 4, 1))
+
+
+def _conv(x, filters: int, k: int = 3, padding: str = "same", activation: str | None = "relu"):
+    from keras import layers
+
+    return layers.Conv2D(filters, k, padding=padding, activation=activation)(x)
+
+
+def _pool(x):
+    from keras import layers
+
+    return layers.MaxPooling2D(2)(x)
+
+
+def _no_pooling(x, filters, convs):
+    for _ in range(convs):
+        x = _conv(x, filters)
+    return x
+
+
+def _pool_after_each_conv(x, filters, convs):
+    for _ in range(convs):
+        x = _pool(_conv(x, filters))
+    return x
+
+
+def _valid_padding(x, filters, convs):
+    for _ in range(convs):
+        x = _conv(x, filters, padding="valid")
+    return _pool(x)
+
+
+def _one_conv_too_many(x, filters, convs):
+    return _pool(_no_pooling(x, filters, convs + 1))
+
+
+def _one_conv_too_few(x, filters, convs):
+    return _pool(_no_pooling(x, filters, convs - 1))
+
+
+def _no_relu(x, filters, convs):
+    for _ in range(convs):
+        x = _conv(x, filters, activation=None)
+    return _pool(x)
+
+
+def _average_pooling(x, filters, convs):
+    from keras import layers
+
+    return layers.AveragePooling2D(2)(_no_pooling(x, filters, convs))
+
+
+def _five_by_five(x, filters, convs):
+    for _ in range(convs):
+        x = _conv(x, filters, k=5)
+    return _pool(x)
+
+
+BLOCK_MISTAKES: dict[BlockFunction, str] = {
+    _no_pooling: "the 2 x 2 max pooling that ends the block is missing (the output keeps the input's height and width)",
+    _pool_after_each_conv: "there is a pooling after every convolution: a VGG block pools once, after its last convolution",
+    _valid_padding: "the convolutions use padding='valid' (each one trims 2 pixels); VGG pads by 1 pixel, padding='same', "
+    "so that only the pooling changes the size",
+    _one_conv_too_many: "one convolution too many: the block has `convs` convolutions, the first reads the input's channels",
+    _one_conv_too_few: "one convolution too few: `convs` convolutions, all with `filters` filters, then the pooling",
+    _no_relu: "the convolutions have no ReLU: add activation='relu' (shapes and counts are right, the outputs are not)",
+    _average_pooling: "that is average pooling; VGG takes the maximum of each 2 x 2 window (MaxPooling2D)",
+    _five_by_five: "the kernels are 5 x 5: VGG's are 3 x 3 (two of them see as far as one 5 x 5, with fewer weights)",
+}
+"""The typical mistakes of exercise 08.5, each a wrong function and the diagnosis it earns."""
+
+
+def _build(fn: BlockFunction, shape: tuple[int, int, int], filters: int, convs: int):
+    import keras
+
+    x = keras.Input(shape)
+    return keras.Model(x, fn(x, filters, convs))
+
+
+def _outputs_with(model, reference, x: np.ndarray) -> np.ndarray | None:
+    """``model``'s outputs on ``x`` with ``reference``'s weights copied in; None when the weights do not fit."""
+    weights = reference.get_weights()
+    if [w.shape for w in model.get_weights()] != [w.shape for w in weights]:
+        return None
+    model.set_weights(weights)
+    return np.asarray(model(x, training=False), np.float64)
+
+
+def _diagnose(learner, reference, case, x: np.ndarray) -> str | None:
+    """The text of the known mistake that builds what the learner built (same shape, count and outputs)."""
+    got = _outputs_with(learner, reference, x) if learner.count_params() == reference.count_params() else None
+    for wrong_fn, text in BLOCK_MISTAKES.items():
+        try:
+            wrong = _build(wrong_fn, *case)
+        except ValueError:  # e.g. 'valid' convolutions that do not fit the input
+            continue
+        if wrong.output_shape != learner.output_shape or wrong.count_params() != learner.count_params():
+            continue
+        if got is None:
+            return text
+        expected = _outputs_with(wrong, reference, x)
+        if expected is not None and np.max(np.abs(expected - got)) <= 1e-5:
+            return text
+    return None
+
+
+def grade_vgg_block(fn: BlockFunction, name: str = "08.5") -> tuple[bool, str]:
+    """Return (correct?, message) for a learner's ``vgg_block(x, filters, convs)`` built with Keras layers.
+
+    For each case of :data:`BLOCK_CASES` the learner's block and the reference
+    (:func:`course_utils.models.vgg.vgg_block`) are built on a ``keras.Input``; output shapes and
+    parameter counts must be equal, then the outputs on a random batch with the reference's
+    weights copied in must agree within 1e-5.
+    """
+    import keras
+
+    label = f"Exercise {name}"
+    stuck = f" (Stuck? `course_utils.solution({name!r})` shows a worked solution.)"
+    rng = np.random.default_rng(8)
+    worst = 0.0
+    for shape, filters, convs in BLOCK_CASES:
+        case = (shape, filters, convs)
+        where = f"(input {shape}, filters={filters}, convs={convs})"
+        reference = _build(vgg_block, *case)
+        x = keras.Input(shape)
+        try:
+            out = fn(x, filters, convs)
+        except NotImplementedError:
+            return False, f"{label}: not implemented yet: replace `raise NotImplementedError` with your code and run the cell again."
+        except Exception as e:  # the learner's bug: say what, without a wall of traceback
+            return False, f"{label}: your function raised {type(e).__name__}: {e} {where}. Call it on keras.Input({shape}) in a cell of its own to see the line."
+        if out is None:
+            return False, f"{label}: your function returned None: did you forget `return x`?"
+        if not isinstance(out, keras.KerasTensor):
+            return False, (f"{label}: your function returned a {type(out).__name__}; return the tensor the last layer gave "
+                           "you (x = layers.MaxPooling2D(2)(x); return x).")
+        try:
+            learner = keras.Model(x, out)
+        except ValueError as e:
+            return False, f"{label}: the output does not come from the input x {where}: {e}"
+        batch = rng.normal(size=(2, *shape)).astype("float32")
+        same_form = learner.output_shape == reference.output_shape and learner.count_params() == reference.count_params()
+        got = _outputs_with(learner, reference, batch) if same_form else None
+        if got is not None:
+            diff = float(np.max(np.abs(got - np.asarray(reference(batch, training=False), np.float64))))
+            if diff <= 1e-5:
+                worst = max(worst, diff)
+                continue
+        diagnosis = _diagnose(learner, reference, case, batch)
+        facts = (f"output {learner.output_shape[1:]} and {learner.count_params():,} parameters, should be "
+                 f"{reference.output_shape[1:]} and {reference.count_params():,} {where}")
+        if same_form and got is not None:
+            facts = f"shapes and counts are right but the outputs differ by up to {diff:.1e} {where}"
+        why = f": {diagnosis}." if diagnosis else "."
+        return False, f"{label}: not yet: {facts}{why}{stuck}"
+    return True, (f"{label}: correct: output shapes and parameter counts equal the reference's on {len(BLOCK_CASES)} "
+                  f"inputs, and with its weights the outputs agree (max |diff| = {worst:.1e}, tolerance 1e-05).")
+
+
+def check_vgg_block(fn: BlockFunction, name: str = "08.5") -> None:
+    """Check a learner's ``vgg_block(x, filters, convs)``: print what is right, or what is wrong and why.
+
+    Usage (notebook 08)::
+
+        check_vgg_block(vgg_block)
+    """
+    print(grade_vgg_block(fn, name)[1])
+
+
+def _same_block(fn: Any, reference: Any) -> bool:
+    """The ``compare`` of exercise 08.5: ``check("08.5", my_function)`` grades the function itself."""
+    return callable(fn) and grade_vgg_block(fn)[0]
+
+
+def _field_at_last_pool(config: str) -> int:
+    """Receptive field side of ``block5_pool`` for a configuration, layer by layer with the course's formula."""
+    rf, jump = 1, 1
+    for tokens in config_blocks(config):
+        for token in tokens:
+            if token != "LRN":
+                rf, jump = arithmetic.receptive_field(rf, jump, int(token[4:token.index("-")]))
+        rf, jump = arithmetic.receptive_field(rf, jump, 2, 2)
+    return rf
+
+
+def _score_map_side(image_side: int) -> int:
+    """Side of the class-score map of fully convolutional VGG16 (fc1 a 7 x 7 convolution) on a square image."""
+    side = image_side
+    for _ in range(5):
+        side = arithmetic.pool_output_size(side, 2)
+    return arithmetic.conv_output_size(side, 7)
+
+
+def _stack(n: int) -> tuple[int, int, int]:
+    """(field side, weights per channel pair of n stacked 3 x 3, of one kernel with that field)."""
+    field = 1
+    for _ in range(n):
+        field, _jump = arithmetic.receptive_field(field, 1, 3)
+    return field, 9 * n, field * field
+
+
+_D32 = parameter_count("D", 32, 10)
+_D32_HEAD = arithmetic.dense_params(512, 4096) + arithmetic.dense_params(4096, 4096) + arithmetic.dense_params(4096, 10)
+_SOLUTION_08_5 = '''two to four lines: the convolutions, then one pooling.
+
+    from keras import layers
+
+    def vgg_block(x, filters, convs):
+        for _ in range(convs):
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)   # size kept
+        return layers.MaxPooling2D(2)(x)                                          # size halved
+
+The course's version (named layers, batch norm optional): course_utils.show_source(course_utils.models.vgg.vgg_block).'''
+
+EXERCISES = (
+    Exercise(
+        key="08.1",
+        question="VGG16 (configuration D) with the paper's classifier (fc1, fc2 of 4,096 units) for CIFAR-10: 32 x 32 x 3 "
+        "inputs, 10 classes. How many parameters?",
+        answer=_D32,
+        solution=f"The 13 convolutions keep their {_D32 - _D32_HEAD:,} parameters (they do not depend on the image size). Five "
+        f"poolings take 32 to 1, so fc1 reads 1*1*512 values: (512+1)*4096. Then fc2 (4096+1)*4096 and the classifier "
+        f"(4096+1)*10: {_D32:,} in all; `parameter_count('D', 32, 10)` or `vgg('D', (32, 32, 3), 10).count_params()`.",
+        mistakes={
+            parameter_count("D", 224, 10): "that is fc1 reading 7 x 7 x 512 (a 224 x 224 input); at 32 x 32 five poolings "
+            "leave a 1 x 1 x 512 map.",
+            parameter_count("D"): "that is the ImageNet VGG16 (224 x 224, 1,000 classes).",
+            _D32 - _D32_HEAD: "that counts the 13 convolutions only; add fc1, fc2 and the classifier.",
+        },
+    ),
+    Exercise(
+        key="08.2",
+        question="What is the receptive field (side, in input pixels) of VGG19's (configuration E) block5_pool?",
+        answer=_field_at_last_pool("E"),
+        solution=f"Each 3 x 3 convolution adds 2 * jump, each 2 x 2 pooling adds 1 * jump and doubles the jump. VGG19 has "
+        f"one more convolution than VGG16 in blocks 3, 4 and 5, where the jump is 4, 8 and 16: 212 + 2*(4 + 8 + 16) = "
+        f"{_field_at_last_pool('E')}. `course_utils.trace(vgg('E')).row('block5_pool').rf` computes it.",
+        mistakes={
+            _field_at_last_pool("D"): "212 is VGG16's; VGG19 has three more 3 x 3 convolutions (in blocks 3, 4 and 5).",
+            224: "the field is not the image size: it grows layer by layer (and may exceed the image).",
+            212 + 2 * 3: "each extra convolution adds 2 * jump, and the jump is 4, 8 and 16 in blocks 3, 4 and 5, not 1.",
+        },
+    ),
+    Exercise(
+        key="08.3",
+        question="VGG16 turned fully convolutional (fc1 a 7 x 7 convolution, fc2 and predictions 1 x 1) reads a 384 x 384 "
+        "image. What is the side of its map of class scores?",
+        answer=_score_map_side(384),
+        solution=f"Five 2 x 2 poolings: 384 / 32 = 12, so block5_pool is 12 x 12 x 512. The 7 x 7 convolution (fc1, "
+        f"'valid') gives 12 - 7 + 1 = {_score_map_side(384)}; the 1 x 1 convolutions keep it: a "
+        f"{_score_map_side(384)} x {_score_map_side(384)} map of 1,000 class scores.",
+        mistakes={
+            12: "12 x 12 is block5_pool's map; fc1, now a 7 x 7 convolution without padding, makes it smaller.",
+            1: "1 x 1 is the map at the training size 224; the point of the conversion is that it slides on larger images.",
+            7: "fc1 as a 7 x 7 'valid' convolution on a 12 x 12 map gives 12 - 7 + 1 positions.",
+        },
+    ),
+    Exercise(
+        key="08.4",
+        question="Four stacked 3 x 3 convolutions (stride 1): (side of their receptive field, weights per input-output "
+        "channel pair of the stack, weights per channel pair of one kernel with the same field)?",
+        answer=_stack(4),
+        solution=f"Each 3 x 3 convolution widens the field by 2: 1 + 4*2 = {_stack(4)[0]}. The stack has 4 * 3*3 = "
+        f"{_stack(4)[1]} weights per channel pair (with the same number of channels in between), one "
+        f"{_stack(4)[0]} x {_stack(4)[0]} kernel {_stack(4)[2]}: less than half, and four ReLUs instead of one.",
+        mistakes={
+            (12, 36, 144): "a 3 x 3 convolution widens the field by 2 pixels (k - 1), not by 3.",
+            (8, 36, 64): "n stacked 3 x 3 convolutions see 2n + 1 pixels: start from 1 pixel, add 2 per layer.",
+            (9, 81, 36): "stack first, single kernel last: the stack has 4 * 9 weights per channel pair.",
+            _stack(3): "that is three 3 x 3 convolutions; the question asks for four.",
+        },
+    ),
+    Exercise(
+        key="08.5",
+        question="Implement vgg_block(x, filters, convs) with Keras layers: `convs` 3 x 3 convolutions with `filters` "
+        "filters, 'same' padding and ReLU, then 2 x 2 max pooling. Check it with check_vgg_block(vgg_block).",
+        answer=vgg_block,
+        solution=_SOLUTION_08_5,
+        mistakes=dict(BLOCK_MISTAKES),
+        hint="check_vgg_block(your_function) says where it differs.",
+        compare=_same_block,
+    ),
+)
+
+register(*EXERCISES, origin=__name__)

@@ -1,0 +1,164 @@
+"""Exercises of appendix A1_fast_training_on_a_cpu: calls into the graph, the warm-up + cosine schedule (implement it).
+
+Keys ``A1.1``, ``A1.2``, ...; answers are computed by the code the notebook teaches, never typed twice.
+Exercise ``A1.3`` is an "implement it" exercise: the learner writes the warm-up + cosine schedule in
+NumPy and :func:`check_warmup_cosine` compares it, on random schedules, with
+``course_utils.training.warmup_cosine`` (Keras' ``CosineDecay`` with a warm-up), recognising
+typical mistakes.
+
+Example:
+    >>> from course_utils.checks import grade
+    >>> grade("A1.1", EXERCISES[0].answer)[0]
+    True
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..checks import Exercise, check_function, grade_function, register
+
+WARMUP_FRACTION = 0.1  # training.warmup_cosine's default: the first 10 % of the steps warm up
+
+
+def graph_calls_per_epoch(images: int, batch_size: int, steps_per_execution: int) -> int:
+    """Return how many calls into the compiled training graph one epoch takes.
+
+    Example:
+        >>> graph_calls_per_epoch(55_000, 128, 32)   # 430 steps, 32 per call
+        14
+    """
+    steps = math.ceil(images / batch_size)
+    return math.ceil(steps / steps_per_execution)
+
+
+def schedule_values(steps: np.ndarray, peak: float, total_steps: int) -> np.ndarray:
+    """Return ``training.warmup_cosine(peak, total_steps)`` at each of ``steps`` (the reference of A1.3)."""
+    from ..training import warmup_cosine
+
+    schedule = warmup_cosine(float(peak), int(total_steps), WARMUP_FRACTION)
+    return np.array([float(schedule(int(step))) for step in np.ravel(steps)]).reshape(np.shape(steps))
+
+
+def warmup_cosine_numpy(step: np.ndarray, peak: float, total_steps: int) -> np.ndarray:
+    """Return the warm-up + cosine learning rate at ``step`` (a worked solution of A1.3, in NumPy)."""
+    warmup = max(1, int(total_steps * 0.1))                          # the first 10 % of the steps
+    step = np.asarray(step, dtype=float)
+    rising = peak * step / warmup                                    # 0 -> peak, linearly
+    progress = np.clip((step - warmup) / (total_steps - warmup), 0, 1)
+    falling = peak * 0.5 * (1 + np.cos(np.pi * progress))            # peak -> 0 along half a cosine
+    return np.where(step < warmup, rising, falling)
+
+
+def _schedule_inputs(rng: np.random.Generator) -> tuple[np.ndarray, float, int]:
+    """Random schedules: 1,000 to 20,000 steps, a peak between 1e-3 and 1e-1, 25 steps incl. the edges."""
+    total = int(rng.integers(1_000, 20_000))
+    steps = np.concatenate([[0, max(1, int(total * WARMUP_FRACTION)), total], rng.integers(0, total + 1, 22)])
+    return steps, float(10 ** rng.uniform(-3, -1)), total
+
+
+def _no_warmup(step, peak, total_steps):
+    return peak * 0.5 * (1 + np.cos(np.pi * np.clip(np.asarray(step, float) / total_steps, 0, 1)))
+
+
+def _decay_over_all_steps(step, peak, total_steps):
+    warmup = max(1, int(total_steps * WARMUP_FRACTION))
+    step = np.asarray(step, float)
+    falling = peak * 0.5 * (1 + np.cos(np.pi * np.clip(step / total_steps, 0, 1)))
+    return np.where(step < warmup, peak * step / warmup, falling)
+
+
+def _plain_cosine(step, peak, total_steps):
+    warmup = max(1, int(total_steps * WARMUP_FRACTION))
+    step = np.asarray(step, float)
+    falling = peak * np.cos(np.pi * np.clip((step - warmup) / (total_steps - warmup), 0, 1))
+    return np.where(step < warmup, peak * step / warmup, falling)
+
+
+def _warmup_off_by_one(step, peak, total_steps):
+    warmup = max(1, int(total_steps * WARMUP_FRACTION))
+    step = np.asarray(step, float)
+    return np.where(step < warmup, peak * (step + 1) / warmup, warmup_cosine_numpy(step, peak, total_steps))
+
+
+SCHEDULE_DIAGNOSES: tuple[tuple[str, Callable[..., Any]], ...] = (
+    ("there is no warm-up: the rate should rise linearly from 0 to the peak over the first 10 % of the steps",
+     _no_warmup),
+    ("the cosine runs over all the steps; it should start after the warm-up and reach 0 at the last step, "
+     "over total_steps - warmup steps", _decay_over_all_steps),
+    ("the decay goes below 0: the cosine part is peak * (1 + cos(pi * progress)) / 2, not peak * cos(...)",
+     _plain_cosine),
+    ("the warm-up is one step ahead: at step 0 the rate is 0, at step `warmup` it reaches the peak",
+     _warmup_off_by_one),
+)
+
+
+def grade_warmup_cosine(learner_fn: Callable[..., Any]) -> tuple[bool, str]:
+    """Return (correct?, message) for a learner's ``fn(step, peak, total_steps)`` (exercise A1.3)."""
+    return grade_function("A1.3", learner_fn, schedule_values, _schedule_inputs, tol=1e-6,
+                          diagnoses=SCHEDULE_DIAGNOSES, trials=4)
+
+
+def check_warmup_cosine(learner_fn: Callable[..., Any]) -> None:
+    """Check a learner's warm-up + cosine schedule (exercise A1.3) on random schedules: print the verdict."""
+    check_function("A1.3", learner_fn, schedule_values, _schedule_inputs, tol=1e-6,
+                   diagnoses=SCHEDULE_DIAGNOSES, trials=4)
+
+
+def _close(given: Any, expected: Any) -> bool:
+    try:
+        return abs(float(given) - float(expected)) <= 1e-6
+    except (TypeError, ValueError):
+        return False
+
+
+_CALLS = graph_calls_per_epoch(48_000, 256, 16)
+_RATE_AT_550 = round(float(schedule_values(np.array([550]), 1e-2, 1000)[0]), 6)
+
+EXERCISES = (
+    Exercise(
+        key="A1.1",
+        question="An epoch of 48,000 images at batch 256 with steps_per_execution=16: how many calls into the "
+        "compiled training graph does Keras make?",
+        answer=_CALLS,
+        solution=f"ceil(48,000 / 256) = {math.ceil(48_000 / 256)} steps (the last batch is smaller); 16 steps per "
+        f"call: ceil({math.ceil(48_000 / 256)} / 16) = {_CALLS} calls (the last one runs the remaining steps).",
+        mistakes={
+            math.ceil(48_000 / 256): "that counts training steps; each call runs 16 of them.",
+            math.ceil(48_000 / 256) // 16: "the last, shorter group of steps is a call too: round up.",
+            48_000 // 16: "a call runs 16 steps of 256 images each, not 16 images.",
+        },
+    ),
+    Exercise(
+        key="A1.2",
+        question="training.warmup_cosine(1e-2, total_steps=1000) warms up over the first 10 % of the steps. "
+        "What is the learning rate at step 550?",
+        answer=_RATE_AT_550,
+        solution=f"The warm-up takes 100 steps; the cosine then runs over 900 steps, and step 550 is halfway "
+        f"((550 - 100) / 900 = 0.5): 1e-2 * (1 + cos(pi / 2)) / 2 = {_RATE_AT_550:g}.",
+        mistakes={
+            1e-2: "1e-2 is the peak, reached at the end of the warm-up (step 100); then the rate falls.",
+            round(float(_decay_over_all_steps(550, 1e-2, 1000)), 6):
+                "that counts the decay from step 0; it starts after the 100 warm-up steps.",
+            0.0: "the rate reaches 0 only at the last step, 1000.",
+        },
+        compare=_close,
+    ),
+    Exercise(
+        key="A1.3",
+        question="Implement the warm-up + cosine schedule in NumPy: fn(step, peak, total_steps) -> learning rate. "
+        "Check it with check_warmup_cosine(fn).",
+        answer=warmup_cosine_numpy,
+        solution="One way, in NumPy (the course's schedule is Keras' CosineDecay with a warm-up, "
+        "course_utils.training.warmup_cosine):\n\n" + inspect.getsource(warmup_cosine_numpy),
+        hint="check_warmup_cosine(fn) says where your function differs.",
+        compare=lambda given, expected: callable(given) and grade_warmup_cosine(given)[0],
+    ),
+)
+
+register(*EXERCISES, origin=__name__)
