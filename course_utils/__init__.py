@@ -4,7 +4,8 @@ Modules, one concern each: ``profiles`` (run profiles and set-up), ``data`` (off
 datasets and tf.data pipelines), ``arithmetic`` (layer formulas), ``tracing`` (per-layer trace),
 ``layers`` and ``scratch`` (operations from scratch and custom Keras layers), ``models``
 (architectures, one module per family, and their registry), ``training``, ``plotting``,
-``widgets``, ``checks`` and ``exercises`` (one module per notebook), ``results``.
+``explain`` (feature maps and Grad-CAM), ``widgets``, ``checks`` and ``exercises`` (one module per
+notebook), ``results``.
 
 Example:
     >>> import course_utils

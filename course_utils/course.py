@@ -30,7 +30,7 @@ NOTEBOOKS: tuple[Notebook, ...] = (
     Notebook("04_pooling", "Pooling", "max and average pooling, overlap, translation, global pooling"),
     Notebook("05_flatten_dense_dropout", "Flatten, dense, dropout", "dense layers, parameter counts, inverted dropout"),
     Notebook("06_lenet5", "LeNet-5, layer by layer", "the 1998 network, classic and modern, on MNIST"),
-    Notebook("07_alexnet", "AlexNet", "ReLU, dropout, overlapping pooling, LRN, augmentation, memory"),
+    Notebook("07_alexnet", "AlexNet", "ReLU, dropout, overlapping pooling, LRN, augmentation, ten-crop testing"),
     Notebook("08_vgg16", "VGG16 and its family", "3x3 stacks, receptive fields, configurations A-E"),
     Notebook("09_vgg_captcha", "A VGG that reads CAPTCHAs", "one network, four softmax heads"),
     Notebook("10_mini_vgg", "Mini-VGG on CIFAR-10", "batch normalization in small VGGs"),

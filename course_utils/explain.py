@@ -18,8 +18,8 @@ score are active.
 
 Example:
     >>> import numpy as np
-    >>> from course_utils.models import vgg
-    >>> model = vgg("A", (32, 32, 3), 10, width=0.125, head="small")
+    >>> from course_utils.models import vgg_from_config
+    >>> model = vgg_from_config("A", (32, 32, 3), 10, width=0.125, head="small")
     >>> grad_cam(model, np.zeros((2, 32, 32, 3), "float32")).shape      # last conv layer: 2 x 2 maps
     (2, 2, 2)
 """
@@ -101,11 +101,15 @@ def _logits_of_last(layer, x):
         return layer(x, training=False)
 
 
-def _forward(model: keras.Model, x, names: set[str], found: dict[str, Any], tape=None, logits: bool = True):
+def _forward(
+    model: keras.Model, x, names: set[str], found: dict[str, Any], tape=None, logits: bool = True, stop: bool = False
+):
     """Run ``model`` on ``x``, keeping the outputs of the layers in ``names``; return the scores (logits if asked).
 
     Chains (Sequential, functional chains) run layer by layer, nested models recursively; a
-    branching functional model runs as a sub-model that also outputs the layers asked for.
+    branching functional model runs as a sub-model that also outputs the layers asked for. With
+    ``stop`` the run ends once every layer asked for has run (feature maps of an image larger than
+    the training size then never reach the dense head).
     """
     chain = layer_chain(model)
     if chain is None:
@@ -113,7 +117,7 @@ def _forward(model: keras.Model, x, names: set[str], found: dict[str, Any], tape
     for i, layer in enumerate(chain):
         last = logits and i == len(chain) - 1
         if isinstance(layer, keras.Model) and (last or any(_contains(layer, n) for n in names)):
-            x = _forward(layer, x, names, found, tape, logits=last)
+            x = _forward(layer, x, names, found, tape, logits=last, stop=stop)
         elif last:
             x = _logits_of_last(layer, x)
         else:
@@ -122,6 +126,8 @@ def _forward(model: keras.Model, x, names: set[str], found: dict[str, Any], tape
             if tape is not None:
                 tape.watch(x)
             found[layer.name] = x
+        if stop and names <= found.keys():
+            break
     return x
 
 
@@ -179,11 +185,12 @@ def _images(images) -> Any:
 def feature_maps(model: keras.Model, images, layer_names: Sequence[str]) -> dict[str, np.ndarray]:
     """Return ``{layer name: its output}`` for NHWC ``images`` (one H x W x C image is made a batch of 1).
 
-    Works on Sequential models (built or not), functional models and layers inside nested models.
+    Works on Sequential models (built or not), functional models and layers inside nested models;
+    the run stops after the last layer asked for, so a convolutional layer also reads larger images.
 
     Example:
-        >>> from course_utils.models import vgg
-        >>> model = vgg("A", (32, 32, 3), 10, width=0.125, head="small")
+        >>> from course_utils.models import vgg_from_config
+        >>> model = vgg_from_config("A", (32, 32, 3), 10, width=0.125, head="small")
         >>> maps = feature_maps(model, np.zeros((32, 32, 3), "float32"), ["block1_conv1", "block3_pool"])
         >>> {name: m.shape for name, m in maps.items()}
         {'block1_conv1': (1, 32, 32, 8), 'block3_pool': (1, 4, 4, 32)}
@@ -194,7 +201,7 @@ def feature_maps(model: keras.Model, images, layer_names: Sequence[str]) -> dict
         raise ValueError(f"no layer named {missing} in {model.name!r}; its layers: "
                          f"{', '.join(layer.name for layer in _all_layers(model))}")
     found: dict[str, Any] = {}
-    _forward(model, _images(images), set(names), found, logits=False)
+    _forward(model, _images(images), set(names), found, logits=False, stop=True)
     return {n: keras.ops.convert_to_numpy(found[n]).astype(np.float32) for n in names}
 
 
@@ -219,8 +226,8 @@ def grad_cam(
     position raises the class score. Enlarge a map to the image with :func:`upsample`.
 
     Example:
-        >>> from course_utils.models import vgg
-        >>> model = vgg("A", (32, 32, 3), 10, width=0.125, head="small")
+        >>> from course_utils.models import vgg_from_config
+        >>> model = vgg_from_config("A", (32, 32, 3), 10, width=0.125, head="small")
         >>> cams = grad_cam(model, np.random.default_rng(0).random((3, 32, 32, 3)), class_index=[0, 1, 2])
         >>> cams.shape, bool(cams.min() >= 0 and cams.max() <= 1)
         ((3, 2, 2), True)
@@ -303,9 +310,10 @@ def plot_grad_cam(
     for i in range(n):
         r, c = 2 * (i // cols), i % cols
         image = np.asarray(images[i], np.float32)
-        axes[r, c].imshow(image / 255.0 if image.max() > 1.0 else image)
+        # nearest: the image's own pixels, not smoothed ones (and a much smaller figure file)
+        axes[r, c].imshow(image / 255.0 if image.max() > 1.0 else image, interpolation="nearest")
         axes[r, c].set_title(titles[i], fontsize=7)
-        axes[r + 1, c].imshow(overlay(image, cams[i]))
+        axes[r + 1, c].imshow(overlay(image, cams[i]), interpolation="nearest")
     fig.suptitle(f"{title} (top: image; below: Grad-CAM, bright = raises the class score)")
     fig.tight_layout()
     plt.show()

@@ -185,7 +185,7 @@ def test_lrn_exercise_passes_correct_code_and_names_each_slip():
 
     ok, message = nb07.grade_lrn(_lrn_by_padding)
     assert ok, message
-    assert message.startswith("Exercise 07.4: correct: max |diff| = ") and "against Keras" in message
+    assert message.startswith("Exercise 07.5: correct: max |diff| = ") and "against Keras" in message
     for text, wrong in nb07.LRN_MISTAKES:
         ok, message = nb07.grade_lrn(wrong)
         assert not ok and f"should be below 1e-06: {text}." in message, text

@@ -18,12 +18,21 @@ KNOWN_PARAMETERS = {
     # conv1 (5*5*3+1)*32 + conv2 (5*5*32+1)*96 + conv3 (3*3*96+1)*128 + conv4 (3*3*128+1)*128
     # + conv5 (3*3*128+1)*96 + fc6 (3*3*96+1)*512 + fc7 (512+1)*512 + fc8 (512+1)*10
     "alexnet_small": 2_432 + 76_896 + 110_720 + 147_584 + 110_688 + 442_880 + 262_656 + 5_130,
+    # Simonyan and Zisserman 2015 (Table 2: 138 and 144 million), exact as keras.applications.VGG16/VGG19 count them
+    "vgg16": 138_357_544,
+    "vgg19": 143_667_240,
+    # 13 bias-free 3 x 3 convolutions at half width, batch norm (4 per channel), fc 1024 -> 256 -> 256 -> 10
+    "vgg16_small": 9 * (3 * 32 + 32 * 32 + 32 * 64 + 64 * 64 + 64 * 128 + 2 * 128 * 128 + 128 * 256 + 5 * 256 * 256)
+    + 4 * (2 * 32 + 2 * 64 + 3 * 128 + 6 * 256) + 1025 * 256 + 257 * 256 + 257 * 10,
 }
 KNOWN_FACTS = {  # (year, family, native input, notebook)
     "lenet5_classic": (1998, "LeNet", (32, 32, 1), "06_lenet5"),
     "lenet5_modern": (None, "LeNet", (32, 32, 1), "06_lenet5"),
     "alexnet_paper": (2012, "AlexNet", (227, 227, 3), "07_alexnet"),
     "alexnet_small": (None, "AlexNet", (32, 32, 3), "07_alexnet"),
+    "vgg16": (2014, "VGG", (224, 224, 3), "08_vgg16"),
+    "vgg19": (2014, "VGG", (224, 224, 3), "08_vgg16"),
+    "vgg16_small": (None, "VGG", (32, 32, 3), "08_vgg16"),
 }
 
 
@@ -43,12 +52,13 @@ def test_builds_at_native_input_with_known_parameter_count(name):
 
 
 def test_course_order_and_family_filter():
-    assert [m.name for m in models.list_models()] == ["lenet5_classic", "lenet5_modern", "alexnet_paper", "alexnet_small"]
+    assert [m.name for m in models.list_models()] == ["lenet5_classic", "lenet5_modern", "alexnet_paper", "alexnet_small",
+                                                      "vgg16", "vgg19", "vgg16_small"]
     assert [m.name for m in models.list_models("LeNet")] == ["lenet5_classic", "lenet5_modern"]
-    with pytest.raises(KeyError, match="families: AlexNet, LeNet"):
-        models.list_models("VGG")
-    with pytest.raises(KeyError, match="no model 'vgg16'"):
-        models.model_info("vgg16")
+    with pytest.raises(KeyError, match="families: AlexNet, LeNet, VGG"):
+        models.list_models("Inception")
+    with pytest.raises(KeyError, match="no model 'googlenet'"):
+        models.model_info("googlenet")
 
 
 def test_flat_api_and_family_modules_agree():

@@ -63,19 +63,19 @@ EXPANDED_AT_212E3B7 = {
             "train_size": 256, "test_size": 100, "batch_size": 64, "epochs": 1, "model": "small",
             "learning_rate": 1e-3, "crop_size": 28, "act_train_size": 128, "act_epochs": 1,
             "act_target_error": 0.25, "act_learning_rate": 0.02, "pool_train_size": 128, "pool_epochs": 1,
-            "pool_seeds": 2, "grid_images": 20,
+            "pool_seeds": 2,
         },
         "classroom": {
             "train_size": 5000, "test_size": 1000, "batch_size": 64, "epochs": 10, "model": "small",
             "learning_rate": 1e-3, "crop_size": 28, "act_train_size": 2000, "act_epochs": 30,
             "act_target_error": 0.25, "act_learning_rate": 0.02, "pool_train_size": 2000, "pool_epochs": 5,
-            "pool_seeds": 2, "grid_images": 20,
+            "pool_seeds": 2,
         },
         "full": {
             "train_size": None, "test_size": None, "batch_size": 128, "epochs": 30, "model": "paper",
             "learning_rate": 1e-4, "crop_size": 28, "act_train_size": 10000, "act_epochs": 60,
             "act_target_error": 0.25, "act_learning_rate": 0.02, "pool_train_size": 10000, "pool_epochs": 15,
-            "pool_seeds": 3, "grid_images": 20,
+            "pool_seeds": 3,
         },
     },
 }

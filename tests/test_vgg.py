@@ -12,13 +12,15 @@ from course_utils.exercises import nb08_vgg16 as nb08
 from course_utils.explain import class_scores, feature_maps
 from course_utils.models.vgg import (
     VGG_CONFIGS,
+    cached_imagenet_weights,
     config_blocks,
+    config_table,
     fc_to_conv,
     parameter_count,
-    vgg,
     vgg16_small,
     vgg_block,
     vgg_for_profile,
+    vgg_from_config,
     weight_layers,
 )
 
@@ -44,7 +46,7 @@ BY_HAND["C"] = BY_HAND["B"] + (256 + 1) * 256 + 2 * (512 + 1) * 512  # plus thre
 
 @pytest.fixture(scope="module")
 def vgg16_and_keras():
-    return vgg("D"), keras.applications.VGG16(weights=None)
+    return vgg_from_config("D"), keras.applications.VGG16(weights=None)
 
 
 def _weight_shapes(model, names):
@@ -56,7 +58,7 @@ def _weight_shapes(model, names):
     ("E", keras.applications.VGG19, 143_667_240),
 ])
 def test_vgg16_and_vgg19_exact_and_equal_to_keras_applications(config, keras_builder, expected):
-    ours, theirs = vgg(config), keras_builder(weights=None)
+    ours, theirs = vgg_from_config(config), keras_builder(weights=None)
     assert ours.count_params() == theirs.count_params() == expected
     names = [layer.name for layer in theirs.layers if layer.weights]
     assert _weight_shapes(ours, names) == _weight_shapes(theirs, names)  # same names, same weight shapes: swappable
@@ -76,7 +78,7 @@ def test_each_configuration_rounds_to_the_papers_millions():
 @pytest.mark.parametrize("name", list(VGG_CONFIGS))
 def test_the_builder_counts_what_the_formulas_count(name):
     """Every configuration built (at 64 x 64, where fc1 reads 2 x 2 x 512) against the arithmetic counter."""
-    model = vgg(name, (64, 64, 3), 1000)
+    model = vgg_from_config(name, (64, 64, 3), 1000)
     assert model.count_params() == parameter_count(name, 64, 1000)
     assert weight_layers(name) == PAPER_WEIGHT_LAYERS[name]
     assert sum(isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) for layer in model.layers) == PAPER_WEIGHT_LAYERS[name]
@@ -85,12 +87,12 @@ def test_the_builder_counts_what_the_formulas_count(name):
 def test_table_rows_have_the_papers_layers():
     assert config_blocks("C")[2:] == (("conv3-256", "conv3-256", "conv1-256"), ("conv3-512", "conv3-512", "conv1-512"),
                                       ("conv3-512", "conv3-512", "conv1-512"))
-    model = vgg("C", (32, 32, 3), 10, width=0.125, head="small")
+    model = vgg_from_config("C", (32, 32, 3), 10, width=0.125, head="small")
     assert [model.get_layer(f"block{b}_conv3").kernel_size for b in (3, 4, 5)] == [(1, 1)] * 3
-    a_lrn = vgg("A-LRN", (32, 32, 3), 10, width=0.125, head="small")
+    a_lrn = vgg_from_config("A-LRN", (32, 32, 3), 10, width=0.125, head="small")
     names = [layer.name for layer in a_lrn.layers]
     assert names[:3] == ["block1_conv1", "block1_lrn", "block1_pool"]
-    assert a_lrn.count_params() == vgg("A", (32, 32, 3), 10, width=0.125, head="small").count_params()
+    assert a_lrn.count_params() == vgg_from_config("A", (32, 32, 3), 10, width=0.125, head="small").count_params()
 
 
 def test_vgg16_trace_shapes_and_receptive_field(vgg16_and_keras):
@@ -124,11 +126,11 @@ def test_kernel_size_override_keeps_the_receptive_fields():
     with pytest.raises(ValueError, match="block 1 has 1 stacked"):
         config_blocks("A", kernel_size=5)
     small = dict(input_shape=(32, 32, 3), num_classes=10, width=0.25, head="small")
-    b3, b5 = trace(vgg("B", **small)), trace(vgg("B", kernel_size=5, **small))
+    b3, b5 = trace(vgg_from_config("B", **small)), trace(vgg_from_config("B", kernel_size=5, **small))
     for block in range(1, 6):
         assert b3.row(f"block{block}_pool").rf == b5.row(f"block{block}_pool").rf
     # one 5 x 5 against two 3 x 3 per block: (25*c_in + 1)*f against (9*c_in + 1)*f + (9*f + 1)*f
-    assert b5.row("block2_conv1").params == (25 * 32 + 1) * 32
+    assert b5.row("block2_conv1").params == (25 * 16 + 1) * 32
     assert b3.row("block2_conv1").params + b3.row("block2_conv2").params == (9 * 16 + 1) * 32 + (9 * 32 + 1) * 32
 
 
@@ -184,7 +186,7 @@ def test_fc_to_conv_same_scores_at_training_size_and_a_map_on_larger_images():
 
 
 def test_fc_to_conv_vgg16_at_224():
-    model = vgg("D")
+    model = vgg_from_config("D")
     _randomise(model)
     converted = fc_to_conv(model)
     assert converted.get_layer("fc1").kernel_size == (7, 7) and converted.count_params() == model.count_params()
@@ -208,20 +210,20 @@ def test_fc_to_conv_errors():
 
 def test_builder_errors():
     with pytest.raises(ValueError, match="unknown VGG configuration 'F'; choose one of A, A-LRN, B, C, D, E"):
-        vgg("F")
+        vgg_from_config("F")
     with pytest.raises(ValueError, match="unknown layer 'pool'"):
-        vgg(("conv3-8 pool",) * 5, (32, 32, 3), 10)
+        vgg_from_config(("conv3-8 pool",) * 5, (32, 32, 3), 10)
     with pytest.raises(ValueError, match="pools must be between 0 and 5"):
-        vgg("A", (32, 32, 3), 10, pools=6)
+        vgg_from_config("A", (32, 32, 3), 10, pools=6)
     with pytest.raises(ValueError, match="head must be 'paper'"):
-        vgg("A", (32, 32, 3), 10, head="gap")
+        vgg_from_config("A", (32, 32, 3), 10, head="gap")
 
 
 def test_custom_row_and_names():
     row = ("conv3-8", "conv3-8 conv3-8", "conv3-16", "conv3-16", "conv3-16")
-    model = vgg(row, (32, 32, 3), 10, head="small", fc_units=32)
+    model = vgg_from_config(row, (32, 32, 3), 10, head="small", fc_units=32)
     assert model.name == "vgg_custom" and model.get_layer("block2_conv2").filters == 8
-    assert vgg("B", (32, 32, 3), 10, width=0.25, kernel_size=5).name == "vgg_b_5x5"
+    assert vgg_from_config("B", (32, 32, 3), 10, width=0.25, kernel_size=5).name == "vgg_b_5x5"
 
 
 def test_vgg_block_reference():
@@ -247,7 +249,7 @@ def test_full_profile_path_mixed_precision_trains_two_steps_on_cpu():
         model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
         rng = np.random.default_rng(0)
         ds = tf.data.Dataset.from_tensor_slices((rng.random((4, 32, 32, 3)).astype("float32"), np.array([0, 1, 2, 3])))
-        history = model.fit(ds.batch(2), epochs=1, verbose=0)
+        history = model.fit(ds.batch(2), epochs=1, verbose=0, shuffle=False)
         assert np.isfinite(history.history["loss"][0])
         out = model(np.zeros((1, 32, 32, 3), "float32"), training=False)
         assert out.dtype == "float32" and abs(float(np.sum(out)) - 1.0) < 1e-3
@@ -276,8 +278,9 @@ def test_exercise_accepts_another_correct_writing():
     assert nb08.grade_vgg_block(_learner_block)[0]
 
 
-@pytest.mark.parametrize("mistake", list(nb08.BLOCK_MISTAKES), ids=lambda f: f.__name__)
-def test_exercise_diagnoses_each_mistake(mistake):
+@pytest.mark.parametrize("name", [f.__name__ for f in nb08.BLOCK_MISTAKES])
+def test_exercise_diagnoses_each_mistake(name):
+    mistake = getattr(nb08, name)  # looked up now: tests/test_exercises.py may have reloaded the module
     ok, message = nb08.grade_vgg_block(mistake)
     assert not ok
     assert message.startswith("Exercise 08.5: not yet: ") and nb08.BLOCK_MISTAKES[mistake] in message
@@ -306,3 +309,24 @@ def test_exercise_answers_worked_by_hand():
     assert checks.exercise("08.2").answer == 212 + 2 * (4 + 8 + 16) == 268
     assert checks.exercise("08.3").answer == 384 // 32 - 7 + 1
     assert checks.exercise("08.4").answer == (9, 36, 81)
+
+
+def test_config_table_puts_the_counts_beside_the_papers():
+    lines = config_table().splitlines()
+    assert lines[0].split()[:2] == ["config", "weight"] and len(lines) == 2 + 6
+    for line, (name, millions) in zip(lines[2:], PAPER_MILLIONS.items()):
+        cells = line.split()
+        assert cells[0] == name and cells[1] == str(PAPER_WEIGHT_LAYERS[name])
+        assert cells[-2] == f"{parameter_count(name):,}" and cells[-1] == str(millions)
+    assert "conv3-256 x2, conv1-256" in lines[2 + 3]  # C's 1 x 1 convolutions in block 3
+    assert config_table(["B"], kernel_size=5).splitlines()[2].split()[-1] == "-"  # not a row of the paper
+
+
+def test_imagenet_weights_only_from_the_keras_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert cached_imagenet_weights() is None
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "vgg16_weights_tf_dim_ordering_tf_kernels.h5").write_bytes(b"")
+    assert cached_imagenet_weights() is None  # the class names are missing: decode_predictions would download
+    (tmp_path / "models" / "imagenet_class_index.json").write_text("{}")
+    assert cached_imagenet_weights() == tmp_path / "models" / "vgg16_weights_tf_dim_ordering_tf_kernels.h5"

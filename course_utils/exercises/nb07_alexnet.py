@@ -13,7 +13,7 @@ Example:
     >>> from course_utils.checks import grade, grade_function
     >>> grade("07.1", EXERCISES[0].answer)[0]
     True
-    >>> grade_function("07.4", lrn_numpy, lrn_numpy, lrn_inputs)[0]
+    >>> grade_function("07.5", lrn_numpy, lrn_numpy, lrn_inputs)[0]
     True
 """
 
@@ -63,7 +63,7 @@ def keras_lrn(a: np.ndarray) -> np.ndarray:
 
     from ..layers import LocalResponseNormalization
 
-    return keras.ops.convert_to_numpy(LocalResponseNormalization(name="lrn_for_07_4")(a.astype("float32")))
+    return keras.ops.convert_to_numpy(LocalResponseNormalization(name="lrn_for_07_5")(a.astype("float32")))
 
 
 def _alpha_divided_by_n(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
@@ -111,7 +111,7 @@ LRN_MISTAKES: tuple[tuple[str, Callable[..., Any]], ...] = (
      "at the same position", _window_across_space),
 )
 
-_SOLUTION_07_4 = '''\
+_SOLUTION_07_5 = '''\
 def local_response_norm(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
     channels = a.shape[-1]
     b = np.empty(a.shape)
@@ -124,7 +124,7 @@ def local_response_norm(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
 
 def grade_lrn(learner_fn: Callable[..., Any], trials: int = 3) -> tuple[bool, str]:
     """Return (correct?, message) for a learner's ``fn(a)``: LRN with the paper's k, n, alpha, beta (07.5)."""
-    return grade_function("07.4", learner_fn, lrn_numpy, lrn_inputs, keras_fn=keras_lrn, tol=1e-6,
+    return grade_function("07.5", learner_fn, lrn_numpy, lrn_inputs, keras_fn=keras_lrn, tol=1e-6,
                           diagnoses=LRN_MISTAKES, keras_tol=1e-4, trials=trials)
 
 
@@ -138,13 +138,13 @@ def check_lrn(learner_fn: Callable[..., Any], trials: int = 3) -> None:
         >>> check_lrn(lrn_numpy)
         Exercise 07.5: correct: max |diff| = 0.0e+00 over 3 random inputs (tolerance 1e-06); against Keras ...
     """
-    check_function("07.4", learner_fn, lrn_numpy, lrn_inputs, keras_fn=keras_lrn, tol=1e-6,
+    check_function("07.5", learner_fn, lrn_numpy, lrn_inputs, keras_fn=keras_lrn, tol=1e-6,
                    diagnoses=LRN_MISTAKES, keras_tol=1e-4, trials=trials)
 
 
 def _grades_as_lrn(given: Any, expected: Any) -> bool:
     """True when ``given`` is a function that computes what ``expected`` (the reference LRN) does."""
-    return callable(given) and grade_function("07.4", given, expected, lrn_inputs, diagnoses=())[0]
+    return callable(given) and grade_function("07.5", given, expected, lrn_inputs, diagnoses=())[0]
 
 
 EXERCISES = (
@@ -192,28 +192,6 @@ EXERCISES = (
     ),
     Exercise(
         key="07.4",
-        question="Implement local_response_norm(a, k=2, n=5, alpha=1e-4, beta=0.75) for NHWC activations a, as "
-        "the paper's formula: each value divided by (k + alpha * the sum of squares over its n neighbouring "
-        "channels at the same position) ** beta. Check it with check_lrn.",
-        answer=lrn_numpy,
-        solution="One way (a loop over the channels, NumPy over everything else):\n\n" + _SOLUTION_07_4
-        + "\n\nThe course's reference: course_utils.show_source(course_utils.layers.lrn_numpy).",
-        mistakes={wrong_fn: text for text, wrong_fn in LRN_MISTAKES},
-        compare=_grades_as_lrn,
-    ),
-    Exercise(
-        key="07.4",
-        question="Implement local_response_norm(a, k=2, n=5, alpha=1e-4, beta=0.75) for NHWC activations a, as "
-        "the paper's formula: each value divided by (k + alpha * the sum of squares over its n neighbouring "
-        "channels at the same position) ** beta. Check it with check_lrn.",
-        answer=lrn_numpy,
-        solution="One way (a loop over the channels, NumPy over everything else):\n\n" + _SOLUTION_07_4
-        + "\n\nThe course's reference: course_utils.show_source(course_utils.layers.lrn_numpy).",
-        mistakes={wrong_fn: text for text, wrong_fn in LRN_MISTAKES},
-        compare=_grades_as_lrn,
-    ),
-    Exercise(
-        key="07.5",
         question="How many different 24 x 24 crops, counting horizontal flips, does one 32 x 32 CIFAR-10 image give?",
         answer=augmentation.crops_per_image(32, 24),
         solution=f"A 24-pixel window fits at 32 - 24 + 1 = 9 positions per axis: 9 * 9 * 2 = "
@@ -225,7 +203,17 @@ EXERCISES = (
             "about 24 x 24.",
         },
     ),
-
+    Exercise(
+        key="07.5",
+        question="Implement local_response_norm(a, k=2, n=5, alpha=1e-4, beta=0.75) for NHWC activations a, as "
+        "the paper's formula: each value divided by (k + alpha * the sum of squares over its n neighbouring "
+        "channels at the same position) ** beta. Check it with check_lrn.",
+        answer=lrn_numpy,
+        solution="One way (a loop over the channels, NumPy over everything else):\n\n" + _SOLUTION_07_5
+        + "\n\nThe course's reference: course_utils.show_source(course_utils.layers.lrn_numpy).",
+        mistakes={wrong_fn: text for text, wrong_fn in LRN_MISTAKES},
+        compare=_grades_as_lrn,
+    ),
 )
 
 register(*EXERCISES, origin=__name__)

@@ -252,7 +252,7 @@ EXERCISES = (
         answer=_D32,
         solution=f"The 13 convolutions keep their {_D32 - _D32_HEAD:,} parameters (they do not depend on the image size). Five "
         f"poolings take 32 to 1, so fc1 reads 1*1*512 values: (512+1)*4096. Then fc2 (4096+1)*4096 and the classifier "
-        f"(4096+1)*10: {_D32:,} in all; `parameter_count('D', 32, 10)` or `vgg('D', (32, 32, 3), 10).count_params()`.",
+        f"(4096+1)*10: {_D32:,} in all; `parameter_count('D', 32, 10)` or `vgg_from_config('D', (32, 32, 3), 10).count_params()`.",
         mistakes={
             parameter_count("D", 224, 10): "that is fc1 reading 7 x 7 x 512 (a 224 x 224 input); at 32 x 32 five poolings "
             "leave a 1 x 1 x 512 map.",
@@ -266,7 +266,7 @@ EXERCISES = (
         answer=_field_at_last_pool("E"),
         solution=f"Each 3 x 3 convolution adds 2 * jump, each 2 x 2 pooling adds 1 * jump and doubles the jump. VGG19 has "
         f"one more convolution than VGG16 in blocks 3, 4 and 5, where the jump is 4, 8 and 16: 212 + 2*(4 + 8 + 16) = "
-        f"{_field_at_last_pool('E')}. `course_utils.trace(vgg('E')).row('block5_pool').rf` computes it.",
+        f"{_field_at_last_pool('E')}. `course_utils.trace(vgg_from_config('E')).row('block5_pool').rf` computes it.",
         mistakes={
             _field_at_last_pool("D"): "212 is VGG16's; VGG19 has three more 3 x 3 convolutions (in blocks 3, 4 and 5).",
             224: "the field is not the image size: it grows layer by layer (and may exceed the image).",

@@ -19,18 +19,20 @@ from . import alexnet, lenet, registry
 from .alexnet import alexnet_for_profile, alexnet_paper, alexnet_seed003, alexnet_small
 from .lenet import LayerTable, layer_table, lenet5_classic, lenet5_modern
 from .registry import MODELS, ModelInfo, list_models, model_info, register_model
-from .vgg import (  # `models.vgg` is the builder; the module is `course_utils.models.vgg` in sys.modules
+from .vgg import (  # the family module is `course_utils.models.vgg`; its builder is `vgg_from_config`
     PAPER_PARAMS_MILLIONS,
     VGG_CONFIGS,
+    cached_imagenet_weights,
     config_blocks,
+    config_table,
     fc_to_conv,
     parameter_count,
-    vgg,
     vgg16,
     vgg16_small,
     vgg19,
     vgg_block,
     vgg_for_profile,
+    vgg_from_config,
     weight_layers,
 )
 
@@ -38,6 +40,7 @@ __all__ = [
     "MODELS", "LayerTable", "ModelInfo", "alexnet", "alexnet_for_profile", "alexnet_paper", "alexnet_seed003",
     "alexnet_small", "layer_table", "lenet", "lenet5_classic", "lenet5_modern", "list_models", "model_info",
     "register_model", "registry",
-    "PAPER_PARAMS_MILLIONS", "VGG_CONFIGS", "config_blocks", "fc_to_conv", "parameter_count", "vgg", "vgg16",
-    "vgg16_small", "vgg19", "vgg_block", "vgg_for_profile", "weight_layers",
+    "PAPER_PARAMS_MILLIONS", "VGG_CONFIGS", "cached_imagenet_weights", "config_blocks", "config_table",
+    "fc_to_conv",
+    "parameter_count", "vgg_from_config", "vgg16", "vgg16_small", "vgg19", "vgg_block", "vgg_for_profile", "weight_layers",
 ]

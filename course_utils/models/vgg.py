@@ -9,7 +9,7 @@ into a Keras model whose layer names follow ``keras.applications`` (``block1_con
 float32 layer: ``predictions`` outputs the logits (Grad-CAM reads them) and mixed precision stays safe.
 
 Example:
-    >>> vgg("D").count_params(), vgg("E").count_params()
+    >>> vgg_from_config("D").count_params(), vgg_from_config("E").count_params()
     (138357544, 143667240)
     >>> config_blocks("C")[2]
     ('conv3-256', 'conv3-256', 'conv1-256')
@@ -17,8 +17,10 @@ Example:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from .. import arithmetic
 from ..profiles import import_tensorflow_quietly
@@ -168,7 +170,9 @@ def _block_layers(
             out += [
                 layers.Conv2D(_scaled(filters, width), k, padding="same", use_bias=False,
                               kernel_initializer=kernel_initializer, name=name),
-                layers.BatchNormalization(name=f"block{block}_bn{conv}"),
+                # momentum 0.9 (Keras' default is 0.99): the moving statistics that inference uses settle within
+                # the few hundred steps of a classroom run
+                layers.BatchNormalization(momentum=0.9, name=f"block{block}_bn{conv}"),
                 layers.Activation("relu", name=f"block{block}_relu{conv}"),
             ]
         else:
@@ -216,7 +220,7 @@ def _head_layers(
     ]
 
 
-def vgg(
+def vgg_from_config(
     config: str | Sequence[str] = "D",
     input_shape: tuple[int, int, int] = (224, 224, 3),
     num_classes: int = 1000,
@@ -234,7 +238,7 @@ def vgg(
 ) -> keras.Model:
     """Build a VGG configuration (a name of :data:`VGG_CONFIGS` or a row of your own) as a Keras model.
 
-    The paper's network: ``vgg("D")`` (VGG16, 138,357,544 parameters) and ``vgg("E")`` (VGG19) at
+    The paper's network: ``vgg_from_config("D")`` (VGG16, 138,357,544 parameters) and ``vgg_from_config("E")`` (VGG19) at
     224 x 224 x 3 with 1,000 classes, equal in parameters to ``keras.applications.VGG16/VGG19``.
     Options for experiments and small machines:
 
@@ -247,7 +251,7 @@ def vgg(
     - ``kernel_initializer``: Keras' default ``'glorot_uniform'``, or ``'he_normal'`` for deep ReLU stacks.
 
     Example:
-        >>> model = vgg("A", input_shape=(32, 32, 3), num_classes=10, width=0.25, head="small")
+        >>> model = vgg_from_config("A", input_shape=(32, 32, 3), num_classes=10, width=0.25, head="small")
         >>> model.get_layer("block5_pool").output.shape, model.get_layer("fc1").units
         ((None, 1, 1, 128), 128)
     """
@@ -278,12 +282,12 @@ def vgg16(input_shape: tuple[int, int, int] = (224, 224, 3), num_classes: int = 
         >>> vgg16().get_layer("fc1").count_params()     # 7*7*512 inputs, 4,096 units: fc6 of the paper
         102764544
     """
-    return vgg("D", input_shape, num_classes, **options)
+    return vgg_from_config("D", input_shape, num_classes, **options)
 
 
 def vgg19(input_shape: tuple[int, int, int] = (224, 224, 3), num_classes: int = 1000, **options) -> keras.Model:
     """VGG19 (configuration E): 16 convolutions in five blocks, then fc1, fc2 and the classifier."""
-    return vgg("E", input_shape, num_classes, **options)
+    return vgg_from_config("E", input_shape, num_classes, **options)
 
 
 def vgg16_small(
@@ -308,7 +312,7 @@ def vgg16_small(
         ((None, 2, 2, 256), 4017258)
     """
     options.setdefault("pools", 4)
-    return vgg("D", input_shape, num_classes, width=width, batch_norm=batch_norm, head="small", dropout=dropout,
+    return vgg_from_config("D", input_shape, num_classes, width=width, batch_norm=batch_norm, head="small", dropout=dropout,
                kernel_initializer=kernel_initializer, name=options.pop("name", "vgg16_small"), **options)
 
 
@@ -327,7 +331,7 @@ def vgg_for_profile(kind: str, num_classes: int = 10, input_shape: tuple[int, in
         return vgg16_small(input_shape, num_classes, **options)
     if kind == "paper":
         options = {"batch_norm": True, "kernel_initializer": "he_normal", **options}
-        return vgg("D", input_shape, num_classes, resize_to=224, name="vgg16_224", **options)
+        return vgg_from_config("D", input_shape, num_classes, resize_to=224, name="vgg16_224", **options)
     raise ValueError(f"kind must be 'small' (classroom) or 'paper' (full profile), got {kind!r}")
 
 
@@ -363,6 +367,41 @@ def parameter_count(
     return total
 
 
+def _block_text(tokens: Sequence[str]) -> str:
+    """``('conv3-64', 'conv3-64')`` -> ``'conv3-64 x2'``; runs of the same layer are counted."""
+    parts: list[list] = []
+    for token in tokens:
+        if parts and parts[-1][0] == token:
+            parts[-1][1] += 1
+        else:
+            parts.append([token, 1])
+    return ", ".join(token if n == 1 else f"{token} x{n}" for token, n in parts)
+
+
+def config_table(configs: Sequence[str] | None = None, kernel_size: int | None = None) -> str:
+    """Return the paper's Table 1 turned sideways, one row per configuration, with parameter counts beside Table 2's.
+
+    Columns: weight layers, the layers of each block (a 2 x 2 max pooling ends each), the
+    parameters counted by :func:`parameter_count` (224 x 224, 1,000 classes) and the paper's figure
+    in millions (:data:`PAPER_PARAMS_MILLIONS`, "-" for a row the paper does not list).
+
+    Example:
+        >>> config_table(["A"]).splitlines()[2].split()[-2:]
+        ['132,863,336', '133']
+    """
+    from ..tables import text_table
+
+    names = list(configs or VGG_CONFIGS)
+    header = ["config", "weight layers", *(f"block {b}" for b in range(1, 6)), "parameters", "paper (millions)"]
+    body = []
+    for name in names:
+        blocks = config_blocks(name, kernel_size)
+        paper = PAPER_PARAMS_MILLIONS.get(name) if kernel_size in (None, 3) else None
+        body.append([name, str(weight_layers(name, kernel_size)), *(_block_text(b) for b in blocks),
+                     f"{parameter_count(name, kernel_size=kernel_size):,}", "-" if paper is None else str(paper)])
+    return text_table(header, body, numeric=(1, 7, 8))
+
+
 def fc_to_conv(model: keras.Model, input_shape: tuple[int | None, int | None, int] | None = None) -> keras.Model:
     """Return ``model`` with its dense head turned into convolutions: a fully convolutional copy.
 
@@ -375,7 +414,7 @@ def fc_to_conv(model: keras.Model, input_shape: tuple[int | None, int | None, in
     functional models that are a single chain of layers.
 
     Example:
-        >>> small = vgg("A", (64, 64, 3), 10, width=0.125, head="small")
+        >>> small = vgg_from_config("A", (64, 64, 3), 10, width=0.125, head="small")
         >>> fc_to_conv(small, (96, 96, 3)).output_shape      # 2 x 2 map at 64 -> 3 x 3 at 96: 2 x 2 scores
         (None, 2, 2, 10)
     """
@@ -421,6 +460,28 @@ def fc_to_conv(model: keras.Model, input_shape: tuple[int | None, int | None, in
         if weights:
             layer.set_weights(weights)
     return converted
+
+
+IMAGENET_FILES = ("vgg16_weights_tf_dim_ordering_tf_kernels.h5", "imagenet_class_index.json")
+"""What ``keras.applications.VGG16(weights="imagenet")`` and ``decode_predictions`` read from the Keras cache."""
+
+
+def cached_imagenet_weights() -> Path | None:
+    """Return the path of VGG16's ImageNet weights when they and the class index are in the Keras cache, else None.
+
+    Looks in ``$KERAS_HOME/models`` (default ``~/.keras/models``), where Keras keeps what it
+    downloaded; never downloads anything. With a path, ``keras.applications.VGG16(weights=str(path))``
+    loads offline and ``decode_predictions`` finds its class names.
+
+    Example:
+        >>> path = cached_imagenet_weights()
+        >>> path is None or path.name == IMAGENET_FILES[0]
+        True
+    """
+    folder = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "models"
+    if all((folder / name).is_file() for name in IMAGENET_FILES):
+        return folder / IMAGENET_FILES[0]
+    return None
 
 
 register_model(
