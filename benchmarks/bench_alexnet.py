@@ -17,7 +17,6 @@ Absolute figures depend on the machine and on what else runs on it (the load ave
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
@@ -103,10 +102,7 @@ def main() -> int:
             "keras": keras.__version__,
         },
     }
-    path = results.results_dir(profile) / "benchmarks" / "alexnet.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    print(f"written {path.relative_to(ROOT)}")
+    results.record_benchmark("alexnet", record, profile)
     return 0
 
 

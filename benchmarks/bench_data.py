@@ -10,7 +10,6 @@ Figures depend on the machine and on what else runs on it: compare runs from the
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -48,10 +47,7 @@ def main() -> int:
     figures["cpus"] = os.cpu_count()
     for key, value in figures.items():
         print(f"{key}: {value}")
-    path = results.results_dir() / "benchmarks" / "data.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
-    print(f"written {path.relative_to(ROOT)}")
+    results.record_benchmark("data", figures)
     return 0
 
 

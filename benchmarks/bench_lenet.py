@@ -22,7 +22,6 @@ measured together in one process, travels better. Appendix A1 reads this file.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -201,10 +200,7 @@ def main() -> int:
             "keras": keras.__version__,
         },
     }
-    path = results.results_dir(profile) / "benchmarks" / "lenet.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
-    print(f"written {path.relative_to(ROOT)}")
+    results.record_benchmark("lenet", figures, profile)
     return 0
 
 

@@ -257,3 +257,24 @@ def results_table(results: dict[str, dict[str, Any]]) -> str:
             f"{r['parameters']:,} | {macs} |"
         )
     return "\n".join(lines)
+
+
+def record_benchmark(name: str, figures: dict[str, Any], profile: str | None = None) -> Path:
+    """Write ``results/<profile>/benchmarks/<name>.json`` (sorted keys) for a benchmark script; return its path.
+
+    Benchmarks live apart from training runs: :func:`load_results` never reads them.
+
+    Example:
+        >>> import tempfile; os.environ["COURSE_RESULTS_DIR"] = tempfile.mkdtemp()
+        >>> record_benchmark("demo", {"images_per_second": 12.5}, profile="smoke").name
+        written .../smoke/benchmarks/demo.json
+        'demo.json'
+        >>> del os.environ["COURSE_RESULTS_DIR"]
+    """
+    path = results_dir(profile) / "benchmarks" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    shown = path.relative_to(results_root().parent) if path.is_relative_to(results_root().parent) else path
+    print(f"written {shown}")
+    return path
+

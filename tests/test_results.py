@@ -134,3 +134,11 @@ def test_load_results_reads_only_training_runs(results_dir):
     (folder / "benchmarks" / "data.json").write_text(json.dumps({"cpus": 2}))
     (folder / "notebook_times.json").write_text(json.dumps({"00_start_here": {"seconds": 1}}))
     assert results.load_results("classroom") == {}
+
+
+def test_record_benchmark_is_never_read_as_a_training_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path))
+    path = results.record_benchmark("lenet", {"speedup": 1.14, "machine": {"cores": 2}}, profile="classroom")
+    assert path == tmp_path / "classroom" / "benchmarks" / "lenet.json"
+    assert json.loads(path.read_text()) == {"machine": {"cores": 2}, "speedup": 1.14}
+    assert results.load_results("classroom") == {}
