@@ -2,8 +2,11 @@
 #   make lab        create .venv, install everything (requirements-dev.txt), open the course in JupyterLab
 #   make test       install, then lint + unit tests + every notebook under nbval (smoke profile)
 #   make notebooks  re-execute every notebook top to bottom in the classroom profile (commit after)
-#   make bench      data-side benchmarks, recorded in results/<profile>/benchmarks/data.json
+#   make bench      the benchmark suite (benchmarks/run.py), each figure a ratio against a reference measured
+#                   in the same run; results/<profile>/benchmarks/*.json. One or a few: make bench NAME=lenet
+#                   (NAME="lenet models"); COURSE_PROFILE=smoke make bench for a quick check that it runs
 #   make fetch      download MNIST, Fashion-MNIST and CIFAR-10 into the Keras cache (before class)
+#   make site       read-only HTML version of the course (committed outputs, no execution) in build/site
 #   make test-browser  every notebook run in JupyterLab in headless Chromium, widgets moved, launch paths
 #                      (CI runs it after make test; installs chromium with browser-deps first)
 #   make browser-deps  Debian's chromium (apt-get, sudo when not root) unless $(CHROMIUM) exists;
@@ -14,16 +17,19 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# JupyterLab settings overrides (binder/overrides.json: no news pop-up, no update check) in the venv's lab
+LAB_SETTINGS := $(VENV)/.lab-settings-installed
 NB ?=
+NAME ?=
 LAB_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 R2D := build/repo2docker/bin/repo2docker
 REPO2DOCKER_VERSION := 2026.4.0
 
-.PHONY: install lab test test-browser browser-deps lint unit nbval notebooks fetch sync clean-venv check-python
+.PHONY: install lab test test-browser browser-deps lint unit nbval notebooks fetch sync site clean-venv check-python
 
-install: $(STAMP)
+install: $(STAMP) $(LAB_SETTINGS)
 
 # Stops with what to install when $(PYTHON) is missing, is not Python 3.11, or lacks venv/ensurepip
 # (Debian and Ubuntu ship those separately: python3.11-venv). Runs before any venv is created.
@@ -53,6 +59,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+$(LAB_SETTINGS): binder/overrides.json scripts/install_lab_settings.py $(STAMP)
+	$(BIN)/python scripts/install_lab_settings.py
+	touch $(LAB_SETTINGS)
 
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS) notebooks/00_start_here.ipynb
@@ -87,8 +97,11 @@ notebooks: install
 sync: install
 	$(BIN)/python scripts/sync_course.py
 
+site: install
+	$(BIN)/python scripts/build_site.py
+
 bench: install
-	COURSE_PROFILE=$${COURSE_PROFILE:-classroom} $(BIN)/python benchmarks/bench_data.py
+	COURSE_PROFILE=$${COURSE_PROFILE:-classroom} $(BIN)/python benchmarks/run.py $(NAME)
 
 fetch: install
 	$(BIN)/python -m course_utils fetch all

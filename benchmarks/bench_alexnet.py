@@ -17,16 +17,12 @@ Absolute figures depend on the machine and on what else runs on it (the load ave
 
 from __future__ import annotations
 
-import os
-import platform
 import sys
-from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lenet import cpu_name  # noqa: E402  (the same machine description as the LeNet benchmark)
+from common import achieved_gflops, matmul_gflops, record  # noqa: E402
 
 import course_utils  # noqa: E402
 from course_utils import data, models, pipelines, profiles, results  # noqa: E402
@@ -35,13 +31,6 @@ BATCH_SIZE = {"smoke": 4}  # default 64 (seed 003's listing uses 256; the rate p
 MIN_SECONDS = {"smoke": 0.5}  # default: 3-second timed windows
 IMAGE_SIZE = 224
 EPOCH_IMAGES = 50_000  # one CIFAR-10 training epoch
-
-
-def _load_average() -> float | None:
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:  # not available on Windows
-        return None
 
 
 def train_step_rate(batch_size: int, min_seconds: float) -> dict:
@@ -59,6 +48,7 @@ def train_step_rate(batch_size: int, min_seconds: float) -> dict:
 
     batches = [(images, labels)]  # one fixed batch, served again and again
     rate = pipelines.images_per_second(batches, transform=train_step, min_seconds=min_seconds, repeats=3)
+    macs = course_utils.trace(model, columns="cost").total_macs
     return {
         "model": model.name,
         "parameters": model.count_params(),
@@ -68,6 +58,8 @@ def train_step_rate(batch_size: int, min_seconds: float) -> dict:
         "images_per_second": round(rate, 1),
         "seconds_per_step": round(batch_size / rate, 3),
         "minutes_per_50000_image_epoch": round(EPOCH_IMAGES / rate / 60, 1),
+        "macs_per_image": macs,
+        "achieved_gflops": achieved_gflops(macs, rate),  # 6 x MACs x images/s
         "data_source": data.last_source("cifar10"),
     }
 
@@ -75,34 +67,21 @@ def train_step_rate(batch_size: int, min_seconds: float) -> dict:
 def main() -> int:
     course_utils.setup(seed=0)
     profile = profiles.profile_name()
-    tf = profiles.import_tensorflow_quietly()
-    import keras
-
-    load_before = _load_average()
+    load_before = results.load_average()
     figures = train_step_rate(BATCH_SIZE.get(profile, 64), MIN_SECONDS.get(profile, 3.0))
     print(f"{figures['model']} at {IMAGE_SIZE} x {IMAGE_SIZE}, batch {figures['batch_size']}: "
           f"{figures['images_per_second']:,.1f} images/s ({figures['seconds_per_step']:.2f} s per step; "
-          f"{figures['minutes_per_50000_image_epoch']:,.0f} min per 50,000-image epoch)")
-    record = {
+          f"{figures['minutes_per_50000_image_epoch']:,.0f} min per 50,000-image epoch; "
+          f"{figures['achieved_gflops']:.1f} GFLOP/s)")
+    summary = [results.summary_row(f"seed 003's AlexNet at {IMAGE_SIZE} px, batch {figures['batch_size']}: training "
+                                   "arithmetic", figures["achieved_gflops"], "GFLOP/s", "float32 matmul", matmul_gflops())]
+    record("alexnet", {
         "benchmark": "AlexNet train steps at 224 x 224 (seed 003's listing), sustained images/s",
-        "command": "python benchmarks/bench_alexnet.py",
-        "profile": profile,
-        "date": date.today().isoformat(),
         "timing": "pipelines.images_per_second: warm-up, then the median of three timed windows of train_on_batch "
                   "on one fixed batch (the input pipeline is not timed)",
         "train_step": figures,
-        "machine": {
-            "cpu": cpu_name(),
-            "cores": os.cpu_count(),
-            "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
-            "load_average_1min_before": load_before,
-            "load_average_1min_after": _load_average(),
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-        },
-    }
-    results.record_benchmark("alexnet", record, profile)
+    }, summary, command="python benchmarks/run.py alexnet", profile=profile,
+        machine_extra={"load_average_1min_before": load_before, "load_average_1min_after": results.load_average()})
     return 0
 
 

@@ -112,9 +112,34 @@ def exercise(key: str) -> Exercise:
     return _REGISTRY[key]
 
 
+def exercise_keys() -> list[str]:
+    """Return the key of every exercise of the course, in notebook order (importing every exercise module).
+
+    Example:
+        >>> exercise_keys()[:3]
+        ['00.1', '00.2', '01.1']
+    """
+    from . import exercises
+
+    exercises.load_all()
+    return sorted(_REGISTRY, key=lambda k: (k[0].isalpha(), k.split(".", 1)[0], int(k.split(".", 1)[1])))
+
+
 def _normalise(value: Any) -> Any:
+    """An answer in a comparable form: arrays, tensors and lists become tuples, NumPy scalars Python numbers.
+
+    Example:
+        >>> _normalise(np.array([784, 3136])), _normalise(np.array(50)), _normalise([np.int64(1), 2.0])
+        ((784, 3136), 50, (1, 2.0))
+    """
+    if not isinstance(value, (np.ndarray, np.generic, list, tuple, str, bytes)) and hasattr(value, "__array__") \
+            and not callable(value):
+        try:  # a TensorFlow or Keras tensor holding a value
+            value = np.asarray(value)
+        except (TypeError, ValueError):
+            return value
     if isinstance(value, np.ndarray):
-        return tuple(value.tolist())
+        return _normalise(value.item()) if value.ndim == 0 else tuple(_normalise(v) for v in value.tolist())
     if isinstance(value, list):
         return tuple(_normalise(v) for v in value)
     if isinstance(value, tuple):
@@ -140,6 +165,7 @@ def grade(key: str, answer: Any) -> tuple[bool, str]:
     expected = _normalise(ex.answer)
     right = ex.compare(given, expected) if ex.compare else given == expected
     if right:
+        note_solved(key)
         return True, f"Exercise {key}: correct ({_show(answer)})."
     numbers = isinstance(given, (int, float)) and isinstance(expected, (int, float))
     if type(given) is not type(expected) and not numbers:
@@ -147,7 +173,11 @@ def grade(key: str, answer: Any) -> tuple[bool, str]:
             f"Exercise {key}: not yet: the answer should be a {type(expected).__name__} "
             f"(like {_example(expected)}), you gave a {type(given).__name__}."
         )
-    hint = ex.mistakes.get(given) or ex.hint or "recompute it step by step."
+    try:
+        known = ex.mistakes.get(given)
+    except TypeError:  # an unhashable answer (a set, a dict) is no known mistake
+        known = None
+    hint = known or ex.hint or "recompute it step by step."
     return False, (
         f"Exercise {key}: not yet: {_show(answer)} is not it. {hint} "
         f"(Stuck? `course_utils.solution({key!r})` shows a worked solution.)"
@@ -171,9 +201,36 @@ def _example(value: Any) -> str:
 
 
 def solution(key: str) -> None:
-    """Print the worked solution of exercise ``key`` (kept off the screen until asked for)."""
+    """Print the worked solution of exercise ``key`` (kept off the screen until asked for).
+
+    Every registered exercise has one, answer and "implement it" exercises alike.
+
+    Example:
+        >>> solution("00.2")
+        Solution 00.2: ...
+    """
     ex = exercise(key)
     print(f"Solution {key}: {ex.solution}")
+
+
+def note_solved(key: str) -> None:
+    """Write down in the learner's progress file that exercise ``key`` is solved (:mod:`course_utils.progress`).
+
+    The checkers call it when an answer is right; keys that name no registered exercise (a
+    checker run on something else) are ignored. Writes only where :func:`progress.recording` allows.
+    """
+    from . import progress
+
+    if key in _REGISTRY or (_KEY_PATTERN.fullmatch(key) and _registered(key)):
+        progress.mark_solved(key)
+
+
+def _registered(key: str) -> bool:
+    try:
+        exercise(key)
+    except KeyError:
+        return False
+    return True
 
 
 # --- "implement it" exercises: the learner's function against a reference ---------------------
@@ -272,6 +329,8 @@ def grade_function(
                                f"should be below {keras_tol:.0e}.")
             worst_keras = max(worst_keras, keras_diff)
     keras_text = f"; against Keras {worst_keras:.1e} (tolerance {keras_tol:.0e})" if keras_fn is not None else ""
+    if _KEY_PATTERN.fullmatch(key_or_name):
+        note_solved(key_or_name)
     return True, f"{label}: correct: max |diff| = {worst:.1e} over {trials} random inputs (tolerance {tol:.0e}){keras_text}."
 
 

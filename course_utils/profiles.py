@@ -112,10 +112,46 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
                  "experiment_configs": ("A", "A-LRN", "B", "B-5x5", "C", "D", "E"), "experiment_width": 0.5,
                  "experiment_seconds": 300, "grad_cam_layer": "block5_relu3"},
     },
+    "09_vgg_captcha": {
+        # model: "small" (seed 000's topology at width 1/8, 128-unit dense layers) or "paper" (seed 000's widths, 4,096);
+        # CAPTCHAs from the captcha package, cached; the test set is the fixed held-out one (data.CAPTCHA_TEST_SEED)
+        "base": {"model": "small", "train_size": 20000, "test_size": 2000, "batch_size": 64, "epochs": 8,
+                 "learning_rate": 2e-3, "data_seed": 0, "samples_shown": 12, "gallery_size": 16},
+        "smoke": {"train_size": 256, "test_size": 128, "batch_size": 32, "epochs": 1},
+        "full": {"model": "paper", "train_size": 60000, "batch_size": 128, "epochs": 15, "learning_rate": 1e-3},
+    },
     "A2_input_pipelines_and_memory": {  # appendix to 07: pipeline timings on a CIFAR-10 subset, memory arithmetic
         "base": {"train_size": 5000, "pipeline_seconds": 2.0, "pipeline_batch_size": 64, "memory_batch_size": 128},
         "smoke": {"train_size": 256, "pipeline_seconds": 0.05, "pipeline_batch_size": 16},
         "full": {"train_size": None, "pipeline_batch_size": 128},
+    },
+    "10_mini_vgg": {  # seed 004's v1 and v2 with its recipe, the range test, then the better recipe (one seed;
+        # the three-seed comparison is read from benchmarks/bench_mini_vgg.py's results); full: the seed's 50,000
+        # images and epochs, and the better recipe on a wider v2 with crops, aiming at 88 % in 20 epochs
+        "base": {"train_size": None, "test_size": None, "batch_size": 64, "v1_epochs": 10, "v2_epochs": 5,
+                 "range_test_steps": 60, "better_model": "v1", "better_width": 1.0, "better_epochs": 10,
+                 "augmentation": "flip"},
+        "smoke": {"train_size": 256, "test_size": 128, "v1_epochs": 1, "v2_epochs": 1, "range_test_steps": 15,
+                  "better_epochs": 1},
+        "full": {"batch_size": 128, "v2_epochs": 20, "range_test_steps": 100, "better_model": "v2", "better_width": 2.0,
+                 "better_epochs": 20, "augmentation": "crop+flip"},
+    },
+    "11_inception": {  # classroom: the small Inception (Zhang et al. 2017) at `width` against mini-VGG v1, each trained
+        # for `train_seconds` (turned into whole epochs from its measured speed; None: one epoch each, no speed
+        # measurement); full: GoogLeNet with both auxiliary
+        # heads on CIFAR-10 upsampled to 224 (mixed precision on a GPU) against mini-VGG v1 for the same time
+        "base": {"train_size": None, "test_size": None, "batch_size": 64, "model": "small", "width": 0.5,
+                 "train_seconds": 100, "learning_rate": 2e-3},
+        "smoke": {"train_size": 256, "test_size": 128, "width": 0.125, "train_seconds": None},  # None: one epoch each
+        "full": {"batch_size": 128, "model": "paper", "width": 1.0, "train_seconds": 1800, "learning_rate": 1e-3},
+    },
+    "12_model_comparison": {  # builds and traces every registered model; trains none (results come from results/)
+        # speed_*: training images/s measured now with a few SGD steps on models of at most speed_max_parameters
+        # (None: all) at speed_side x speed_side (None: each model's native input)
+        "base": {"side": 32, "speed_side": 32, "speed_batch_size": 8, "speed_seconds": 1.0,
+                 "speed_max_parameters": 5_000_000},
+        "smoke": {"speed_seconds": 0.05, "speed_max_parameters": 100_000},
+        "full": {"speed_side": None, "speed_batch_size": 32, "speed_seconds": 3.0, "speed_max_parameters": None},
     },
 }
 

@@ -278,3 +278,172 @@ def record_benchmark(name: str, figures: dict[str, Any], profile: str | None = N
     print(f"written {shown}")
     return path
 
+
+
+# --- benchmarks: the machine, ratios measured in one run, the README tables ---------------------------------------
+
+BENCHMARKS = "benchmarks"  # results/<profile>/benchmarks/<name>.json, written by benchmarks/run.py
+
+
+def load_average() -> float | None:
+    """Return the 1-minute load average (None where the system has none, e.g. Windows).
+
+    Above the core count, other programs shared the CPU with whatever was measured.
+    """
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def cpu_model() -> str:
+    """Return the processor's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` reports."""
+    import platform
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def memory_gib() -> float | None:
+    """Return the machine's physical memory in GiB (None where ``os.sysconf`` cannot tell)."""
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def machine_info(**extra: Any) -> dict[str, Any]:
+    """Return what a benchmark figure depends on: CPU model, cores, memory, device, versions, load average.
+
+    ``extra`` adds fields (for example this run's ``matmul_gflops``). Benchmarks store it under
+    ``"machine"`` next to their figures, so that figures from different machines are never compared
+    without knowing it.
+    """
+    import platform
+
+    import keras
+
+    tf = profiles.import_tensorflow_quietly()
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": memory_gib(),
+        "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "load_average_1min": load_average(),
+        **extra,
+    }
+
+
+def ratio(value: float, reference: float) -> float:
+    """Return ``value / reference`` rounded to 3 decimals; both measured in the same run on the same machine.
+
+    Example:
+        >>> ratio(2760.0, 966.0)
+        2.857
+    """
+    if not reference or reference <= 0 or reference != reference:  # zero, negative or NaN
+        raise ValueError(f"the reference figure must be a positive number, got {reference!r}: was it measured?")
+    return round(float(value) / float(reference), 3)
+
+
+def summary_row(figure: str, value: float, unit: str, reference: str, reference_value: float) -> dict[str, Any]:
+    """Return one line of a benchmark's ``"summary"``: a figure, its reference from the same run, their ratio.
+
+    Example:
+        >>> summary_row("tf.data at 224 px", 2760.0, "images/s", "seed 003's generator", 966.0)["ratio"]
+        2.857
+    """
+    return {"figure": figure, "value": value, "unit": unit, "reference": reference,
+            "reference_value": reference_value, "ratio": ratio(value, reference_value)}
+
+
+def load_benchmarks(profile: str = "classroom") -> dict[str, dict[str, Any]]:
+    """Return every recorded benchmark of a profile (``results/<profile>/benchmarks/*.json``), by name."""
+    folder = results_dir(profile) / BENCHMARKS
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+
+
+def _figure_text(value: float) -> str:
+    """A figure with sensible digits: '2,760', '12.5', '0.042'.
+
+    Example:
+        >>> _figure_text(2760.4), _figure_text(12.54), _figure_text(0.0423)
+        ('2,760', '12.5', '0.042')
+    """
+    value = float(value)
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def benchmarks_table(benchmarks: dict[str, dict[str, Any]]) -> str:
+    """Return the benchmarks' summaries as a Markdown table: figure, reference from the same run, ratio, machine.
+
+    Each recorded benchmark lists its ``"summary"`` rows (:func:`summary_row`); one without any
+    (written before the suite had summaries) is left out. The machine column names the CPU, its
+    cores, the float32 matmul rate measured in the same run and the load average.
+
+    Example:
+        >>> fake = {"data": {"date": "2026-11-23", "summary": [summary_row("tf.data", 2760.0, "images/s",
+        ...         "generator", 966.0)], "machine": {"cpu": "AMD EPYC", "cores": 2, "matmul_gflops": 123.4,
+        ...         "load_average_1min": 1.5}}}
+        >>> print(benchmarks_table(fake).splitlines()[-1])
+        | data | tf.data | 2,760 images/s | generator: 966 images/s | 2.86 | AMD EPYC, 2 cores, matmul 123 GFLOP/s, load 1.5, 2026-11-23 |
+    """
+    lines = ["| benchmark | figure | value | reference (same run) | ratio | machine, date |", "|---|---|---:|---|---:|---|"]
+    for name, bench in benchmarks.items():
+        m = bench.get("machine", {})
+        machine = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"
+        if m.get("matmul_gflops") is not None:
+            machine += f", matmul {_figure_text(m['matmul_gflops'])} GFLOP/s"
+        if m.get("load_average_1min") is not None:
+            machine += f", load {m['load_average_1min']}"
+        machine += f", {bench.get('date', '?')}"
+        for row in bench.get("summary", []):
+            lines.append(f"| {name} | {row['figure']} | {_figure_text(row['value'])} {row['unit']} | "
+                         f"{row['reference']}: {_figure_text(row['reference_value'])} {row['unit']} | "
+                         f"{row['ratio']:.2f} | {machine} |")
+    return "\n".join(lines)
+
+
+def notebook_resources(profile: str = "classroom") -> dict[str, dict[str, Any]]:
+    """Return each notebook's recorded run: ``{"seconds": ..., "peak_rss_mib": ... or None}`` (``make notebooks``)."""
+    path = results_dir(profile) / f"{NOTEBOOK_TIMES}.json"
+    if not path.is_file():
+        return {}
+    return {stem: {"seconds": float(v["seconds"]), "peak_rss_mib": v.get("peak_rss_mib")}
+            for stem, v in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+def resources_table(profiles_shown: tuple[str, ...] = ("classroom", "smoke")) -> str:
+    """Return a Markdown table of each notebook's run time and peak memory (kernel RSS) per profile.
+
+    A notebook not run in a profile, or run before peak memory was recorded, shows ``-``.
+    """
+    recorded = {p: notebook_resources(p) for p in profiles_shown}
+    stems = sorted(set().union(*recorded.values()))
+    head = "| notebook | " + " | ".join(f"{p}: run time | {p}: peak memory" for p in profiles_shown) + " |"
+    lines = [head, "|---|" + "---:|---:|" * len(profiles_shown)]
+    for stem in stems:
+        cells = []
+        for p in profiles_shown:
+            r = recorded[p].get(stem)
+            cells.append("-" if r is None else f"{_duration_text(r['seconds'])}")
+            cells.append("-" if r is None or r["peak_rss_mib"] is None else f"{r['peak_rss_mib'] / 1024:.2f} GiB")
+        lines.append(f"| {stem} | " + " | ".join(cells) + " |")
+    cells = []  # the whole course: total run time, and the largest peak
+    for p in profiles_shown:
+        peaks = [r["peak_rss_mib"] for r in recorded[p].values() if r["peak_rss_mib"] is not None]
+        cells.append(f"{sum(r['seconds'] for r in recorded[p].values()) / 60:.1f} min in all")
+        cells.append(f"at most {max(peaks) / 1024:.2f} GiB" if peaks else "-")
+    lines.append("| all notebooks | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -9,6 +9,10 @@ Pressing stop (KeyboardInterrupt) or running out of the time budget (``COURSE_TI
 training cleanly: :func:`fit` keeps the best weights and the finished epochs, says that it was cut
 short, marks the returned :class:`TrainingRun`, and returns normally, so in a "Run All" the
 following cells still run. :func:`course_utils.results.record` never files such a run as a result.
+
+Warm start: :func:`fit_or_reuse` (and :func:`train_and_record`) save the trained weights to a cache
+outside the repository (:mod:`course_utils.warm_start`); with ``retrain=False`` (a notebook's
+``RETRAIN = False``) they load checked weights from it instead of training, and the run says so.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from . import results
+from . import results, warm_start
 from .profiles import import_tensorflow_quietly
 
 import_tensorflow_quietly()
@@ -39,6 +43,9 @@ class TrainingRun:
     ``stop_reason`` is ``"interrupted"`` (the stop button), ``"time budget"`` or None (all epochs ran,
     or a callback such as early stopping ended training on purpose). ``best_epoch`` counts from 1,
     as Keras prints epochs. ``test_accuracy`` is filled in by :func:`train_and_record`.
+    ``from_cache``: the weights were loaded from the warm-start cache (:func:`fit_or_reuse`), not
+    trained now; ``seconds``, ``history`` and the rest then describe the run that trained them, on
+    ``trained_at`` (UTC).
     """
 
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -55,6 +62,8 @@ class TrainingRun:
     test_accuracy: float | None = None
     head_accuracy: dict[str, float] | None = None
     record_path: Path | None = None
+    from_cache: bool = False
+    trained_at: str | None = None
 
     @property
     def interrupted(self) -> bool:
@@ -359,6 +368,99 @@ def _report(run: TrainingRun, checkpoint: Path | None, time_budget_s: float | No
             print(f"checkpoint: NONE saved ({why}); {checkpoint} does not exist.")
 
 
+# TrainingRun fields a warm-start cache entry keeps, so that a reused run reports the training that made it
+_CACHED_FIELDS = ("history", "seconds", "images", "epochs_planned", "stop_reason", "partial_last_epoch", "monitor",
+                  "best_epoch", "best_value", "restored_best")
+
+
+def _fit_recipe(epochs: int, fit_kwargs: Mapping[str, Any], recipe: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What of a :func:`fit` call shapes the trained weights (the data aside): part of the cache key."""
+    validation_data = fit_kwargs.get("validation_data")
+    return {
+        "epochs": int(epochs),
+        "steps_per_epoch": fit_kwargs.get("steps_per_epoch"),
+        "monitor": _monitor_key(fit_kwargs.get("monitor"), validation_data),
+        "restore_best": fit_kwargs.get("restore_best"),
+        "validation": validation_data is not None,
+        # an explicit budget is part of the experiment (train N seconds); COURSE_TIME_BUDGET is not
+        "time_budget_s": fit_kwargs.get("time_budget_s"),
+        "callbacks": [type(c).__qualname__ for c in fit_kwargs.get("callbacks") or []],
+        **dict(recipe or {}),
+    }
+
+
+def fit_or_reuse(
+    name: str,
+    model,
+    train_data,
+    epochs: int,
+    *,
+    retrain: bool = True,
+    dataset: str,
+    data_source: str,
+    train_size: int,
+    recipe: Mapping[str, Any] | None = None,
+    **fit_kwargs,
+) -> TrainingRun:
+    """:func:`fit` a compiled ``model`` and cache its weights; with ``retrain=False`` reuse checked cached weights.
+
+    The cache entry's key is ``name``, the profile, ``dataset``, ``data_source``, ``train_size`` and a
+    hash of the recipe: the model's layers, optimizer and loss, ``epochs``, the ``fit`` settings that
+    shape the weights, and ``recipe`` (pass what else does: learning rate, augmentation, seed...).
+    ``retrain=True`` (the default) trains as :func:`fit` does, then saves the weights, unless the stop
+    button or ``COURSE_TIME_BUDGET`` cut the run short (an explicit ``time_budget_s`` is part of the
+    recipe, so a run ended by it is cached). ``retrain=False`` loads the entry when its checks pass
+    (:func:`course_utils.warm_start.load`: sha256, weight shapes) and returns the run that trained
+    it, marked ``from_cache`` (its seconds are that run's); otherwise it says why and trains.
+
+    Example:
+        >>> import tempfile, tensorflow as tf
+        >>> from unittest import mock
+        >>> sandbox = mock.patch.dict(os.environ, {warm_start.CACHE_ENV: tempfile.mkdtemp()}); _ = sandbox.start()
+        >>> ds = tf.data.Dataset.from_tensor_slices((np.eye(4, dtype="float32"), [0, 1, 0, 1])).batch(2)
+        >>> def tiny():
+        ...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+        ...     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        ...     return model
+        >>> where = dict(dataset="demo", data_source="real file", train_size=4)
+        >>> first = fit_or_reuse("tiny", tiny(), ds, 2, verbose=0, **where)
+        warm start: weights saved to $COURSE_CACHE_DIR/.../tiny-demo-real_file-4-....weights.h5 (RETRAIN = False reuses them)
+        >>> again = fit_or_reuse("tiny", tiny(), ds, 2, retrain=False, verbose=0, **where)
+        warm start: REUSED the weights of tiny trained on ... (2 epochs, ... s of training then; none now). ...
+        >>> again.from_cache, again.epochs, again.seconds == first.seconds
+        (True, 2, True)
+        >>> _ = sandbox.stop()
+    """
+    results.check_data_source(data_source)
+    entry = warm_start.entry_for(name, model, dataset=dataset, data_source=data_source, train_size=train_size,
+                                 recipe=_fit_recipe(epochs, fit_kwargs, recipe))
+    if not retrain:
+        sidecar = warm_start.load(entry, model)
+        if sidecar is not None:
+            run = _run_from_cache(sidecar)
+            cut = f", cut short by the {run.stop_reason}" if run.stop_reason else ""
+            print(f"warm start: REUSED the weights of {name} trained on {run.trained_at} UTC ({run.epochs} epochs{cut}, "
+                  f"{run.seconds:.1f} s of training then; none now). Set RETRAIN = True to train again.")
+            return run
+    run = fit(model, train_data, epochs, **fit_kwargs)
+    budget_by_design = run.stop_reason == results.STOP_TIME_BUDGET and fit_kwargs.get("time_budget_s") is not None
+    if run.stop_reason is None or budget_by_design:
+        warm_start.save(entry, model, {k: getattr(run, k) for k in _CACHED_FIELDS})
+    else:
+        print(f"warm start: not cached: this run was cut short ({run.stop_reason}), and a later RETRAIN = False "
+              "should not reuse it as if it were complete.")
+    return run
+
+
+def _run_from_cache(sidecar: Mapping[str, Any]) -> TrainingRun:
+    """The :class:`TrainingRun` a cache entry's sidecar recorded, marked ``from_cache``."""
+    saved = sidecar.get("run", {})
+    run = TrainingRun(**{k: saved[k] for k in _CACHED_FIELDS if k in saved})
+    run.history = {k: [float(v) for v in vs] for k, vs in run.history.items()}
+    run.from_cache, run.trained_at = True, sidecar.get("saved_at")
+    return run
+
+
 def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.1):
     """Return a learning-rate schedule: linear warm-up from 0 to the peak, then cosine decay to 0.
 
@@ -491,6 +593,8 @@ def train_and_record(
     head_names: Sequence[str] | None = None,
     extra: Mapping[str, Any] | None = None,
     record: bool = True,
+    retrain: bool = True,
+    recipe: Mapping[str, Any] | None = None,
     **fit_kwargs,
 ) -> TrainingRun:
     """Compile, :func:`fit`, measure test accuracy and :func:`course_utils.results.record`; return the run.
@@ -502,6 +606,12 @@ def train_and_record(
     to ``train_size``. Test accuracy is the arg-max accuracy on ``test_ds`` (several heads: the
     whole-sequence accuracy, each head's in ``run.head_accuracy`` and in the record's ``extra``).
     A cut-short run or one on a synthetic stand-in is recorded apart (see ``results.record``).
+
+    Warm start: with ``dataset``, ``data_source`` and ``train_size`` given, training goes through
+    :func:`fit_or_reuse` (its cache key also covers ``batch_size``, ``extra`` and ``recipe``): the
+    weights are cached, and ``retrain=False`` (a notebook's ``RETRAIN``) reuses checked cached
+    weights; test accuracy is then measured again, and the record is marked as coming from the
+    cache, with the original training time (``extra["warm_start"]``).
 
     Choosing the best epoch on the test set and then reporting test accuracy would flatter the
     model: with ``validation_data=test_ds`` pass ``restore_best=False`` (or use a validation split).
@@ -535,7 +645,15 @@ def train_and_record(
     elif not model.compiled:
         raise ValueError(f"{model.name} is not compiled: pass optimizer= and loss= (or compile it first)")
     fit_kwargs.setdefault("images_per_epoch", train_size)
-    run = fit(model, train_ds, epochs, **fit_kwargs)
+    if None not in (dataset, data_source, train_size):
+        run = fit_or_reuse(name, model, train_ds, epochs, retrain=retrain, dataset=dataset, data_source=data_source,
+                           train_size=train_size, recipe={"batch_size": batch_size, "extra": extra, **dict(recipe or {})},
+                           **fit_kwargs)
+    elif not retrain:
+        raise ValueError(f"train_and_record({name!r}, retrain=False): finding cached weights needs dataset=, "
+                         "data_source= and train_size=; pass them, or retrain=True")
+    else:
+        run = fit(model, train_ds, epochs, **fit_kwargs)
     names = _head_names(model, head_names)
     if len(names) == 1:
         run.test_accuracy = accuracy(*predict_classes(model, test_ds))
@@ -568,6 +686,8 @@ def record_run(
     cannot be left out by mistake; ``test_accuracy`` defaults to ``run.test_accuracy`` (set by
     :func:`train_and_record`), and per-head accuracies go into ``extra["head_test_accuracy"]``.
     A cut-short run or one on a synthetic stand-in lands in ``results/<profile>/incomplete/``.
+    A run whose weights came from the warm-start cache (``run.from_cache``) is marked so in
+    ``extra["warm_start"]``; its training seconds are those of the run that trained the weights.
     """
     accuracy_value = run.test_accuracy if test_accuracy is None else test_accuracy
     if accuracy_value is None:
@@ -575,6 +695,10 @@ def record_run(
     details = dict(extra or {})
     if run.head_accuracy is not None:
         details["head_test_accuracy"] = {k: round(v, 5) for k, v in run.head_accuracy.items()}
+    if run.from_cache:
+        details["warm_start"] = {"from_cache": True, "trained_at": run.trained_at,
+                                 "note": "weights loaded from the warm-start cache, not trained in this run; "
+                                         "train_seconds is the training time of the run that made them"}
     return results.record(
         name, model=model, dataset=dataset, train_size=train_size, test_size=test_size, epochs=run.epochs,
         batch_size=batch_size, test_accuracy=accuracy_value, train_seconds=run.seconds,

@@ -1,9 +1,13 @@
-"""Execute notebooks top to bottom in a fresh kernel, store their outputs and record run times.
+"""Execute notebooks top to bottom in a fresh kernel, store their outputs and record run times and peak memory.
 
     COURSE_PROFILE=classroom python scripts/run_notebooks.py              # every notebook present
     COURSE_PROFILE=classroom python scripts/run_notebooks.py 06_lenet5    # one
 
-Times go to results/<profile>/notebook_times.json (README and notebooks read them from there).
+Wall time and the kernel's peak memory (resident set size, MiB) go to
+results/<profile>/notebook_times.json (README and notebooks read them from there). On Linux the peak
+is the kernel's own high-water mark (``VmHWM`` in ``/proc/<pid>/status``), read after every cell;
+elsewhere, with psutil importable, the largest resident size seen after a cell (a lower bound);
+otherwise it is not recorded. Binder usually stops a notebook at 2 GB: every notebook must stay below.
 """
 
 from __future__ import annotations
@@ -23,16 +27,58 @@ sys.path.insert(0, str(ROOT))
 from course_utils import course  # noqa: E402
 
 
-def run(stem: str, profile: str) -> float:
-    path = ROOT / "notebooks" / f"{stem}.ipynb"
+def peak_rss_mib(pid: int) -> float | None:
+    """Return the peak resident memory of process ``pid`` so far, in MiB (None where it cannot be read).
+
+    Linux: the high-water mark the kernel keeps (``VmHWM``), exact. Elsewhere: psutil's current
+    resident size, if psutil is importable (call it often and keep the largest: a lower bound).
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except (OSError, ValueError):
+        pass
+    try:
+        import psutil
+    except ImportError:
+        return None
+    try:
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except psutil.Error:
+        return None
+
+
+def execute(path: Path) -> tuple[float, float | None]:
+    """Execute the notebook at ``path`` in a fresh kernel and store its outputs there.
+
+    Return (wall seconds, peak resident memory of the kernel in MiB or None), the peak read after every cell.
+    """
     nb = nbformat.read(path, as_version=4)
     ep = ExecutePreprocessor(timeout=1800, kernel_name="python3", record_timing=False)
+    peaks: list[float] = []
+
+    def read_peak(**_: object) -> None:  # nbclient hook: after every executed cell, the kernel still alive
+        provisioner = getattr(ep.km, "provisioner", None)
+        pid = getattr(provisioner, "pid", None)
+        peak = peak_rss_mib(pid) if pid else None
+        if peak is not None:
+            peaks.append(peak)
+
+    ep.on_cell_executed = read_peak
     start = time.perf_counter()
     ep.preprocess(nb, {"metadata": {"path": str(path.parent)}})
     seconds = time.perf_counter() - start
     nbformat.write(nb, path)
-    print(f"{stem}: {seconds:.1f} s ({profile})", flush=True)
-    return seconds
+    return seconds, (round(max(peaks), 1) if peaks else None)
+
+
+def run(stem: str, profile: str) -> tuple[float, float | None]:
+    """Execute ``notebooks/<stem>.ipynb``; print and return its seconds and the kernel's peak memory in MiB."""
+    seconds, peak = execute(ROOT / "notebooks" / f"{stem}.ipynb")
+    memory = "peak memory not measured here" if peak is None else f"peak memory {peak:,.0f} MiB"
+    print(f"{stem}: {seconds:.1f} s, {memory} ({profile})", flush=True)
+    return seconds, peak
 
 
 def main(argv: list[str]) -> int:
@@ -46,10 +92,10 @@ def main(argv: list[str]) -> int:
         return 2
     times_path = ROOT / "results" / profile / "notebook_times.json"
     for stem in stems:
-        seconds = run(stem, profile)
+        seconds, peak = run(stem, profile)
         # re-read just before writing: another run may have recorded other notebooks meanwhile
         times = json.loads(times_path.read_text()) if times_path.is_file() else {}
-        times[stem] = {"seconds": round(seconds, 1), "cpus": os.cpu_count()}
+        times[stem] = {"seconds": round(seconds, 1), "cpus": os.cpu_count(), "peak_rss_mib": peak}
         times_path.parent.mkdir(parents=True, exist_ok=True)
         times_path.write_text(json.dumps(dict(sorted(times.items())), indent=2) + "\n")
     return 0

@@ -1,6 +1,7 @@
-"""Regenerate what is derived from one source: README badges and tables, notebooks' first cells.
+"""Regenerate what is derived from one source: README badges and tables, notebooks' first cells
+and slide types (RISE metadata, one rule: slide_types).
 
-    python scripts/sync_course.py           # rewrite README.md sections and notebook first cells
+    python scripts/sync_course.py           # rewrite README.md sections, notebook first cells, slide types
     python scripts/sync_course.py --check   # exit 1 if anything is out of date (tests use this)
 
 Sources: the repository address in pyproject.toml ([project.urls] Repository), the course map in
@@ -66,7 +67,10 @@ def readme_sections(url: str, slug: str) -> dict[str, str]:
         rows.append(f"| {nb.stem[:2]} | {name} | {nb.teaches} | {t} | {colab} |")
     recorded = results.load_results("classroom")
     table = results.results_table(recorded) if recorded else "No training results recorded yet."
-    return {"badges": badges, "notebooks": "\n".join(rows), "results": table}
+    benchmarks = results.load_benchmarks("classroom")  # make bench: results/classroom/benchmarks/*.json
+    performance = results.benchmarks_table(benchmarks) if benchmarks else "No benchmark recorded yet: run `make bench`."
+    return {"badges": badges, "notebooks": "\n".join(rows), "results": table, "performance": performance,
+            "resources": results.resources_table(("classroom",))}
 
 
 def sync_readme(text: str, sections: dict[str, str]) -> str:
@@ -78,9 +82,49 @@ def sync_readme(text: str, sections: dict[str, str]) -> str:
     return text
 
 
-def sync_notebook(path: Path, block: str) -> bool:
-    """Make the first code cell start with ``block``; return True if the file changed."""
+def slide_types(nb: nbformat.NotebookNode) -> list[str]:
+    """Return the slide type of every cell (RISE's ``metadata.slideshow.slide_type``), by one rule.
+
+    - the first code cell (Colab install and set-up) and the ``parameters`` cell: ``"skip"``;
+    - a markdown cell that opens with a ``# `` or ``## `` heading: ``"slide"`` (one per section);
+    - a markdown cell that opens with ``### ``, or that follows a code cell: ``"subslide"`` (the next
+      step of a section, below it, so that a step fits on a screen);
+    - every other cell: ``"-"`` (continues the slide above); the first cell shown is always a slide.
+
+    Example:
+        >>> cell = nbformat.v4.new_markdown_cell
+        >>> nb = nbformat.v4.new_notebook(cells=[
+        ...     cell("# Title"), nbformat.v4.new_code_cell("import course_utils"), cell("## Part 1"),
+        ...     nbformat.v4.new_code_cell("x = 1"), cell("Now x."), cell("### Detail")])
+        >>> slide_types(nb)
+        ['slide', 'skip', 'slide', '-', 'subslide', 'subslide']
+    """
+    types: list[str] = []
+    seen_code = False
+    shown_before: str | None = None  # the type of the last cell that is shown, None before the first
+    for cell in nb.cells:
+        text = cell.source.lstrip()
+        if cell.cell_type == "code" and (not seen_code or "parameters" in cell.metadata.get("tags", [])):
+            kind = "skip"
+        elif cell.cell_type == "markdown" and re.match(r"#{1,2} ", text):
+            kind = "slide"
+        elif cell.cell_type == "markdown" and (text.startswith("### ") or shown_before == "code"):
+            kind = "subslide"
+        else:
+            kind = "-"
+        seen_code = seen_code or cell.cell_type == "code"
+        if kind != "skip":
+            kind = "slide" if shown_before is None else kind
+            shown_before = cell.cell_type
+        types.append(kind)
+    return types
+
+
+def sync_notebook(path: Path, block: str, write: bool = True) -> bool:
+    """Make the first code cell start with ``block`` and give every cell its slide type
+    (:func:`slide_types`); return True if the file was out of date (written only when ``write``)."""
     nb = nbformat.read(path, as_version=4)
+    changed = False
     cell = next(c for c in nb.cells if c.cell_type == "code")
     source = cell.source
     if source.startswith(FIRST_CELL_MARK):
@@ -88,11 +132,15 @@ def sync_notebook(path: Path, block: str) -> bool:
     else:
         rest = source
     new = block + "\n" + rest
-    if new == source:
-        return False
-    cell.source = new
-    nbformat.write(nb, path)
-    return True
+    if new != source:
+        cell.source, changed = new, True
+    for cell, kind in zip(nb.cells, slide_types(nb)):
+        if cell.metadata.get("slideshow", {}).get("slide_type") != kind:
+            cell.metadata["slideshow"] = {"slide_type": kind}
+            changed = True
+    if changed and write:
+        nbformat.write(nb, path)
+    return changed
 
 
 def main(argv: list[str]) -> int:
@@ -108,12 +156,8 @@ def main(argv: list[str]) -> int:
             readme.write_text(new_text)
     block = first_cell_block(url)
     for nb in course.present():
-        path = ROOT / "notebooks" / nb.filename
-        source = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code").source
-        if not source.startswith(block + "\n"):
+        if sync_notebook(ROOT / "notebooks" / nb.filename, block, write=not check):
             stale.append(nb.filename)
-            if not check:
-                sync_notebook(path, block)
     if check and stale:
         print(f"out of date: {', '.join(stale)}; run `make sync` (scripts/sync_course.py)")
         return 1

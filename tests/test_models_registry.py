@@ -24,6 +24,17 @@ KNOWN_PARAMETERS = {
     # 13 bias-free 3 x 3 convolutions at half width, batch norm (4 per channel), fc 1024 -> 256 -> 256 -> 10
     "vgg16_small": 9 * (3 * 32 + 32 * 32 + 32 * 64 + 64 * 64 + 64 * 128 + 2 * 128 * 128 + 128 * 256 + 5 * 256 * 256)
     + 4 * (2 * 32 + 2 * 64 + 3 * 128 + 6 * 256) + 1025 * 256 + 257 * 256 + 257 * 10,
+    # seed 000's CAPTCHA reader without its 4,224 redundant conv biases, worked in tests/test_captcha.py (_hand_count)
+    "vgg_captcha": 52_679_784,
+    # Szegedy et al. 2015, Table 1's filter counts with biases, worked in tests/test_inception.py (GOOGLENET_BY_HAND)
+    "googlenet": 6_998_552,
+    # what keras.applications.InceptionV3(weights=None) counts (compared in tests/test_inception.py)
+    "inception_v3": 23_851_784,
+    # Zhang et al. 2017's small Inception, worked conv by conv in tests/test_inception.py (small_inception_by_hand)
+    "inception_small": 1_654_538,
+    # seed 004 / MiniVGGNet: the count its tutorials print; v2 worked by hand in tests/test_mini_vgg.py (_count_by_hand)
+    "mini_vgg_v1": 2_171_178,
+    "mini_vgg_v2": 1_166_026,
 }
 KNOWN_FACTS = {  # (year, family, native input, notebook)
     "lenet5_classic": (1998, "LeNet", (32, 32, 1), "06_lenet5"),
@@ -33,6 +44,12 @@ KNOWN_FACTS = {  # (year, family, native input, notebook)
     "vgg16": (2014, "VGG", (224, 224, 3), "08_vgg16"),
     "vgg19": (2014, "VGG", (224, 224, 3), "08_vgg16"),
     "vgg16_small": (None, "VGG", (32, 32, 3), "08_vgg16"),
+    "vgg_captcha": (None, "VGG", (60, 160, 1), "09_vgg_captcha"),
+    "googlenet": (2014, "Inception", (224, 224, 3), "11_inception"),
+    "inception_v3": (2015, "Inception", (299, 299, 3), "11_inception"),
+    "inception_small": (None, "Inception", (32, 32, 3), "11_inception"),
+    "mini_vgg_v1": (None, "VGG", (32, 32, 3), "10_mini_vgg"),
+    "mini_vgg_v2": (None, "VGG", (32, 32, 3), "10_mini_vgg"),
 }
 
 
@@ -53,12 +70,13 @@ def test_builds_at_native_input_with_known_parameter_count(name):
 
 def test_course_order_and_family_filter():
     assert [m.name for m in models.list_models()] == ["lenet5_classic", "lenet5_modern", "alexnet_paper", "alexnet_small",
-                                                      "vgg16", "vgg19", "vgg16_small"]
+                                                      "vgg16", "vgg19", "vgg16_small", "vgg_captcha", "mini_vgg_v1",
+                                                      "mini_vgg_v2", "googlenet", "inception_v3", "inception_small"]
     assert [m.name for m in models.list_models("LeNet")] == ["lenet5_classic", "lenet5_modern"]
-    with pytest.raises(KeyError, match="families: AlexNet, LeNet, VGG"):
-        models.list_models("Inception")
-    with pytest.raises(KeyError, match="no model 'googlenet'"):
-        models.model_info("googlenet")
+    with pytest.raises(KeyError, match="families: AlexNet, Inception, LeNet, VGG"):
+        models.list_models("Transformer")
+    with pytest.raises(KeyError, match="no model 'vit_b16'"):
+        models.model_info("vit_b16")
 
 
 def test_flat_api_and_family_modules_agree():

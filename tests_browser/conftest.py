@@ -8,7 +8,7 @@ JupyterLab never saves over a committed notebook. Screenshots go to ``artifacts/
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import shutil
 import signal
@@ -37,11 +37,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# JupyterLab user settings for the test server: no news/update requests to the internet (they only add
-# a toast over the screenshots).
-LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
-}
+# No user settings of its own: the test server gets the defaults of the .venv's JupyterLab, where `make install`
+# put the course's overrides (binder/overrides.json: no news question, no update check), as `make lab` does.
 # CI and this machine run as root; JupyterLab refuses that unless told.
 ROOT_FLAGS = ["--allow-root"] if os.geteuid() == 0 else []
 
@@ -135,26 +132,24 @@ def lab_root(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def lab(lab_root: Path, tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1:<free port>, no token, window.jupyterapp exposed. Yields its URL."""
-    tmp = tmp_path_factory.mktemp("lab-server")
-    settings = tmp / "user-settings"
-    for name, value in LAB_SETTINGS.items():
-        (settings / name).parent.mkdir(parents=True, exist_ok=True)
-        (settings / name).write_text(json.dumps(value))
+@contextlib.contextmanager
+def running_lab(root: Path, tmp: Path, *extra_args: str):
+    """Run the .venv's JupyterLab over ``root`` on 127.0.0.1:<free port>, no token, window.jupyterapp exposed,
+    empty user settings and workspaces under ``tmp``; yield its URL, stop it (and its kernels) after."""
+    tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = tmp / "jupyterlab.log"
     cmd = [
         str(BIN / "jupyter"), "lab", "--no-browser",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         "--IdentityProvider.token=", "--ServerApp.password=",
-        f"--ServerApp.root_dir={lab_root}",
+        f"--ServerApp.root_dir={root}",
         "--LabApp.expose_app_in_browser=True",
-        f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        f"--LabApp.user_settings_dir={tmp / 'user-settings'}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        *extra_args,
     ] + ROOT_FLAGS  # fmt: skip
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=lab_root, env=jupyter_env(tmp), stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=root, env=jupyter_env(tmp), stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -162,6 +157,13 @@ def lab(lab_root: Path, tmp_path_factory):
         yield url
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def lab(lab_root: Path, tmp_path_factory):
+    """A JupyterLab server over the copy of notebooks/ (see :func:`running_lab`). Yields its URL."""
+    with running_lab(lab_root, tmp_path_factory.mktemp("lab-server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

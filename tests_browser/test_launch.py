@@ -38,6 +38,10 @@ def test_make_lab_serves_the_start_notebook(tmp_path):
         assert model["type"] == "notebook" and model["path"] == START
         page = wait_http(f"{url}/lab/tree/{START}", proc, log).decode()
         assert "JupyterLab" in page
+        # the settings overrides installed with it: no news question, no update check (binder/overrides.json)
+        news = json.loads(wait_http(f"{url}/lab/api/settings/@jupyterlab/apputils-extension:notification", proc, log))
+        defaults = {k: v["default"] for k, v in news["schema"]["properties"].items()}
+        assert (defaults["fetchNews"], defaults["checkForUpdates"]) == ("false", False), defaults
         # What the browser is sent to (jupyter writes it even with --no-browser): the start notebook.
         opens = list((tmp_path / "jupyter-runtime").glob("jpserver-file-to-run-*-open.html"))
         assert len(opens) == 1, "make lab names no notebook to open"

@@ -1,0 +1,370 @@
+"""Exercises of notebook 11_inception: a 1 x 1 reduction, a module's channels, a factorization, an aux head, a module.
+
+Keys ``11.1`` ... ``11.5``; answers are computed by the course's code, never typed twice. ``11.5`` is an
+"implement it" exercise: the learner writes ``inception_module(x, c1, c3_reduce, c3, c5_reduce, c5,
+pool_proj)`` with Keras layers and :func:`check_inception_module` builds it on two inputs (the paper's
+3a on 28 x 28 x 192 and a small odd-sized one), compares output shapes and parameter counts with
+:func:`course_utils.models.inception.inception_module`, then, with the reference's weights copied in
+(matched by shape, so the order in which the layers were created does not matter), the outputs;
+typical slips (no 1 x 1 after the pooling, the projection before the pooling, reductions missing or
+swapped, branches in another order, concatenation along the wrong axis, average pooling, no ReLU)
+get their own diagnosis.
+
+Example:
+    >>> from course_utils.checks import grade
+    >>> grade("11.2", EXERCISES[1].answer)[0]
+    True
+    >>> grade_inception_module(inception_module)[0]
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import arithmetic
+from ..checks import Exercise, register
+from ..models.inception import GOOGLENET_MODULES, inception_module
+
+ModuleFunction = Callable[..., Any]
+
+# (input shape, six filter counts): the paper's 3a, and a small case with odd sides and height != width. Every
+# kernel shape differs within a case, so the reference's weights can be matched to the learner's layers by shape.
+MODULE_CASES = (((28, 28, 192), GOOGLENET_MODULES["3a"]), ((9, 11, 10), (6, 5, 7, 3, 4, 2)))
+
+
+def _conv(x, filters: int, k, activation: str | None = "relu", padding: str = "same"):
+    from keras import layers
+
+    return layers.Conv2D(filters, k, padding=padding, activation=activation)(x)
+
+
+def _max_pool(x):
+    from keras import layers
+
+    return layers.MaxPooling2D(3, strides=1, padding="same")(x)
+
+
+def _concat(branches, axis: int = -1):
+    from keras import layers
+
+    return layers.Concatenate(axis=axis)(branches)
+
+
+def _branches(x, c1, c3r, c3, c5r, c5, pp, *, activation="relu", pool=_max_pool, k5=5):
+    b1 = _conv(x, c1, 1, activation)
+    b3 = _conv(_conv(x, c3r, 1, activation), c3, 3, activation)
+    b5 = _conv(_conv(x, c5r, 1, activation), c5, k5, activation)
+    bp = _conv(pool(x), pp, 1, activation)
+    return [b1, b3, b5, bp]
+
+
+def _no_pool_projection(x, c1, c3r, c3, c5r, c5, pp):
+    b1, b3, b5, _ = _branches(x, c1, c3r, c3, c5r, c5, pp)
+    return _concat([b1, b3, b5, _max_pool(x)])
+
+
+def _projection_before_pooling(x, c1, c3r, c3, c5r, c5, pp):
+    b1, b3, b5, _ = _branches(x, c1, c3r, c3, c5r, c5, pp)
+    return _concat([b1, b3, b5, _max_pool(_conv(x, pp, 1))])
+
+
+def _no_reductions(x, c1, c3r, c3, c5r, c5, pp):
+    return _concat([_conv(x, c1, 1), _conv(x, c3, 3), _conv(x, c5, 5), _conv(_max_pool(x), pp, 1)])
+
+
+def _swapped_reductions(x, c1, c3r, c3, c5r, c5, pp):
+    return _concat(_branches(x, c1, c5r, c3, c3r, c5, pp))
+
+
+def _pool_branch_first(x, c1, c3r, c3, c5r, c5, pp):
+    b1, b3, b5, bp = _branches(x, c1, c3r, c3, c5r, c5, pp)
+    return _concat([bp, b1, b3, b5])
+
+
+def _average_pooling(x, c1, c3r, c3, c5r, c5, pp):
+    from keras import layers
+
+    return _concat(_branches(x, c1, c3r, c3, c5r, c5, pp, pool=layers.AveragePooling2D(3, strides=1, padding="same")))
+
+
+def _no_relu(x, c1, c3r, c3, c5r, c5, pp):
+    return _concat(_branches(x, c1, c3r, c3, c5r, c5, pp, activation=None))
+
+
+def _three_by_three_for_five(x, c1, c3r, c3, c5r, c5, pp):
+    return _concat(_branches(x, c1, c3r, c3, c5r, c5, pp, k5=3))
+
+
+def _channels_first_concat(x, c1, c3r, c3, c5r, c5, pp):
+    return _concat(_branches(x, c1, c3r, c3, c5r, c5, pp), axis=1)
+
+
+MODULE_MISTAKES: dict[ModuleFunction, str] = {
+    _no_pool_projection: "the pooling branch has no 1 x 1 projection after the pooling: it passes all the input's channels "
+    "on (the naive module), so every module would be wider than the last; add `pool_proj` 1 x 1 filters after it",
+    _projection_before_pooling: "the 1 x 1 projection comes before the pooling: in the paper the 3 x 3 max pooling reads the "
+    "input and the 1 x 1 convolution (pool proj) reads the pooled maps",
+    _no_reductions: "the 3 x 3 and 5 x 5 convolutions read the input directly: put the 1 x 1 reductions (`c3_reduce`, "
+    "`c5_reduce` filters) in front of them, which is what makes the module cheap",
+    _swapped_reductions: "the reductions are swapped: `c3_reduce` filters go before the 3 x 3, `c5_reduce` before the 5 x 5",
+    _pool_branch_first: "the branches are concatenated in another order: the paper's (and the checker's) order is 1 x 1, "
+    "3 x 3, 5 x 5, pooling",
+    _average_pooling: "that is average pooling; the module's pooling branch takes the maximum of each 3 x 3 window "
+    "(MaxPooling2D(3, strides=1, padding='same'))",
+    _no_relu: "the convolutions have no ReLU: add activation='relu' to each (shapes and counts are right, outputs are not)",
+    _three_by_three_for_five: "the `c5` branch uses 3 x 3 kernels: in Inception v1 it is a 5 x 5 convolution (v2 replaced "
+    "it by two 3 x 3)",
+    _channels_first_concat: "the branches are joined along axis 1 (the height): in NHWC the channels are the last axis, "
+    "Concatenate(axis=-1)",
+}
+"""The typical mistakes of exercise 11.5, each a wrong function and the diagnosis it earns."""
+
+_CONCAT_HINT = ("Concatenate needs the branches to agree on every axis except the one it joins. Either "
+                + MODULE_MISTAKES[_channels_first_concat] + ", or a branch changed the height and width: keep "
+                "padding='same' and stride 1 everywhere, in the pooling too (MaxPooling2D(3, strides=1, padding='same'))")
+
+
+def _build(fn: ModuleFunction, shape: tuple[int, int, int], counts: tuple[int, ...]):
+    import keras
+
+    x = keras.Input(shape)
+    return keras.Model(x, fn(x, *counts))
+
+
+def _outputs_with(model, reference, x: np.ndarray) -> np.ndarray | None:
+    """``model``'s outputs on ``x`` with ``reference``'s weights copied in layer by layer, each layer matched to the
+    reference layer of the same kernel shape (so creation order does not matter); None when they do not fit."""
+    source = {tuple(layer.weights[0].shape): layer.get_weights() for layer in reference.layers if layer.weights}
+    learner_layers = [layer for layer in model.layers if layer.weights]
+    shapes = [tuple(layer.weights[0].shape) for layer in learner_layers]
+    if sorted(shapes) != sorted(source):
+        return None
+    for layer, shape in zip(learner_layers, shapes):
+        if [w.shape for w in layer.get_weights()] != [w.shape for w in source[shape]]:
+            return None
+    for layer, shape in zip(learner_layers, shapes):
+        layer.set_weights(source[shape])
+    return np.asarray(model(x, training=False), np.float64)
+
+
+def _branch_permutation(got: np.ndarray, expected: np.ndarray, counts: tuple[int, ...]) -> bool:
+    """True when ``got`` holds the reference's four branch outputs in another order along the channels."""
+    import itertools
+
+    widths = [counts[0], counts[2], counts[4], counts[5]]
+    edges = np.cumsum([0, *widths])
+    blocks = [expected[..., a:b] for a, b in zip(edges[:-1], edges[1:])]
+    for order in itertools.permutations(range(4)):
+        if order != (0, 1, 2, 3):
+            candidate = np.concatenate([blocks[i] for i in order], axis=-1)
+            if candidate.shape == got.shape and np.max(np.abs(candidate - got)) <= 1e-5:
+                return True
+    return False
+
+
+def _diagnose(learner, reference, case, x: np.ndarray) -> str | None:
+    """The text of the known mistake that builds what the learner built (same shape, count and outputs)."""
+    got = _outputs_with(learner, reference, x)
+    if got is not None:
+        expected = np.asarray(reference(x, training=False), np.float64)
+        if got.shape == expected.shape and _branch_permutation(got, expected, case[1]):
+            return MODULE_MISTAKES[_pool_branch_first]
+    for wrong_fn, text in MODULE_MISTAKES.items():
+        try:
+            wrong = _build(wrong_fn, *case)
+        except ValueError:  # e.g. a concatenation along an axis where the branches differ
+            continue
+        if wrong.output_shape != learner.output_shape or wrong.count_params() != learner.count_params():
+            continue
+        if got is None:
+            return text
+        expected = _outputs_with(wrong, reference, x)
+        if expected is not None and np.max(np.abs(expected - got)) <= 1e-5:
+            return text
+    return None
+
+
+def grade_inception_module(fn: ModuleFunction, name: str = "11.5") -> tuple[bool, str]:
+    """Return (correct?, message) for a learner's ``inception_module(x, c1, c3_reduce, c3, c5_reduce, c5, pool_proj)``.
+
+    For each case of :data:`MODULE_CASES` the learner's module and the reference
+    (:func:`course_utils.models.inception.inception_module`) are built on a ``keras.Input``; output
+    shapes and parameter counts must be equal, then the outputs on a random batch with the
+    reference's weights copied in must agree within 1e-5.
+    """
+    import keras
+
+    label = f"Exercise {name}"
+    stuck = f" (Stuck? `course_utils.solution({name!r})` shows a worked solution.)"
+    rng = np.random.default_rng(11)
+    worst = 0.0
+    for shape, counts in MODULE_CASES:
+        case = (shape, counts)
+        where = f"(input {shape}, counts {counts})"
+        reference = _build(inception_module, *case)
+        x = keras.Input(shape)
+        try:
+            out = fn(x, *counts)
+        except NotImplementedError:
+            return False, f"{label}: not implemented yet: replace `raise NotImplementedError` with your code and run the cell again."
+        except Exception as e:  # the learner's bug: say what, without a wall of traceback
+            hint = f" {_CONCAT_HINT}." if "Concatenate" in str(e) else ""
+            return False, (f"{label}: your function raised {type(e).__name__}: {str(e).splitlines()[0]} {where}.{hint} "
+                           f"Call it on keras.Input({shape}) in a cell of its own to see the line.{stuck}")
+        if out is None:
+            return False, f"{label}: your function returned None: did you forget `return`?"
+        if not isinstance(out, keras.KerasTensor):
+            return False, (f"{label}: your function returned a {type(out).__name__}; return the tensor the Concatenate layer "
+                           "gave you (return layers.Concatenate(axis=-1)([b1, b3, b5, bp])).")
+        try:
+            learner = keras.Model(x, out)
+        except ValueError as e:
+            return False, f"{label}: the output does not come from the input x {where}: {e}"
+        batch = rng.normal(size=(2, *shape)).astype("float32")
+        same_form = learner.output_shape == reference.output_shape and learner.count_params() == reference.count_params()
+        got = _outputs_with(learner, reference, batch) if same_form else None
+        if got is not None:
+            diff = float(np.max(np.abs(got - np.asarray(reference(batch, training=False), np.float64))))
+            if diff <= 1e-5:
+                worst = max(worst, diff)
+                continue
+        diagnosis = _diagnose(learner, reference, case, batch)
+        facts = (f"output {learner.output_shape[1:]} and {learner.count_params():,} parameters, should be "
+                 f"{reference.output_shape[1:]} and {reference.count_params():,} {where}")
+        if same_form and got is not None:
+            facts = f"shapes and counts are right but the outputs differ by up to {diff:.1e} {where}"
+        why = f": {diagnosis}." if diagnosis else "."
+        return False, f"{label}: not yet: {facts}{why}{stuck}"
+    return True, (f"{label}: correct: output shapes and parameter counts equal the reference's on {len(MODULE_CASES)} "
+                  f"inputs (the paper's 3a among them), and with its weights the outputs agree (max |diff| = {worst:.1e}, "
+                  "tolerance 1e-05).")
+
+
+def check_inception_module(fn: ModuleFunction, name: str = "11.5") -> None:
+    """Check a learner's ``inception_module(x, c1, c3_reduce, c3, c5_reduce, c5, pool_proj)``: print what is right or wrong.
+
+    Usage (notebook 11)::
+
+        check_inception_module(inception_module)
+    """
+    print(grade_inception_module(fn, name)[1])
+
+
+def _same_module(fn: Any, reference: Any) -> bool:
+    """The ``compare`` of exercise 11.5: ``check("11.5", my_function)`` grades the function itself."""
+    return callable(fn) and grade_inception_module(fn)[0]
+
+
+def _reduced_cost(c_in: int, reduce: int, k: int, filters: int) -> int:
+    """Weights (no biases) of a 1 x 1 reduction to ``reduce`` channels followed by a k x k convolution."""
+    return arithmetic.conv_params(1, c_in, reduce, bias=False) + arithmetic.conv_params(k, reduce, filters, bias=False)
+
+
+def _module_channels(module: str) -> int:
+    c1, _, c3, _, c5, pool_proj = GOOGLENET_MODULES[module]
+    return c1 + c3 + c5 + pool_proj
+
+
+def _aux_head_params(channels: int, side: int, num_classes: int) -> int:
+    """Parameters of an auxiliary classifier on a side x side x channels map (5 x 5 average pooling, stride 3)."""
+    pooled = arithmetic.pool_output_size(side, 5, 3)
+    return (arithmetic.conv_params(1, channels, 128) + arithmetic.dense_params(pooled * pooled * 128, 1024)
+            + arithmetic.dense_params(1024, num_classes))
+
+
+_R1 = _reduced_cost(256, 48, 5, 128)
+_PAIR = 2 * arithmetic.conv_params(5, 160, 160, bias=False) * 5 // 25  # 1 x 5 then 5 x 1: 2 * 5 weights per pair
+_AUX = _aux_head_params(528, 14, 10)
+_SOLUTION_11_5 = '''four branches on the same input, joined along the channels.
+
+    from keras import layers
+
+    def inception_module(x, c1, c3_reduce, c3, c5_reduce, c5, pool_proj):
+        b1 = layers.Conv2D(c1, 1, activation="relu")(x)
+        b3 = layers.Conv2D(c3_reduce, 1, activation="relu")(x)
+        b3 = layers.Conv2D(c3, 3, padding="same", activation="relu")(b3)
+        b5 = layers.Conv2D(c5_reduce, 1, activation="relu")(x)
+        b5 = layers.Conv2D(c5, 5, padding="same", activation="relu")(b5)
+        bp = layers.MaxPooling2D(3, strides=1, padding="same")(x)
+        bp = layers.Conv2D(pool_proj, 1, activation="relu")(bp)
+        return layers.Concatenate(axis=-1)([b1, b3, b5, bp])
+
+The course's version (named layers, batch norm optional):
+course_utils.show_source(course_utils.models.inception.inception_module).'''
+
+EXERCISES = (
+    Exercise(
+        key="11.1",
+        question="A 64 x 64 x 256 input goes through 128 filters of 5 x 5 ('same'), after a 1 x 1 reduction to 48 channels. "
+        "How many weights (no biases) do the two convolutions have together?",
+        answer=_R1,
+        solution=f"The 1 x 1 reduction has 256*48 = {256 * 48:,} weights, the 5 x 5 convolution 48*5*5*128 = "
+        f"{48 * 25 * 128:,}: {_R1:,} in all, against 256*5*5*128 = {256 * 25 * 128:,} without the reduction. "
+        "Both terms count (the seed's 204,800 kept only the second one of its own example).",
+        mistakes={
+            48 * 25 * 128: "that is the 5 x 5 convolution alone: the 1 x 1 reduction has weights too (256*48); add them.",
+            256 * 25 * 128: "that is the 5 x 5 convolution on all 256 channels, without the reduction.",
+            _reduced_cost(256, 48, 5, 128) + 48 + 128: "that includes the biases; the question asks for weights only.",
+        },
+    ),
+    Exercise(
+        key="11.2",
+        question="How many channels does GoogLeNet's Inception module 4e output? (Its row: #1x1 256, #3x3 reduce 160, "
+        "#3x3 320, #5x5 reduce 32, #5x5 128, pool proj 128.)",
+        answer=_module_channels("4e"),
+        solution=f"The four branches' outputs are concatenated: 256 + 320 + 128 + 128 = {_module_channels('4e')}. The "
+        "reductions (160 and 32) are inside their branches and do not reach the output.",
+        mistakes={
+            256 + 160 + 320 + 32 + 128 + 128: "that adds the reductions too: only the last layer of each branch reaches "
+            "the concatenation.",
+            256 + 320 + 128: "the pooling branch also reaches the output, with its `pool proj` 1 x 1 filters.",
+        },
+    ),
+    Exercise(
+        key="11.3",
+        question="A 5 x 5 convolution from 160 to 160 channels is factorized as a 1 x 5 then a 5 x 1 convolution (160 "
+        "channels in between). How many weights (no biases) has the pair?",
+        answer=_PAIR,
+        solution=f"Each has 5 weights per channel pair: 5*160*160 = {5 * 160 * 160:,}, twice: {_PAIR:,}, against "
+        f"{25 * 160 * 160:,} for the 5 x 5 (2 * 5 against 5 * 5 per pair, 40 %). The pair still sees 5 x 5 pixels "
+        "(the 1 x 5 widens the field to 5 horizontally, the 5 x 1 vertically).",
+        mistakes={
+            25 * 160 * 160: "that is the 5 x 5 convolution itself.",
+            5 * 160 * 160: "that is one of the two convolutions; the pair has both.",
+            2 * 9 * 160 * 160: "that is two 3 x 3 convolutions (the other factorization of a 5 x 5).",
+        },
+    ),
+    Exercise(
+        key="11.4",
+        question="GoogLeNet's second auxiliary classifier reads 4d's 14 x 14 x 528 maps: 5 x 5 average pooling with stride "
+        "3, 1 x 1 convolution with 128 filters, fully connected 1,024, then a linear layer. With 10 classes, how many "
+        "parameters (with biases) has it?",
+        answer=_AUX,
+        solution=f"The pooling gives (14 - 5)/3 + 1 = 4: a 4 x 4 x 528 map. The 1 x 1 convolution: (528+1)*128 = "
+        f"{529 * 128:,}; the flattened 4*4*128 = 2,048 values feed 1,024 units: (2048+1)*1024 = {2049 * 1024:,}; the "
+        f"classifier (1024+1)*10 = {1025 * 10:,}. In all {_AUX:,}.",
+        mistakes={
+            _aux_head_params(528, 14, 10) - 2049 * 1024 + (14 * 14 * 128 + 1) * 1024: "that flattens the 14 x 14 map: the "
+            "5 x 5 average pooling with stride 3 first shrinks it to 4 x 4.",
+            _aux_head_params(512, 14, 10): "that is the first auxiliary head (on 4a, 512 channels); 4d outputs 528.",
+            _aux_head_params(528, 14, 1000): "that is with ImageNet's 1,000 classes; the question has 10.",
+        },
+    ),
+    Exercise(
+        key="11.5",
+        question="Implement inception_module(x, c1, c3_reduce, c3, c5_reduce, c5, pool_proj) with Keras layers: a 1 x 1 "
+        "branch, 1 x 1 then 3 x 3, 1 x 1 then 5 x 5, 3 x 3 max pooling then 1 x 1, all 'same' with ReLU, concatenated "
+        "in that order along the channels. Check it with check_inception_module(inception_module).",
+        answer=inception_module,
+        solution=_SOLUTION_11_5,
+        mistakes=dict(MODULE_MISTAKES),
+        hint="check_inception_module(your_function) says where it differs.",
+        compare=_same_module,
+    ),
+)
+
+register(*EXERCISES, origin=__name__)
