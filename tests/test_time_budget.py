@@ -9,6 +9,7 @@ import json
 
 import keras
 import numpy as np
+from test_training import _FakeClock, _Tick  # one fake clock for both files (tests/ is on sys.path)
 
 from course_utils import data, training
 
@@ -47,25 +48,6 @@ class _WeightsAtEpochEnd(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.weights.append(self.model.get_weights())
-
-
-class _FakeClock:
-    """Stands in for the time module inside course_utils.training; _Tick adds one second per batch."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def perf_counter(self):
-        return self.now
-
-
-class _Tick(keras.callbacks.Callback):
-    def __init__(self, clock):
-        super().__init__()
-        self.clock = clock
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.clock.now += 1.0
 
 
 class _StopButtonAt(keras.callbacks.Callback):
