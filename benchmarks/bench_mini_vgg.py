@@ -14,11 +14,12 @@ nothing). For each seed the two recipes' epochs alternate (seed, better, seed, b
 
 - seed 004's recipe: SGD at 0.01 with Nesterov momentum 0.9, plain cross-entropy, no augmentation;
 - the better recipe (``models.mini_vgg.better_recipe``): the same SGD on a one-cycle schedule whose
-  peak comes from a learning-rate range test (``schedules.lr_find``, run once here, seed 0), weight
-  decay, label smoothing and random horizontal flips.
+  peak comes from notebook 10's learning-rate range test (``models.mini_vgg.range_test`` with the
+  notebook's settings for the profile, run once here), weight decay, label smoothing and random
+  horizontal flips.
 
-The test set of the offline subset has 1,017 images: one seed's accuracy moves by a point or two
-from the initialization alone, hence three seeds and their spread.
+The test set of the offline subset is small: one seed's accuracy moves with the initialization
+alone, hence three seeds and their spread.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import course_utils  # noqa: E402
-from course_utils import data, profiles, results, schedules, training  # noqa: E402
+from course_utils import data, profiles, results, training  # noqa: E402
 from course_utils.models import mini_vgg as mv  # noqa: E402
 
 SEEDS = {"smoke": (0,)}  # default: three seeds
@@ -45,7 +46,6 @@ EPOCHS = {"smoke": 1}  # default: 10, seed 004's v1
 TRAIN_SIZE = {"smoke": 512}  # default: every training image of the data (5,085 in the offline subset)
 TEST_SIZE = {"smoke": 256}
 BATCH_SIZE = 64
-RANGE_TEST_STEPS = {"smoke": 20}  # default: 100 batches from 1e-4 to 10
 AUGMENTATION = "flip"
 
 
@@ -64,22 +64,6 @@ def cpu_name() -> str:
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine()
-
-
-def peak_from_range_test(x_train, y_train_onehot, steps: int) -> tuple[float, schedules.RangeTest]:
-    """Run the range test on a fresh v1 with the better recipe's loss and augmentation; return (peak, test).
-
-    The peak is half the rate of the lowest smoothed loss (``RangeTest.one_cycle_peak``).
-    """
-    import keras
-
-    keras.utils.set_random_seed(0)
-    model = mv.mini_vgg("v1")
-    recipe = mv.better_recipe(0.1, 100, augmentation=AUGMENTATION)  # only its loss and augmentation are used
-    ds = data.make_dataset(x_train, y_train_onehot, BATCH_SIZE, shuffle=True, seed=0, augment=recipe.augment)
-    found = schedules.lr_find(model, ds, keras.optimizers.SGD(momentum=0.9, nesterov=True), recipe.loss,
-                              min_rate=1e-4, max_rate=10.0, steps=steps)
-    return found.one_cycle_peak, found
 
 
 class Trainee:
@@ -132,7 +116,10 @@ def main() -> int:
     steps = epochs * math.ceil(len(x_train) / BATCH_SIZE)
 
     load_before = _load_average()
-    peak, found = peak_from_range_test(x_train, y_train_onehot, RANGE_TEST_STEPS.get(profile, 100))
+    nb10 = course_utils.params("10_mini_vgg")  # the range test of notebook 10, with its settings in this profile
+    found = mv.range_test(x_train, y_train_onehot, augmentation=AUGMENTATION, batch_size=BATCH_SIZE,
+                          steps=nb10.range_test_steps)
+    peak = found.one_cycle_peak
     print(f"range test: lowest smoothed loss at {found.min_rate:.3g}; one-cycle peak (half of it): {peak:.3g}", flush=True)
     runs: dict[str, list[dict[str, Any]]] = {"seed_recipe": [], "better_recipe": []}
     loads = []

@@ -225,6 +225,22 @@ def note_solved(key: str) -> None:
         progress.mark_solved(key)
 
 
+def print_verdict(key: str, graded: tuple[bool, str]) -> None:
+    """Print a grader's ``(correct?, message)``; when correct, note exercise ``key`` as solved (:func:`note_solved`).
+
+    The ``check_*`` functions of :mod:`course_utils.exercises` end with it, so that every checker,
+    not only :func:`check` and :func:`check_function`, counts in the learner's progress.
+
+    Example:
+        >>> print_verdict("00.1", (False, "Exercise 00.1: not yet."))
+        Exercise 00.1: not yet.
+    """
+    ok, message = graded
+    if ok:
+        note_solved(key)
+    print(message)
+
+
 def _registered(key: str) -> bool:
     try:
         exercise(key)

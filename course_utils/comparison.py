@@ -27,7 +27,7 @@ Example:
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,22 +79,27 @@ class Speed:
     note: str = ""
 
 
-def build_shapes_only(info: ModelInfo, **kwargs: Any):
+def build_shapes_only(info: ModelInfo | Callable[..., Any], **kwargs: Any):
     """Return ``info.build(**kwargs)`` with variables that have shapes but no values (no memory for weights).
 
-    Enough for :func:`course_utils.tracing.trace` and ``count_params()``, not for running the model.
-    Call ``keras.backend.clear_session()`` when done, so that nothing initializes these variables later.
+    ``info`` is a registered model's :class:`ModelInfo`, or any function that builds a Keras model
+    (``models.alexnet_paper``). Enough for :func:`course_utils.tracing.trace` and ``count_params()``,
+    not for running the model. Call ``keras.backend.clear_session()`` when done, so that nothing
+    initializes these variables later.
 
     Example:
-        >>> from course_utils.models import model_info
+        >>> from course_utils.models import model_info, vgg16
         >>> build_shapes_only(model_info("vgg16")).count_params()    # no 553 MB of float32 weights
         138357544
+        >>> build_shapes_only(vgg16, num_classes=10).count_params()  # a builder works too
+        134301514
     """
     import keras
 
     profiles.import_tensorflow_quietly()
+    build = info.build if isinstance(info, ModelInfo) else info
     with keras.StatelessScope(initialize_variables=False):
-        return info.build(**kwargs)
+        return build(**kwargs)
 
 
 def is_weight_layer(layer) -> bool:

@@ -845,11 +845,7 @@ def captcha_cache_dir() -> Path:
     (next to the warm-start weights of :mod:`course_utils.warm_start`): never inside the repository
     (generated data is not committed) and independent of ``COURSE_DATA_DIR``.
     """
-    value = os.environ.get("COURSE_CACHE_DIR", "").strip()
-    if value:
-        return Path(value).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "cnn-classics" / "captcha"
+    return profiles.user_folder("cache", "captcha", "COURSE_CACHE_DIR")
 
 
 def _captcha_versions() -> str:

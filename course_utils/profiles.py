@@ -26,6 +26,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -115,10 +116,12 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
     "09_vgg_captcha": {
         # model: "small" (seed 000's topology at width 1/8, 128-unit dense layers) or "paper" (seed 000's widths, 4,096);
         # CAPTCHAs from the captcha package, cached; the test set is the fixed held-out one (data.CAPTCHA_TEST_SEED)
-        "base": {"model": "small", "train_size": 20000, "test_size": 2000, "batch_size": 64, "epochs": 8,
-                 "learning_rate": 2e-3, "data_seed": 0, "samples_shown": 12, "gallery_size": 16},
-        "smoke": {"train_size": 256, "test_size": 128, "batch_size": 32, "epochs": 1},
-        "full": {"model": "paper", "train_size": 60000, "batch_size": 128, "epochs": 15, "learning_rate": 1e-3},
+        # train_seconds: training time, turned into steps at this machine's measured speed (None: `epochs` passes)
+        "base": {"model": "small", "train_size": 20000, "test_size": 2000, "batch_size": 64, "train_seconds": 450,
+                 "epochs": 8, "learning_rate": 3e-3, "data_seed": 0, "samples_shown": 12, "gallery_size": 16},
+        "smoke": {"train_size": 256, "test_size": 128, "batch_size": 32, "train_seconds": None, "epochs": 1},
+        "full": {"model": "paper", "train_size": 60000, "batch_size": 128, "train_seconds": None, "epochs": 15,
+                 "learning_rate": 1e-3},
     },
     "A2_input_pipelines_and_memory": {  # appendix to 07: pipeline timings on a CIFAR-10 subset, memory arithmetic
         "base": {"train_size": 5000, "pipeline_seconds": 2.0, "pipeline_batch_size": 64, "memory_batch_size": 128},
@@ -137,12 +140,12 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
                  "better_epochs": 20, "augmentation": "crop+flip"},
     },
     "11_inception": {  # classroom: the small Inception (Zhang et al. 2017) at `width` against mini-VGG v1, each trained
-        # for `train_seconds` (turned into whole epochs from its measured speed; None: one epoch each, no speed
+        # for `train_seconds` (turned into steps from its measured speed; None: one pass each, no speed
         # measurement); full: GoogLeNet with both auxiliary
         # heads on CIFAR-10 upsampled to 224 (mixed precision on a GPU) against mini-VGG v1 for the same time
         "base": {"train_size": None, "test_size": None, "batch_size": 64, "model": "small", "width": 0.5,
-                 "train_seconds": 100, "learning_rate": 2e-3},
-        "smoke": {"train_size": 256, "test_size": 128, "width": 0.125, "train_seconds": None},  # None: one epoch each
+                 "train_seconds": 150, "learning_rate": 2e-3},
+        "smoke": {"train_size": 256, "test_size": 128, "width": 0.125, "train_seconds": None},  # None: one pass each
         "full": {"batch_size": 128, "model": "paper", "width": 1.0, "train_seconds": 1800, "learning_rate": 1e-3},
     },
     "12_model_comparison": {  # builds and traces every registered model; trains none (results come from results/)
@@ -328,6 +331,38 @@ def gpu_fallback_note(gpus: list) -> str | None:
         "NOTE: this machine has an NVIDIA GPU (nvidia-smi) but this TensorFlow is the CPU build, so this "
         "runs on the CPU: see the README's GPU section to install the GPU build"
     )
+
+
+USER_FOLDERS = {  # kind: (Windows variable, XDG variable, fallback under the home folder)
+    "cache": ("LOCALAPPDATA", "XDG_CACHE_HOME", (".cache",)),
+    "data": ("APPDATA", "XDG_DATA_HOME", (".local", "share")),
+}
+
+
+def user_folder(kind: str, name: str, override_env: str | None = None) -> Path:
+    """Return the course's folder ``name`` in the user's cache or data folder: never inside the repository.
+
+    ``kind`` is ``"cache"`` (``%LOCALAPPDATA%``, ``$XDG_CACHE_HOME`` or ``~/.cache``: things the
+    course can make again, such as weights and generated CAPTCHAs) or ``"data"`` (``%APPDATA%``,
+    ``$XDG_DATA_HOME`` or ``~/.local/share``: the learner's own progress); the course's folders sit
+    in ``cnn-classics`` there. When the environment variable ``override_env`` is set, its value is
+    returned as it is.
+
+    Example:
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"XDG_CACHE_HOME": "/tmp/xdg", "COURSE_CACHE_DIR": ""}):
+        ...     user_folder("cache", "weights", "COURSE_CACHE_DIR").as_posix()
+        '/tmp/xdg/cnn-classics/weights'
+    """
+    if kind not in USER_FOLDERS:
+        raise ValueError(f"unknown kind of user folder {kind!r}: use 'cache' or 'data'")
+    if override_env and os.environ.get(override_env, "").strip():
+        return Path(os.environ[override_env]).expanduser()
+    windows, xdg, fallback = USER_FOLDERS[kind]
+    if os.name == "nt" and os.environ.get(windows):
+        return Path(os.environ[windows]) / "cnn-classics" / name
+    base = os.environ.get(xdg, "").strip()
+    return (Path(base).expanduser() if base else Path.home().joinpath(*fallback)) / "cnn-classics" / name
 
 
 def profile_name() -> str:

@@ -31,10 +31,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import profiles
+
 PROGRESS_ENV = "COURSE_PROGRESS_FILE"
 SWITCH_ENV = "COURSE_PROGRESS"
 FILE_VERSION = 1
-_APP = "cnn-classics"
 
 
 def progress_path() -> Path:
@@ -48,10 +49,7 @@ def progress_path() -> Path:
     """
     if os.environ.get(PROGRESS_ENV, "").strip():
         return Path(os.environ[PROGRESS_ENV]).expanduser()
-    if os.name == "nt" and os.environ.get("APPDATA"):
-        return Path(os.environ["APPDATA"]) / _APP / "progress.json"
-    base = os.environ.get("XDG_DATA_HOME", "").strip()
-    return (Path(base).expanduser() if base else Path.home() / ".local" / "share") / _APP / "progress.json"
+    return profiles.user_folder("data", "") / "progress.json"
 
 
 def recording() -> bool:

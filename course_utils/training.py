@@ -482,6 +482,98 @@ def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: 
     )
 
 
+@dataclass(frozen=True)
+class TimePlan:
+    """How many steps of ``batch_size`` images ``seconds`` of training buy at a measured speed.
+
+    Pass ``epochs`` and ``steps_per_epoch`` to :func:`fit` with a repeating dataset
+    (``train_ds.repeat()``): ``steps_per_epoch`` is at most one pass over the training set, so a
+    short budget ends part-way through the first pass instead of being rounded up to a whole one.
+    A plan of whole passes (:func:`plan_training` without ``seconds``) has no seconds nor speed.
+    """
+
+    seconds: float | None
+    images_per_second: float | None
+    epochs: int
+    steps_per_epoch: int
+
+    @property
+    def steps(self) -> int:
+        return self.epochs * self.steps_per_epoch
+
+
+def plan_for_seconds(seconds: float, images_per_second: float, train_size: int, batch_size: int) -> TimePlan:
+    """Return the :class:`TimePlan` that trains for about ``seconds`` at ``images_per_second``.
+
+    The total number of steps is ``seconds * images_per_second / batch_size`` rounded, at least 2
+    (a schedule needs two); they are split into as few equal "epochs" as keep each at most one pass
+    over ``train_size`` images, so ``steps`` may differ from that total by less than one epoch's count. Two networks trained with
+    plans for the same ``seconds`` get the same training time, whatever their speeds.
+
+    Example:
+        >>> plan = plan_for_seconds(100, images_per_second=96, train_size=5000, batch_size=64)
+        >>> plan.epochs, plan.steps_per_epoch, plan.steps  # 150 steps: two passes of 75
+        (2, 75, 150)
+        >>> plan_for_seconds(100, images_per_second=20, train_size=5000, batch_size=64).epochs  # 31 steps
+        1
+    """
+    if not seconds > 0 or not images_per_second > 0:
+        raise ValueError(f"need seconds > 0 and images_per_second > 0, got {seconds} and {images_per_second}")
+    if train_size < 1 or batch_size < 1:
+        raise ValueError(f"need train_size >= 1 and batch_size >= 1, got {train_size} and {batch_size}")
+    steps = max(2, round(seconds * images_per_second / batch_size))
+    per_pass = math.ceil(train_size / batch_size)
+    epochs = math.ceil(steps / per_pass)
+    return TimePlan(seconds, images_per_second, epochs, max(1, round(steps / epochs)))
+
+
+def plan_training(
+    build: Callable[[], Any],
+    train_data,
+    train_size: int,
+    batch_size: int,
+    *,
+    seconds: float | None = None,
+    epochs: int = 1,
+    batches: int = 5,
+) -> TimePlan:
+    """Return how long to train: ``epochs`` whole passes, or, with ``seconds``, the steps they buy here.
+
+    With ``seconds``, ``build()`` must return a compiled throwaway copy of the model to be trained;
+    its speed on ``batches`` batches of ``train_data`` (:func:`measure_training_speed`) goes to
+    :func:`plan_for_seconds`. Without, nothing is built nor timed. Train with
+    ``fit(train_data.repeat(), plan.epochs, steps_per_epoch=plan.steps_per_epoch)``.
+
+    Example:
+        >>> plan = plan_training(None, None, train_size=5000, batch_size=64, epochs=3)  # no timing
+        >>> plan.epochs, plan.steps_per_epoch, plan.seconds
+        (3, 79, None)
+    """
+    if seconds is None:
+        if epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {epochs}")
+        return TimePlan(None, None, int(epochs), math.ceil(train_size / batch_size))
+    probe = build()
+    speed = measure_training_speed(probe, train_data, batch_size, batches)
+    del probe
+    return plan_for_seconds(seconds, speed, train_size, batch_size)
+
+
+def measure_training_speed(model, train_data, batch_size: int, batches: int = 5) -> float:
+    """Return training images/second of a compiled ``model`` on ``batches`` batches of ``train_data``.
+
+    One untimed batch first builds the training step; then ``batches`` batches are timed. This
+    trains ``model`` on them: measure a throwaway copy (built the same way), not the model you
+    will train. A figure of this machine, now: other programs running at the same time lower it.
+    """
+    if batches < 1:
+        raise ValueError(f"batches must be at least 1, got {batches}")
+    model.fit(train_data.take(1), verbose=0)
+    start = time.perf_counter()
+    model.fit(train_data.repeat().take(batches), verbose=0)
+    return batches * batch_size / (time.perf_counter() - start)
+
+
 def _head_names(model, head_names: Sequence[str] | None) -> list[str]:
     names = list(head_names) if head_names is not None else list(getattr(model, "output_names", None) or [])
     return names or ["output"]

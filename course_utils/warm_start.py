@@ -56,7 +56,6 @@ from . import profiles
 CACHE_ENV = "COURSE_CACHE_DIR"
 RETRAIN_ENV = "COURSE_RETRAIN"
 SIDECAR_VERSION = 1
-_APP = "cnn-classics"
 
 
 def cache_root() -> Path:
@@ -68,12 +67,7 @@ def cache_root() -> Path:
         ...     str(cache_root())
         '/tmp/my-cache'
     """
-    if os.environ.get(CACHE_ENV, "").strip():
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / _APP / "weights"
-    base = os.environ.get("XDG_CACHE_HOME", "").strip()
-    return (Path(base).expanduser() if base else Path.home() / ".cache") / _APP / "weights"
+    return profiles.user_folder("cache", "weights", CACHE_ENV)
 
 
 def retrain() -> bool:

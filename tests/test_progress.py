@@ -8,7 +8,14 @@ import pytest
 import tensorflow as tf
 
 from course_utils import checks, course, progress, scratch
-from course_utils.exercises import nb02_convolution
+from course_utils.exercises import (
+    nb02_convolution,
+    nb05_flatten_dense_dropout,
+    nb06_lenet5,
+    nb08_vgg16,
+    nb09_vgg_captcha,
+    nb11_inception,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,6 +47,22 @@ def test_an_implement_it_checker_records_its_exercise(progress_file):
     assert ok and set(progress.solved()) == {"02.5"}
     checks.grade_function("my own check", scratch.conv2d, scratch.conv2d, nb02_convolution.conv2d_inputs)
     assert set(progress.solved()) == {"02.5"}  # not an exercise key: nothing to remember
+
+
+@pytest.mark.parametrize("key, checker, solution", [
+    ("05.4", nb05_flatten_dense_dropout.check_dropout, None),
+    ("06.5", nb06_lenet5.check_c3_table, lambda table: (lambda: table)),
+    ("08.5", nb08_vgg16.check_vgg_block, None),
+    ("09.4", nb09_vgg_captcha.check_whole_accuracy, None),
+    ("11.5", nb11_inception.check_inception_module, None),
+])
+def test_every_implement_it_checker_records_a_right_answer_and_only_that(progress_file, capsys, key, checker, solution):
+    answer = checks.exercise(key).answer  # the reference function (06.5: the table, wrapped in a function)
+    wrong = lambda *args: (_ for _ in ()).throw(NotImplementedError)  # noqa: E731 (the stub as handed out)
+    checker(wrong)
+    assert key not in progress.solved() and "not implemented yet" in capsys.readouterr().out
+    checker(solution(answer) if solution else answer)
+    assert "correct" in capsys.readouterr().out and set(progress.solved()) == {key}
 
 
 def test_an_unreadable_file_is_set_aside_not_deleted(progress_file, capsys):

@@ -1,9 +1,12 @@
 import json
+import math
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from course_utils import data, training
 
@@ -359,3 +362,54 @@ def test_record_run_carries_the_cut_short_flags(results_dir):
     assert path == results_dir / "smoke" / "incomplete" / "tiny.json"
     assert (entry["interrupted"], entry["stop_reason"], entry["epochs"], entry["test_accuracy"]) == (
         True, "interrupted", 1, 0.25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seconds=st.floats(0.5, 5000), speed=st.floats(1, 5000), train_size=st.integers(1, 60000),
+       batch_size=st.integers(1, 512))
+def test_plan_for_seconds_spends_the_time_within_one_epoch_and_never_passes_the_data_twice_per_epoch(
+        seconds, speed, train_size, batch_size):
+    plan = training.plan_for_seconds(seconds, speed, train_size, batch_size)
+    wanted = max(2, round(seconds * speed / batch_size))
+    assert plan.steps_per_epoch <= max(2, math.ceil(train_size / batch_size)) and plan.steps_per_epoch >= 1
+    assert abs(plan.steps - wanted) <= plan.epochs / 2
+    assert plan.epochs >= 1 and plan.steps >= 2
+
+
+def test_plan_for_seconds_gives_the_slower_network_fewer_steps_and_rejects_nonsense():
+    fast, slow = (training.plan_for_seconds(120, s, 5085, 64) for s in (100.0, 25.0))
+    # 120 s x 100 / 64 = 187.5 -> 188 steps; a pass is ceil(5085 / 64) = 80 steps, so 3 epochs of 63 (189);
+    # 120 x 25 / 64 = 46.9 -> 47 steps, less than one pass: one epoch of 47
+    assert (fast.epochs, fast.steps_per_epoch, fast.steps) == (3, 63, 189)
+    assert (slow.epochs, slow.steps_per_epoch, slow.steps) == (1, 47, 47)
+    for bad in [(0, 10, 100, 8), (10, -1, 100, 8), (10, 10, 0, 8)]:
+        with pytest.raises(ValueError, match="need"):
+            training.plan_for_seconds(*bad)
+
+
+def test_measure_training_speed_counts_timed_images_only():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    ds = tf.data.Dataset.from_tensor_slices((np.eye(4, dtype="float32"), [0, 1, 0, 1])).batch(2)
+    speed = training.measure_training_speed(model, ds, batch_size=2, batches=3)  # 3 batches > the 2 in ds: repeats
+    assert int(model.optimizer.iterations) == 1 + 3  # one untimed step that builds the training function, 3 timed
+    assert speed > 0
+    with pytest.raises(ValueError, match="at least 1"):
+        training.measure_training_speed(model, ds, batch_size=2, batches=0)
+
+
+def test_plan_training_times_a_throwaway_copy_only_when_given_seconds():
+    built = []
+
+    def build():
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        built.append(model)
+        return model
+
+    ds = tf.data.Dataset.from_tensor_slices((np.eye(4, dtype="float32"), [0, 1, 0, 1])).batch(2)
+    by_epochs = training.plan_training(build, ds, train_size=4, batch_size=2, epochs=3)
+    assert (by_epochs.epochs, by_epochs.steps_per_epoch, built) == (3, 2, [])  # nothing built, nothing timed
+    by_time = training.plan_training(build, ds, train_size=4, batch_size=2, seconds=0.5, batches=2)
+    assert len(built) == 1 and int(built[0].optimizer.iterations) == 1 + 2
+    assert by_time.seconds == 0.5 and by_time.images_per_second > 0 and by_time.steps >= 2

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import arithmetic, scratch
-from ..checks import Exercise, register
+from ..checks import Exercise, print_verdict, register
 
 
 def _captcha_flatten() -> int:
@@ -217,7 +217,7 @@ def grade_dropout(learner_fn: Callable, seed: int = 0) -> tuple[bool, str]:
 
 def check_dropout(learner_fn: Callable) -> None:
     """Check a learner's inverted dropout (exercise 05.4): print what is right, or what is wrong and why."""
-    print(grade_dropout(learner_fn)[1])
+    print_verdict("05.4", grade_dropout(learner_fn))
 
 
 DROPOUT_EXERCISE = Exercise(

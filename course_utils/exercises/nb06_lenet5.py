@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import arithmetic
-from ..checks import Exercise, register
+from ..checks import Exercise, print_verdict, register
 from ..layers import LENET_C3_TABLE
 
 S2_MAPS = 6  # S2's feature maps, numbered 0 to 5
@@ -130,7 +130,7 @@ def _c3_built_from(table: tuple[tuple[int, ...], ...]) -> tuple[int, int]:
 
 def check_c3_table(learner_fn: Callable[[], Any]) -> None:
     """Check a learner's C3 connection table (exercise 06.5): print what is right, or what is wrong and why."""
-    print(grade_c3_table(learner_fn)[1])
+    print_verdict("06.5", grade_c3_table(learner_fn))
 
 
 def _same_table(given: Any, expected: Any) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import arithmetic
-from ..checks import Exercise, register
+from ..checks import Exercise, print_verdict, register
 from ..models.vgg import config_blocks, parameter_count, vgg_block
 
 BlockFunction = Callable[[Any, int, int], Any]
@@ -196,7 +196,7 @@ def check_vgg_block(fn: BlockFunction, name: str = "08.5") -> None:
 
         check_vgg_block(vgg_block)
     """
-    print(grade_vgg_block(fn, name)[1])
+    print_verdict(name, grade_vgg_block(fn, name))
 
 
 def _same_block(fn: Any, reference: Any) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import arithmetic
-from ..checks import Exercise, grade_function, register
+from ..checks import Exercise, grade_function, print_verdict, register
 
 AccuracyFunction = Callable[[np.ndarray, Sequence[np.ndarray]], float]
 
@@ -100,7 +100,7 @@ def check_whole_accuracy(fn: AccuracyFunction, name: str = "09.4") -> None:
 
         check_whole_accuracy(whole_accuracy)
     """
-    print(grade_whole_accuracy(fn, name)[1])
+    print_verdict(name, grade_whole_accuracy(fn, name))
 
 
 def _same_accuracy(fn: Any, reference: Any) -> bool:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import arithmetic
-from ..checks import Exercise, register
+from ..checks import Exercise, print_verdict, register
 from ..models.inception import GOOGLENET_MODULES, inception_module
 
 ModuleFunction = Callable[..., Any]
@@ -251,7 +251,7 @@ def check_inception_module(fn: ModuleFunction, name: str = "11.5") -> None:
 
         check_inception_module(inception_module)
     """
-    print(grade_inception_module(fn, name)[1])
+    print_verdict(name, grade_inception_module(fn, name))
 
 
 def _same_module(fn: Any, reference: Any) -> bool:

@@ -221,6 +221,43 @@ def better_recipe(
     )
 
 
+def range_test(
+    x_train,
+    y_train_onehot,
+    *,
+    version: str = "v1",
+    width: float = 1.0,
+    augmentation: str = "flip",
+    batch_size: int = 64,
+    steps: int = 60,
+    seed: int = 10,
+):
+    """Run notebook 10's learning-rate range test; return the :class:`course_utils.schedules.RangeTest`.
+
+    A fresh ``mini_vgg(version, width=width)`` (seeded with ``seed``) is trained with SGD (Nesterov
+    momentum 0.9) for ``steps`` batches while the rate rises from 1e-4 to 10, with the better
+    recipe's loss (label smoothing) and ``augmentation``; images NHWC, labels one-hot. Notebook 10
+    and ``benchmarks/bench_mini_vgg.py`` both call it, so the benchmark's peak rate comes from the
+    same test as the notebook's. Call it inside a distribution strategy's scope to build there.
+
+    Example (a few batches of noise, for the shapes only)::
+
+        found = range_test(x, y_onehot, steps=20)
+        found.min_rate, found.one_cycle_peak
+    """
+    import keras
+
+    from ..data import make_dataset
+    from ..schedules import lr_find
+
+    keras.utils.set_random_seed(seed)
+    model = mini_vgg(version, width=width)
+    recipe = better_recipe(0.1, 100, augmentation=augmentation)  # its loss and augmentation; the rate is swept
+    ds = make_dataset(x_train, y_train_onehot, batch_size, shuffle=True, seed=seed, augment=recipe.augment)
+    return lr_find(model, ds, keras.optimizers.SGD(momentum=0.9, nesterov=True), recipe.loss,
+                   min_rate=1e-4, max_rate=10.0, steps=steps)
+
+
 def comparison_table(benchmark: dict[str, Any] | None) -> str:
     """Return notebook 10's results table: seed 004's quoted figures, then the recorded three-seed benchmark.
 
