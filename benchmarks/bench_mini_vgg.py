@@ -25,17 +25,17 @@ alone, hence three seeds and their spread.
 from __future__ import annotations
 
 import math
-import os
-import platform
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from common import record  # noqa: E402
 
 import course_utils  # noqa: E402
 from course_utils import data, profiles, results, training  # noqa: E402
@@ -47,23 +47,6 @@ TRAIN_SIZE = {"smoke": 512}  # default: every training image of the data (5,085 
 TEST_SIZE = {"smoke": 256}
 BATCH_SIZE = 64
 AUGMENTATION = "flip"
-
-
-def _load_average() -> float | None:
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:  # not available on Windows
-        return None
-
-
-def cpu_name() -> str:
-    """Return the processor's model name (from /proc/cpuinfo on Linux), else what platform reports."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 class Trainee:
@@ -102,10 +85,28 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def summary_rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """The README lines: the better recipe's mean test accuracy and training time against seed 004's recipe.
+
+    Example:
+        >>> f = {"epochs": 10, "seed_recipe": {"seeds": 3, "test_accuracy_mean": 0.5, "train_seconds_mean": 200.0},
+        ...      "better_recipe": {"seeds": 3, "test_accuracy_mean": 0.55, "train_seconds_mean": 210.0}}
+        >>> [row["ratio"] for row in summary_rows(f)]
+        [1.1, 1.05]
+    """
+    seeds, better, seed = figures["better_recipe"]["seeds"], figures["better_recipe"], figures["seed_recipe"]
+    what = f"mini-VGG v1, {figures['epochs']} epochs, notebook 10's better recipe"
+    return [
+        results.summary_row(f"{what}: test accuracy, mean of {seeds} seed(s)", round(100 * better["test_accuracy_mean"], 2),
+                            "%", "seed 004's recipe", round(100 * seed["test_accuracy_mean"], 2)),
+        results.summary_row(f"{what}: training seconds, mean", better["train_seconds_mean"], "s", "seed 004's recipe",
+                            seed["train_seconds_mean"]),
+    ]
+
+
 def main() -> int:
     course_utils.setup(seed=0)
     profile = profiles.profile_name()
-    tf = profiles.import_tensorflow_quietly()
     import keras
 
     epochs = EPOCHS.get(profile, 10)
@@ -115,7 +116,7 @@ def main() -> int:
     test_ds = data.make_dataset(x_test, y_test, 256)  # integer labels, for training.predict_classes
     steps = epochs * math.ceil(len(x_train) / BATCH_SIZE)
 
-    load_before = _load_average()
+    load_before = results.load_average()
     nb10 = course_utils.params("10_mini_vgg")  # the range test of notebook 10, with its settings in this profile
     found = mv.range_test(x_train, y_train_onehot, augmentation=AUGMENTATION, batch_size=BATCH_SIZE,
                           steps=nb10.range_test_steps)
@@ -130,7 +131,7 @@ def main() -> int:
         for _ in range(epochs):
             for trainee in trainees.values():
                 trainee.train_one_epoch()
-            loads.append(_load_average())
+            loads.append(results.load_average())
         for key, t in trainees.items():
             accuracy = training.accuracy(*training.predict_classes(t.model, test_ds))
             runs[key].append({"seed": seed, "test_accuracy": round(accuracy, 4), "train_seconds": round(t.seconds, 1),
@@ -140,9 +141,6 @@ def main() -> int:
     recipes = {"seed_recipe": mv.seed_recipe(), "better_recipe": mv.better_recipe(peak, steps, augmentation=AUGMENTATION)}
     figures = {
         "benchmark": "mini-VGG v1 on CIFAR-10: seed 004's recipe against notebook 10's better recipe, over seeds",
-        "command": "python benchmarks/bench_mini_vgg.py",
-        "profile": profile,
-        "date": date.today().isoformat(),
         "dataset": "cifar10",
         "data_source": loaded.source,
         "train_size": len(x_train),
@@ -161,23 +159,15 @@ def main() -> int:
     gain = figures["better_recipe"]["test_accuracy_mean"] - figures["seed_recipe"]["test_accuracy_mean"]
     figures["gain_points"] = round(100 * gain, 2)
     figures["time_ratio"] = round(figures["better_recipe"]["train_seconds_mean"] / figures["seed_recipe"]["train_seconds_mean"], 3)
-    figures["machine"] = {
-        "cpu": cpu_name(),
-        "cores": os.cpu_count(),
-        "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
-        "load_average_1min_before": load_before,
-        "load_average_1min_after_each_epoch_pair": loads,  # above the core count: other programs shared the CPU
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-    }
     for key in recipes:
         f = figures[key]
         spread = f" +- {100 * f['test_accuracy_std']:.2f}" if f["test_accuracy_std"] is not None else ""
         print(f"{key:>13}: test accuracy {100 * f['test_accuracy_mean']:.2f}{spread} % over {f['seeds']} seed(s), "
               f"{f['train_seconds_mean']:.1f} s")
     print(f"gain: {figures['gain_points']:+.2f} points; time ratio (better / seed): {figures['time_ratio']:.2f}")
-    results.record_benchmark("mini_vgg", figures, profile)
+    record("mini_vgg", figures, summary_rows(figures), command="python benchmarks/run.py mini_vgg", profile=profile,
+           machine_extra={"load_average_1min_before": load_before,  # above the core count: other programs shared the CPU
+                          "load_average_1min_after_each_epoch_pair": loads})
     return 0
 
 

@@ -79,7 +79,7 @@ def measure(case: Case, min_seconds: float, smoke: bool) -> dict[str, Any]:
     """Return the figures of one case: images/s, MACs per image, achieved GFLOP/s, fraction of matmul."""
     import keras
 
-    keras.backend.clear_session()
+    profiles.clear_session()
     keras.utils.set_random_seed(0)
     model = case.build()
     batch = SMOKE_BATCH if smoke else case.batch_size
@@ -95,7 +95,7 @@ def measure(case: Case, min_seconds: float, smoke: bool) -> dict[str, Any]:
                "macs_per_image": t.total_macs, "images_per_second": rate, "achieved_gflops": gflops,
                "fraction_of_matmul": results.ratio(gflops, matmul_gflops())}
     del model
-    keras.backend.clear_session()
+    profiles.clear_session()
     return figures
 
 

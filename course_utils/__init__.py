@@ -21,13 +21,13 @@ from . import arithmetic, checks, data, profiles, progress, results, tracing, wa
 from .arithmetic import conv_output_size, pool_output_size  # noqa: E402
 from .checks import check, check_close, check_equal, check_function, rel_error, solution  # noqa: E402
 from .course import show_source  # noqa: E402
-from .profiles import params, profile_name, setup  # noqa: E402
+from .profiles import clear_session, params, profile_name, setup  # noqa: E402
 from .tracing import trace  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "arithmetic", "checks", "data", "profiles", "progress", "results", "tracing", "warm_start",
-    "check", "check_close", "check_equal", "check_function", "conv_output_size", "params", "pool_output_size",
+    "check", "check_close", "check_equal", "check_function", "clear_session", "conv_output_size", "params", "pool_output_size",
     "profile_name", "rel_error", "setup", "show_source", "solution", "trace",
 ]

@@ -84,7 +84,7 @@ def build_shapes_only(info: ModelInfo | Callable[..., Any], **kwargs: Any):
 
     ``info`` is a registered model's :class:`ModelInfo`, or any function that builds a Keras model
     (``models.alexnet_paper``). Enough for :func:`course_utils.tracing.trace` and ``count_params()``,
-    not for running the model. Call ``keras.backend.clear_session()`` when done, so that nothing
+    not for running the model. Call :func:`course_utils.clear_session` when done, so that nothing
     initializes these variables later.
 
     Example:
@@ -164,14 +164,12 @@ def architecture_cost(info: ModelInfo, side: int = SIDE) -> ArchitectureCost:
     Each model is built shapes only (:func:`build_shapes_only`) and the Keras session cleared after
     each build, so paper-sized models cost neither weight memory nor time.
     """
-    import keras
-
     try:
         model = build_shapes_only(info)
         t = trace(model)
         depth = weight_layer_depth(model)
     finally:
-        keras.backend.clear_session()
+        profiles.clear_session()
     at_side = (side, side, info.input_shape[2])
     if at_side == tuple(info.input_shape):
         params_side, macs_side, note = t.total_params, t.total_macs, "native size"
@@ -184,7 +182,7 @@ def architecture_cost(info: ModelInfo, side: int = SIDE) -> ArchitectureCost:
         except ValueError as e:  # Keras: a map would shrink below 1 x 1, a pooling window larger than its map...
             params_side, macs_side, note = None, None, f"does not build: {_first_sentence(e)}"
         finally:
-            keras.backend.clear_session()
+            profiles.clear_session()
     return ArchitectureCost(
         info.name, info.year, info.family, info.notebook, tuple(info.input_shape), depth, t.total_params,
         t.total_macs, t.macs_complete, t.activation_bytes, side, params_side, macs_side, note,
@@ -229,21 +227,19 @@ def training_speed(
     least ``seconds``). The Keras session is cleared afterwards. A figure of this machine, today:
     other programs running at the same time lower it.
     """
-    import keras
-
     shape = tuple(info.input_shape) if side is None else (side, side, info.input_shape[2])
     try:
         try:
             model = info.build(input_shape=shape)
         except ValueError:  # too small for this architecture: time it at its native size
-            keras.backend.clear_session()
+            profiles.clear_session()
             shape = tuple(info.input_shape)
             model = info.build()
         images = np.random.default_rng(seed).random((batch_size, *shape), dtype=np.float32)
         step = _sgd_step(model, batch_size)
         rate = pipelines.images_per_second([(images, None)], transform=step, warmup=1, min_seconds=seconds, repeats=1)
     finally:
-        keras.backend.clear_session()
+        profiles.clear_session()
     return Speed(info.name, rate, shape, batch_size)
 
 
@@ -261,8 +257,6 @@ def training_speeds(
     would need more memory and time than the profile allows; their :class:`Speed` says so. The counts
     come from ``costs`` (:func:`architecture_costs`) where given, else from a shapes-only build.
     """
-    import keras
-
     known = {c.name: c.parameters for c in costs}
     speeds = {}
     for info in list_models() if infos is None else infos:
@@ -270,7 +264,7 @@ def training_speeds(
             n = known.get(info.name)
             if n is None:
                 n = build_shapes_only(info).count_params()
-                keras.backend.clear_session()
+                profiles.clear_session()
             if n > max_parameters:
                 shape = tuple(info.input_shape) if side is None else (side, side, info.input_shape[2])
                 speeds[info.name] = Speed(info.name, None, shape, batch_size,

@@ -17,11 +17,12 @@ outside the repository (:mod:`course_utils.warm_start`); with ``retrain=False`` 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -536,6 +537,8 @@ def plan_training(
     seconds: float | None = None,
     epochs: int = 1,
     batches: int = 5,
+    name: str | None = None,
+    retrain: bool = True,
 ) -> TimePlan:
     """Return how long to train: ``epochs`` whole passes, or, with ``seconds``, the steps they buy here.
 
@@ -543,6 +546,11 @@ def plan_training(
     its speed on ``batches`` batches of ``train_data`` (:func:`measure_training_speed`) goes to
     :func:`plan_for_seconds`. Without, nothing is built nor timed. Train with
     ``fit(train_data.repeat(), plan.epochs, steps_per_epoch=plan.steps_per_epoch)``.
+
+    ``name`` (the run's name in :func:`fit_or_reuse`) keeps the plan in the warm-start cache
+    (:func:`course_utils.warm_start.plan_file`); with ``retrain=False`` a kept plan for the same
+    seconds and sizes is reused without timing anything, so the steps, and with them the cached
+    weights' key, are those of the run that trained them.
 
     Example:
         >>> plan = plan_training(None, None, train_size=5000, batch_size=64, epochs=3)  # no timing
@@ -553,10 +561,29 @@ def plan_training(
         if epochs < 1:
             raise ValueError(f"epochs must be at least 1, got {epochs}")
         return TimePlan(None, None, int(epochs), math.ceil(train_size / batch_size))
+    path = warm_start.plan_file(name) if name is not None else None
+    sizes = {"seconds": seconds, "train_size": int(train_size), "batch_size": int(batch_size)}
+    if path is not None and not retrain and path.is_file():
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            if {k: kept[k] for k in sizes} == sizes:
+                plan = TimePlan(**kept["plan"])
+                print(f"warm start: REUSED the plan of {name}: {plan.epochs} x {plan.steps_per_epoch} steps, from "
+                      f"{plan.images_per_second:,.0f} images/s measured when it trained (nothing timed now)")
+                return plan
+            print(f"warm start: the kept plan of {name} was made for other sizes ({ {k: kept[k] for k in sizes} }); "
+                  "timing this machine instead")
+        except (ValueError, KeyError, TypeError) as error:
+            print(f"warm start: the kept plan of {name} is unreadable ({type(error).__name__}: {error}); "
+                  "timing this machine instead")
     probe = build()
     speed = measure_training_speed(probe, train_data, batch_size, batches)
     del probe
-    return plan_for_seconds(seconds, speed, train_size, batch_size)
+    plan = plan_for_seconds(seconds, speed, train_size, batch_size)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({**sizes, "plan": asdict(plan)}, indent=1), encoding="utf-8")
+    return plan
 
 
 def measure_training_speed(model, train_data, batch_size: int, batches: int = 5) -> float:

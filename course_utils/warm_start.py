@@ -95,6 +95,19 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._]+", "_", str(text)).strip("_") or "none"
 
 
+def plan_file(name: str, profile: str | None = None) -> Path:
+    """Where a time-planned run keeps its plan (:func:`course_utils.training.plan_training` with ``name``).
+
+    A plan turns seconds into steps at the speed measured on this machine, and the steps are part of
+    the weights' cache key; reusing the plan is what lets ``RETRAIN = False`` find those weights.
+
+    Example:
+        >>> plan_file("vgg captcha", profile="classroom").name
+        'vgg_captcha.plan.json'
+    """
+    return cache_root() / (profile or profiles.profile_name()) / f"{_slug(name)}.plan.json"
+
+
 def _leaf_layers(model) -> Iterator:
     """The layers of ``model``, nested models opened (VGG16 inside a classifier, say)."""
     for layer in model.layers:

@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import bench_lenet  # noqa: E402
+import bench_mini_vgg  # noqa: E402
 import bench_models  # noqa: E402
 import common  # noqa: E402
 import run_notebooks  # noqa: E402
@@ -151,6 +152,19 @@ def test_performance_table_is_generated_from_the_benchmark_files(results_dir):
     table = sync_course.readme_sections(url, slug)["performance"]
     assert table.splitlines()[2:] == [expected]
     assert table == results.benchmarks_table(results.load_benchmarks("classroom"))
+
+
+def test_mini_vgg_summary_sets_the_better_recipe_beside_the_seed_recipe_of_the_same_run():
+    figures = {"epochs": 10, "seed_recipe": {"seeds": 3, "test_accuracy_mean": 0.5339, "train_seconds_mean": 207.4},
+               "better_recipe": {"seeds": 3, "test_accuracy_mean": 0.5818, "train_seconds_mean": 213.6}}
+    accuracy, seconds = bench_mini_vgg.summary_rows(figures)
+    assert (accuracy["value"], accuracy["unit"], accuracy["reference_value"]) == (58.18, "%", 53.39)
+    assert accuracy["ratio"] == round(58.18 / 53.39, 3) and "mean of 3 seed(s)" in accuracy["figure"]
+    assert (seconds["value"], seconds["reference_value"], seconds["ratio"]) == (213.6, 207.4, round(213.6 / 207.4, 3))
+    line = results.benchmarks_table({"mini_vgg": {"summary": [accuracy], "machine": {"cpu": "AMD EPYC", "cores": 2},
+                                                  "date": "2026-11-23"}}).splitlines()[-1]
+    assert line.startswith("| mini_vgg | mini-VGG v1, 10 epochs, notebook 10's better recipe: test accuracy")
+    assert "| 58.2 % | seed 004's recipe: 53.4 % | 1.09 |" in line
 
 
 def test_no_benchmark_recorded_says_how_to_record_one(results_dir):

@@ -134,3 +134,20 @@ def test_setup_prints_the_note_after_the_banner(monkeypatch, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert run.device == "CPU" and len(lines) == 2
     assert lines[0].startswith("course_utils | profile: smoke | device: CPU") and lines[1].startswith("NOTE:")
+
+
+def test_clear_session_keeps_the_mixed_precision_policy_that_keras_own_forgets():
+    import keras
+
+    from course_utils import clear_session
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        keras.backend.clear_session()  # the trap: Keras' own resets the policy to float32
+        assert keras.mixed_precision.global_policy().name == "float32"
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        clear_session()
+        assert keras.mixed_precision.global_policy().name == "mixed_float16"
+        assert keras.layers.Dense(2).dtype_policy.name == "mixed_float16"  # what the next model is built with
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -413,3 +413,30 @@ def test_plan_training_times_a_throwaway_copy_only_when_given_seconds():
     by_time = training.plan_training(build, ds, train_size=4, batch_size=2, seconds=0.5, batches=2)
     assert len(built) == 1 and int(built[0].optimizer.iterations) == 1 + 2
     assert by_time.seconds == 0.5 and by_time.images_per_second > 0 and by_time.steps >= 2
+
+
+def test_a_kept_plan_is_reused_with_retrain_false_so_the_cached_weights_key_matches(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    built = []
+
+    def build():
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        built.append(model)
+        return model
+
+    ds = tf.data.Dataset.from_tensor_slices((np.eye(4, dtype="float32"), [0, 1, 0, 1])).batch(2)
+    sizes = dict(train_size=4, batch_size=2, seconds=0.5, batches=2, name="tiny net")
+    first = training.plan_training(build, ds, **sizes)  # retrain=True: timed, and kept
+    assert len(built) == 1 and training.warm_start.plan_file("tiny net").is_file()
+    again = training.plan_training(build, ds, retrain=False, **sizes)
+    assert again == first and len(built) == 1  # nothing built or timed
+    assert "REUSED the plan of tiny net" in capsys.readouterr().out
+    training.plan_training(build, ds, retrain=True, **sizes)  # RETRAIN = True times the machine again
+    assert len(built) == 2
+    other = training.plan_training(build, ds, retrain=False, **{**sizes, "seconds": 0.7})  # other seconds: timed
+    assert len(built) == 3 and other.seconds == 0.7
+    assert "made for other sizes" in capsys.readouterr().out
+    training.warm_start.plan_file("tiny net").write_text("{not json", encoding="utf-8")  # corrupt: timed, never a crash
+    training.plan_training(build, ds, retrain=False, **sizes)
+    assert len(built) == 4 and "unreadable" in capsys.readouterr().out

@@ -199,6 +199,18 @@ def test_fc_to_conv_vgg16_at_224():
     gc.collect()
 
 
+def test_fc_to_conv_of_a_shapes_only_vgg16_builds_the_same_architecture_without_weights():
+    from course_utils import clear_session
+    from course_utils.comparison import build_shapes_only
+
+    paper = build_shapes_only(vgg_from_config, config="D")
+    converted = build_shapes_only(lambda: fc_to_conv(paper, (288, 288, 3), copy_weights=False))
+    assert converted.output_shape == (None, 3, 3, 1000)
+    assert converted.count_params() == paper.count_params() == 138_357_544
+    assert converted.get_layer("fc1").kernel_size == (7, 7) and converted.get_layer("fc2").kernel_size == (1, 1)
+    clear_session()
+
+
 def test_fc_to_conv_errors():
     no_flatten = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3), keras.layers.GlobalAveragePooling2D()])
     with pytest.raises(ValueError, match="exactly one Flatten"):

@@ -211,10 +211,11 @@ RETRAIN_LINE = "RETRAIN = course_utils.warm_start.retrain()"
 
 
 def _wiring_problems(sources):
-    """What keeps code cells ``sources`` from honouring RETRAIN: training calls without ``retrain=RETRAIN``."""
+    """What keeps code cells ``sources`` from honouring RETRAIN: training calls (and time plans, whose steps are
+    part of the weights' key) without ``retrain=RETRAIN``."""
     problems = []
     for source in sources:
-        calls = source.count("train_and_record(") + source.count("fit_or_reuse(")
+        calls = source.count("train_and_record(") + source.count("fit_or_reuse(") + source.count("plan_training(")
         if source.count("retrain=RETRAIN") != calls:
             problems.append(f"a training call without retrain=RETRAIN: {source[:80]!r}")
         if "training.fit(" in source:
@@ -227,12 +228,17 @@ def test_the_wiring_check_flags_a_call_that_ignores_retrain():
     assert _wiring_problems(good) == []
     assert len(_wiring_problems(["run = training.train_and_record('m', model, ds, test, epochs=2)"])) == 1
     assert len(_wiring_problems(["run = training.fit(model, ds, 2)"])) == 1
+    timed = "plan = training.plan_training(copy, ds, 100, 10, seconds=60, name='m'{})\n" + good[0]
+    assert _wiring_problems([timed.format(", retrain=RETRAIN")]) == []
+    assert len(_wiring_problems([timed.format("")])) == 1  # a re-timed plan changes the steps: the weights never match
 
 
 def test_every_notebook_that_reads_retrain_passes_it_to_every_training_call():
-    # Notebooks join by reading RETRAIN in their parameters cell; wiring 06-08 (and 09-11) needs a classroom
-    # re-run of each, pending (issue 15).
+    # Notebooks join by reading RETRAIN in their parameters cell: every one that trains (06-11) does.
+    wired = []
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
         if any(RETRAIN_LINE in c.source for c in cells):
             assert _wiring_problems([c.source for c in cells]) == [], path.stem
+            wired.append(path.stem[:2])
+    assert wired == ["06", "07", "08", "09", "10", "11"]

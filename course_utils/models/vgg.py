@@ -402,7 +402,9 @@ def config_table(configs: Sequence[str] | None = None, kernel_size: int | None =
     return text_table(header, body, numeric=(1, 7, 8))
 
 
-def fc_to_conv(model: keras.Model, input_shape: tuple[int | None, int | None, int] | None = None) -> keras.Model:
+def fc_to_conv(
+    model: keras.Model, input_shape: tuple[int | None, int | None, int] | None = None, *, copy_weights: bool = True
+) -> keras.Model:
     """Return ``model`` with its dense head turned into convolutions: a fully convolutional copy.
 
     The first dense layer after ``Flatten`` reads an h x w x c map: it becomes an h x w convolution
@@ -411,7 +413,9 @@ def fc_to_conv(model: keras.Model, input_shape: tuple[int | None, int | None, in
     outputs the same scores as a 1 x 1 map; on a larger image it slides and outputs a map of class
     scores. The copy has its own weights (layers rebuilt from their configs) and accepts any image
     size (``input_shape`` defaults to ``(None, None, channels)``). Works on Sequential models and
-    functional models that are a single chain of layers.
+    functional models that are a single chain of layers. ``copy_weights=False`` builds the same
+    architecture without copying (for a shapes-only model of
+    :func:`course_utils.comparison.build_shapes_only`, whose weights have no values).
 
     Example:
         >>> small = vgg_from_config("A", (64, 64, 3), 10, width=0.125, head="small")
@@ -438,15 +442,16 @@ def fc_to_conv(model: keras.Model, input_shape: tuple[int | None, int | None, in
     for layer in chain[:flat]:
         clone = layer.__class__.from_config(layer.get_config())
         net.append(clone)
-        copies.append((clone, layer.get_weights()))
+        copies.append((clone, layer.get_weights() if copy_weights else []))
     window = (h, w)
     for layer in chain[flat + 1:]:
         if isinstance(layer, layers.Dense):
-            kernel, *bias = layer.get_weights()
             conv = layers.Conv2D(layer.units, window, activation=layer.activation, use_bias=layer.use_bias,
                                  dtype=layer.dtype_policy, name=layer.name)
             net.append(conv)
-            copies.append((conv, [kernel.reshape(*window, -1, layer.units), *bias]))
+            if copy_weights:
+                kernel, *bias = layer.get_weights()
+                copies.append((conv, [kernel.reshape(*window, -1, layer.units), *bias]))
             window = (1, 1)
         elif isinstance(layer, (layers.Dropout, layers.Activation, layers.Softmax, layers.ReLU)):
             clone = layer.__class__.from_config(layer.get_config())
