@@ -398,7 +398,8 @@ def test_measure_training_speed_counts_timed_images_only():
         training.measure_training_speed(model, ds, batch_size=2, batches=0)
 
 
-def test_plan_training_times_a_throwaway_copy_only_when_given_seconds():
+def _counting_builder():
+    """A ``build`` for plan_training (a compiled 4 -> 2 softmax each call), the list of what it built, 4 images."""
     built = []
 
     def build():
@@ -407,7 +408,11 @@ def test_plan_training_times_a_throwaway_copy_only_when_given_seconds():
         built.append(model)
         return model
 
-    ds = tf.data.Dataset.from_tensor_slices((np.eye(4, dtype="float32"), [0, 1, 0, 1])).batch(2)
+    return build, built, tf.data.Dataset.from_tensor_slices((np.eye(4, dtype="float32"), [0, 1, 0, 1])).batch(2)
+
+
+def test_plan_training_times_a_throwaway_copy_only_when_given_seconds():
+    build, built, ds = _counting_builder()
     by_epochs = training.plan_training(build, ds, train_size=4, batch_size=2, epochs=3)
     assert (by_epochs.epochs, by_epochs.steps_per_epoch, built) == (3, 2, [])  # nothing built, nothing timed
     by_time = training.plan_training(build, ds, train_size=4, batch_size=2, seconds=0.5, batches=2)
@@ -417,15 +422,7 @@ def test_plan_training_times_a_throwaway_copy_only_when_given_seconds():
 
 def test_a_kept_plan_is_reused_with_retrain_false_so_the_cached_weights_key_matches(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
-    built = []
-
-    def build():
-        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
-        model.compile("sgd", "sparse_categorical_crossentropy")
-        built.append(model)
-        return model
-
-    ds = tf.data.Dataset.from_tensor_slices((np.eye(4, dtype="float32"), [0, 1, 0, 1])).batch(2)
+    build, built, ds = _counting_builder()
     sizes = dict(train_size=4, batch_size=2, seconds=0.5, batches=2, name="tiny net")
     first = training.plan_training(build, ds, **sizes)  # retrain=True: timed, and kept
     assert len(built) == 1 and training.warm_start.plan_file("tiny net").is_file()
