@@ -203,16 +203,49 @@ def move_first_slider(page, shot: Path) -> tuple[str, str]:
             continue
     else:
         pytest.fail(f"the slider did not move with the arrow keys (readout stayed {value!r})")
+    after = _output_after_change(page, region, before)
+    slider.scroll_into_view_if_needed()
+    page.screenshot(path=str(shot))
+    assert after != before, f"moving the slider from {value} changed nothing in its output:\n{before[:600]}"
+    return before, after
+
+
+def _output_after_change(page, region, before: str) -> str:
+    """Wait (up to a minute) until the output region's signature differs from ``before``, then for the kernel."""
     after = before
     deadline = time.monotonic() + 60
     while after == before and time.monotonic() < deadline:
         time.sleep(0.5)
         after = region.evaluate(JS_OUTPUT_SIGNATURE)
     page.wait_for_function(JS_KERNEL_IDLE, timeout=120_000, polling=500)  # let the figure redraw too
-    slider.scroll_into_view_if_needed()
+    return after
+
+
+def type_into_first_text_box(page, shot: Path, text: str = "2718") -> tuple[str, str]:
+    """Type ``text`` into the first ipywidgets text box, press Enter and wait until its output region shows
+    something else (09's CAPTCHA reader draws and reads what was typed). Returns (before, after)."""
+    box = page.locator(".jp-OutputArea-output .widget-text input").first
+    box.wait_for(timeout=60_000)
+    region = box.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' jp-OutputArea ')][1]")
+    box.scroll_into_view_if_needed()
+    before = region.evaluate(JS_OUTPUT_SIGNATURE)
+    assert box.input_value() != text, f"the text box already holds {text!r}: typing it would change nothing"
+    box.fill(text)
+    box.press("Enter")
+    after = _output_after_change(page, region, before)
+    box.scroll_into_view_if_needed()
     page.screenshot(path=str(shot))
-    assert after != before, f"moving the slider from {value} changed nothing in its output:\n{before[:600]}"
+    assert after != before, f"typing {text!r} into the text box changed nothing in its output:\n{before[:600]}"
     return before, after
+
+
+def use_first_widget(page, shot: Path) -> tuple[str, str]:
+    """Move the first slider of the page or, where the first widget to appear is a text box, type into it."""
+    first = page.locator(".jp-OutputArea-output .widget-slider, .jp-OutputArea-output .widget-text input").first
+    first.wait_for(timeout=60_000)
+    if "widget-slider" in (first.get_attribute("class") or ""):
+        return move_first_slider(page, shot)
+    return type_into_first_text_box(page, shot)
 
 
 def record_seconds(artifacts: Path, stem: str, seconds: dict) -> None:
@@ -240,7 +273,7 @@ def test_notebook_runs_in_jupyterlab(stem, jlab, lab_root, artifacts):
         assert "profile: smoke" in first, f"the kernel did not run in the smoke profile: {first!r}"
         if is_widget_notebook(lab_root / f"{stem}.ipynb"):
             t0 = time.monotonic()
-            move_first_slider(page, artifacts / f"{stem}-widget.png")
+            use_first_widget(page, artifacts / f"{stem}-widget.png")
             state["seconds"]["widget"] = round(time.monotonic() - t0, 1)
         record_seconds(artifacts, stem, state["seconds"])
     finally:
