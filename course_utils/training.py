@@ -490,26 +490,60 @@ class TimePlan:
     Pass ``epochs`` and ``steps_per_epoch`` to :func:`fit` with a repeating dataset
     (``train_ds.repeat()``): ``steps_per_epoch`` is at most one pass over the training set, so a
     short budget ends part-way through the first pass instead of being rounded up to a whole one.
-    A plan of whole passes (:func:`plan_training` without ``seconds``) has no seconds nor speed.
+    ``fixed_seconds`` (building the training and validation steps once) and ``seconds_per_epoch``
+    (one validation pass) are the parts of ``fit``'s wall time that train nothing; the steps get
+    the rest. A plan of whole passes (:func:`plan_training` without ``seconds``) has no seconds nor speed.
     """
 
     seconds: float | None
     images_per_second: float | None
     epochs: int
     steps_per_epoch: int
+    fixed_seconds: float = 0.0
+    seconds_per_epoch: float = 0.0
 
     @property
     def steps(self) -> int:
         return self.epochs * self.steps_per_epoch
 
+    def planned_seconds(self, batch_size: int) -> float | None:
+        """``fit``'s expected wall time: the fixed costs, one validation per epoch and the steps (None: no speed)."""
+        if self.images_per_second is None:
+            return None
+        return self.fixed_seconds + self.epochs * self.seconds_per_epoch + self.steps * batch_size / self.images_per_second
 
-def plan_for_seconds(seconds: float, images_per_second: float, train_size: int, batch_size: int) -> TimePlan:
-    """Return the :class:`TimePlan` that trains for about ``seconds`` at ``images_per_second``.
 
-    The total number of steps is ``seconds * images_per_second / batch_size`` rounded, at least 2
-    (a schedule needs two); they are split into as few equal "epochs" as keep each at most one pass
-    over ``train_size`` images, so ``steps`` may differ from that total by less than one epoch's count. Two networks trained with
-    plans for the same ``seconds`` get the same training time, whatever their speeds.
+@dataclass(frozen=True)
+class TrainingCosts:
+    """What one ``fit`` costs here, measured on a throwaway copy (:func:`measure_training_costs`).
+
+    ``images_per_second``: sustained training speed, batches after the first; ``fixed_seconds``: the
+    time beyond one step that ``fit`` and ``evaluate`` spend once (building, compiling); ``validation_seconds``:
+    one pass over the validation data (0 without it).
+    """
+
+    images_per_second: float
+    fixed_seconds: float
+    validation_seconds: float = 0.0
+
+
+def plan_for_seconds(
+    seconds: float,
+    images_per_second: float,
+    train_size: int,
+    batch_size: int,
+    *,
+    fixed_seconds: float = 0.0,
+    seconds_per_epoch: float = 0.0,
+) -> TimePlan:
+    """Return the :class:`TimePlan` whose ``fit`` takes about ``seconds`` at ``images_per_second``.
+
+    ``fixed_seconds`` and ``seconds_per_epoch`` (a validation pass after each epoch) come off the
+    budget first. The steps are split into as few equal "epochs" as keep each at most one pass over
+    ``train_size`` images: the smallest number of epochs ``e`` whose remaining time,
+    ``seconds - fixed_seconds - e * seconds_per_epoch``, buys at most ``e`` passes. At least 2 steps
+    (a schedule needs two), so ``steps`` may differ from that count by less than one epoch's. Two
+    networks trained with plans for the same ``seconds`` get about the same wall time, whatever their speeds.
 
     Example:
         >>> plan = plan_for_seconds(100, images_per_second=96, train_size=5000, batch_size=64)
@@ -517,15 +551,25 @@ def plan_for_seconds(seconds: float, images_per_second: float, train_size: int, 
         (2, 75, 150)
         >>> plan_for_seconds(100, images_per_second=20, train_size=5000, batch_size=64).epochs  # 31 steps
         1
+        >>> plan = plan_for_seconds(100, 96, 5000, 64, fixed_seconds=10, seconds_per_epoch=5)  # 80 s: 120 steps
+        >>> plan.epochs, plan.steps_per_epoch, round(plan.planned_seconds(64), 1)
+        (2, 60, 100.0)
     """
     if not seconds > 0 or not images_per_second > 0:
         raise ValueError(f"need seconds > 0 and images_per_second > 0, got {seconds} and {images_per_second}")
     if train_size < 1 or batch_size < 1:
         raise ValueError(f"need train_size >= 1 and batch_size >= 1, got {train_size} and {batch_size}")
-    steps = max(2, round(seconds * images_per_second / batch_size))
+    if fixed_seconds < 0 or seconds_per_epoch < 0:
+        raise ValueError(f"need fixed_seconds >= 0 and seconds_per_epoch >= 0, got {fixed_seconds} and {seconds_per_epoch}")
     per_pass = math.ceil(train_size / batch_size)
-    epochs = math.ceil(steps / per_pass)
-    return TimePlan(seconds, images_per_second, epochs, max(1, round(steps / epochs)))
+    epochs = 1
+    while True:  # ends: the steps never grow with the epochs, the passes do (2 steps fit in 2 epochs)
+        steps = max(2, round((seconds - fixed_seconds - epochs * seconds_per_epoch) * images_per_second / batch_size))
+        if steps <= epochs * per_pass:
+            break
+        epochs += 1
+    return TimePlan(seconds, images_per_second, epochs, max(1, round(steps / epochs)),
+                    float(fixed_seconds), float(seconds_per_epoch))
 
 
 def plan_training(
@@ -536,16 +580,19 @@ def plan_training(
     *,
     seconds: float | None = None,
     epochs: int = 1,
-    batches: int = 5,
+    batches: int = 20,
+    validation_data=None,
     name: str | None = None,
     retrain: bool = True,
 ) -> TimePlan:
     """Return how long to train: ``epochs`` whole passes, or, with ``seconds``, the steps they buy here.
 
     With ``seconds``, ``build()`` must return a compiled throwaway copy of the model to be trained;
-    its speed on ``batches`` batches of ``train_data`` (:func:`measure_training_speed`) goes to
-    :func:`plan_for_seconds`. Without, nothing is built nor timed. Train with
-    ``fit(train_data.repeat(), plan.epochs, steps_per_epoch=plan.steps_per_epoch)``.
+    what ``fit`` costs with it (:func:`measure_training_costs`: its speed on ``batches`` batches of
+    ``train_data``, building its steps and, given the ``validation_data`` the real ``fit`` will use,
+    one validation pass) goes to :func:`plan_for_seconds`; 20 batches, because on a 2-core machine the
+    speed over 5 was off by up to a third from the run's. Without, nothing is built nor timed. Train with
+    ``fit(train_data.repeat(), plan.epochs, steps_per_epoch=plan.steps_per_epoch, validation_data=...)``.
 
     ``name`` (the run's name in :func:`fit_or_reuse`) keeps the plan in the warm-start cache
     (:func:`course_utils.warm_start.plan_file`); with ``retrain=False`` a kept plan for the same
@@ -577,28 +624,55 @@ def plan_training(
             print(f"warm start: the kept plan of {name} is unreadable ({type(error).__name__}: {error}); "
                   "timing this machine instead")
     probe = build()
-    speed = measure_training_speed(probe, train_data, batch_size, batches)
+    costs = measure_training_costs(probe, train_data, batch_size, batches, validation_data=validation_data)
     del probe
-    plan = plan_for_seconds(seconds, speed, train_size, batch_size)
+    plan = plan_for_seconds(seconds, costs.images_per_second, train_size, batch_size,
+                            fixed_seconds=costs.fixed_seconds, seconds_per_epoch=costs.validation_seconds)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({**sizes, "plan": asdict(plan)}, indent=1), encoding="utf-8")
     return plan
 
 
-def measure_training_speed(model, train_data, batch_size: int, batches: int = 5) -> float:
-    """Return training images/second of a compiled ``model`` on ``batches`` batches of ``train_data``.
+class _BatchClock(keras.callbacks.Callback):
+    """Keeps the time at which each training batch ended (``perf_counter`` seconds)."""
 
-    One untimed batch first builds the training step; then ``batches`` batches are timed. This
-    trains ``model`` on them: measure a throwaway copy (built the same way), not the model you
-    will train. A figure of this machine, now: other programs running at the same time lower it.
+    def __init__(self) -> None:
+        super().__init__()
+        self.ends: list[float] = []
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        self.ends.append(time.perf_counter())
+
+
+def measure_training_costs(model, train_data, batch_size: int, batches: int = 5, validation_data=None) -> TrainingCosts:
+    """Measure what ``fit`` costs a compiled ``model`` here: speed, one-off building time, a validation pass.
+
+    One ``fit`` over ``batches + 1`` batches of ``train_data``: the first builds (and compiles) the
+    training step; the speed comes from the ``batches`` after it, timed batch end to batch end. With
+    ``validation_data``, two ``evaluate`` passes: the second is the pass, the first's extra time is
+    building the evaluation step. This trains ``model``: measure a throwaway copy (built the same
+    way), not the model you will train. A figure of this machine, now: other programs running at the
+    same time lower it.
     """
     if batches < 1:
         raise ValueError(f"batches must be at least 1, got {batches}")
-    model.fit(train_data.take(1), verbose=0)
+    clock = _BatchClock()
     start = time.perf_counter()
-    model.fit(train_data.repeat().take(batches), verbose=0)
-    return batches * batch_size / (time.perf_counter() - start)
+    model.fit(train_data.repeat().take(batches + 1), callbacks=[clock], verbose=0)
+    if len(clock.ends) != batches + 1:
+        raise ValueError(f"train_data gave {len(clock.ends)} batches, not {batches + 1}: is it empty?")
+    step = (clock.ends[-1] - clock.ends[0]) / batches
+    fixed = max(0.0, clock.ends[0] - start - step)  # the first batch beyond one step: building the step
+    validation = 0.0
+    if validation_data is not None:
+        first = time.perf_counter()
+        model.evaluate(validation_data, verbose=0)
+        second = time.perf_counter()
+        model.evaluate(validation_data, verbose=0)
+        validation = time.perf_counter() - second
+        fixed += max(0.0, second - first - validation)
+    return TrainingCosts(batches * batch_size / (clock.ends[-1] - clock.ends[0]), fixed, validation)
 
 
 def _head_names(model, head_names: Sequence[str] | None) -> list[str]:
@@ -632,13 +706,16 @@ def predict_classes(model, dataset, head_names: Sequence[str] | None = None) -> 
     One head: two arrays of shape (N,). Several heads (a multi-output model): shape (N, heads), in
     the order of ``head_names`` (default ``model.output_names``). Labels may be one array (a column
     per head for several heads), a tuple in head order, or a dict keyed by output name. The
-    prediction is the arg-max of each head's last axis, computed in inference mode.
+    prediction is the arg-max of each head's last axis, computed in inference mode by the model's
+    compiled predict step (``predict_on_batch``): an eager ``model(x)`` keeps every layer's output of
+    the batch alive until the call ends (for notebook 11's small Inception at batch 256, most of that
+    notebook's peak memory).
     """
     names = _head_names(model, head_names)
     y_true: list[np.ndarray] = []
     y_pred: list[np.ndarray] = []
     for x, y in dataset:
-        outputs = model(x, training=False)
+        outputs = model.predict_on_batch(x)
         if len(names) == 1 and isinstance(outputs, (list, tuple)) and len(outputs) == 1:
             outputs = outputs[0]
         labels = [np.asarray(t) for t in _per_head(y, names, "labels")]

@@ -2,6 +2,7 @@
 
     COURSE_PROFILE=classroom python scripts/run_notebooks.py              # every notebook present
     COURSE_PROFILE=classroom python scripts/run_notebooks.py 06_lenet5    # one
+    COURSE_PROFILE=classroom python scripts/run_notebooks.py --peaks 11_inception  # and where the memory grows
 
 Wall time and the kernel's peak memory (resident set size, MiB) go to
 results/<profile>/notebook_times.json (README and notebooks read them from there). On Linux the peak
@@ -49,33 +50,52 @@ def peak_rss_mib(pid: int) -> float | None:
         return None
 
 
-def execute(path: Path) -> tuple[float, float | None]:
+def growth_report(peaks: list[tuple[int, float, str]], threshold_mib: float = 50.0) -> list[str]:
+    """Lines naming the cells after which the kernel's peak memory grew by at least ``threshold_mib``.
+
+    ``peaks`` holds (cell index, peak MiB after it, the cell's first line), in execution order.
+
+        >>> growth_report([(1, 600.0, "import keras"), (4, 610.0, "P = ..."), (9, 900.0, "model.fit(...)")])
+        ['cell 1: peak 600 MiB (+600) import keras', 'cell 9: peak 900 MiB (+290) model.fit(...)']
+    """
+    lines, before = [], 0.0
+    for index, peak, first_line in peaks:
+        if peak - before >= threshold_mib:
+            lines.append(f"cell {index}: peak {peak:,.0f} MiB (+{peak - before:,.0f}) {first_line[:70]}")
+        before = max(before, peak)
+    return lines
+
+
+def execute(path: Path, show_peaks: bool = False) -> tuple[float, float | None]:
     """Execute the notebook at ``path`` in a fresh kernel and store its outputs there.
 
     Return (wall seconds, peak resident memory of the kernel in MiB or None), the peak read after every cell.
+    ``show_peaks``: also print the cells after which the peak grew (where a notebook's memory goes).
     """
     nb = nbformat.read(path, as_version=4)
     ep = ExecutePreprocessor(timeout=1800, kernel_name="python3", record_timing=False)
-    peaks: list[float] = []
+    peaks: list[tuple[int, float, str]] = []
 
-    def read_peak(**_: object) -> None:  # nbclient hook: after every executed cell, the kernel still alive
+    def read_peak(cell: nbformat.NotebookNode, cell_index: int, **_: object) -> None:  # nbclient hook, after every cell
         provisioner = getattr(ep.km, "provisioner", None)
         pid = getattr(provisioner, "pid", None)
         peak = peak_rss_mib(pid) if pid else None
         if peak is not None:
-            peaks.append(peak)
+            peaks.append((cell_index, peak, (cell.source.splitlines() or [""])[0]))
 
     ep.on_cell_executed = read_peak
     start = time.perf_counter()
     ep.preprocess(nb, {"metadata": {"path": str(path.parent)}})
     seconds = time.perf_counter() - start
     nbformat.write(nb, path)
-    return seconds, (round(max(peaks), 1) if peaks else None)
+    if show_peaks:
+        print("\n".join(growth_report(peaks)) or "peak memory not measured here", flush=True)
+    return seconds, (round(max(p for _, p, _ in peaks), 1) if peaks else None)
 
 
-def run(stem: str, profile: str) -> tuple[float, float | None]:
+def run(stem: str, profile: str, show_peaks: bool = False) -> tuple[float, float | None]:
     """Execute ``notebooks/<stem>.ipynb``; print and return its seconds and the kernel's peak memory in MiB."""
-    seconds, peak = execute(ROOT / "notebooks" / f"{stem}.ipynb")
+    seconds, peak = execute(ROOT / "notebooks" / f"{stem}.ipynb", show_peaks)
     memory = "peak memory not measured here" if peak is None else f"peak memory {peak:,.0f} MiB"
     print(f"{stem}: {seconds:.1f} s, {memory} ({profile})", flush=True)
     return seconds, peak
@@ -85,6 +105,8 @@ def main(argv: list[str]) -> int:
     profile = os.environ.get("COURSE_PROFILE", "classroom")
     os.environ["COURSE_PROFILE"] = profile
     known = {nb.stem for nb in course.NOTEBOOKS}
+    show_peaks = "--peaks" in argv
+    argv = [a for a in argv if a != "--peaks"]
     stems = [a.removesuffix(".ipynb").split("/")[-1] for a in argv] or [nb.stem for nb in course.present()]
     unknown = [s for s in stems if s not in known]
     if unknown:
@@ -92,7 +114,7 @@ def main(argv: list[str]) -> int:
         return 2
     times_path = ROOT / "results" / profile / "notebook_times.json"
     for stem in stems:
-        seconds, peak = run(stem, profile)
+        seconds, peak = run(stem, profile, show_peaks)
         # re-read just before writing: another run may have recorded other notebooks meanwhile
         times = json.loads(times_path.read_text()) if times_path.is_file() else {}
         times[stem] = {"seconds": round(seconds, 1), "cpus": os.cpu_count(), "peak_rss_mib": peak}

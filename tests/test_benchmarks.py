@@ -210,3 +210,21 @@ def test_a_notebook_run_records_the_kernels_peak_memory(tmp_path):
     assert seconds > 0 and small is not None and large is not None
     assert large - small >= 390  # 400 MiB more were resident at once, freed before the run ended
     assert nbformat.read(tmp_path / "large.ipynb", as_version=4).cells[0].execution_count == 1  # outputs stored
+
+
+def test_growth_report_names_the_cells_where_the_peak_grew(tmp_path, capsys):
+    peaks = [(1, 600.0, "import keras"), (3, 620.0, "P = ..."), (5, 610.0, "del model"), (9, 900.0, "model.fit(x)")]
+    assert run_notebooks.growth_report(peaks) == [
+        "cell 1: peak 600 MiB (+600) import keras",
+        "cell 9: peak 900 MiB (+280) model.fit(x)",  # against the highest peak before it (620), not the last (610)
+    ]
+    assert run_notebooks.growth_report(peaks, threshold_mib=10) == [
+        "cell 1: peak 600 MiB (+600) import keras", "cell 3: peak 620 MiB (+20) P = ...",
+        "cell 9: peak 900 MiB (+280) model.fit(x)"]
+
+    cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("import numpy as np\nblock = np.ones(300 * 2**20 // 8)")]
+    path = tmp_path / "grows.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    run_notebooks.execute(path, show_peaks=True)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1].startswith("cell 1: peak ") and printed[-1].endswith("import numpy as np")  # the 300 MiB cell

@@ -387,15 +387,52 @@ def test_plan_for_seconds_gives_the_slower_network_fewer_steps_and_rejects_nonse
             training.plan_for_seconds(*bad)
 
 
-def test_measure_training_speed_counts_timed_images_only():
+@settings(max_examples=200, deadline=None)
+@given(seconds=st.floats(20, 5000), speed=st.floats(1, 5000), train_size=st.integers(1, 60000),
+       batch_size=st.integers(1, 512), fixed=st.floats(0, 10), per_epoch=st.floats(0, 2))
+def test_a_plan_with_overheads_fills_the_seconds_with_as_few_epochs_as_fit(
+        seconds, speed, train_size, batch_size, fixed, per_epoch):
+    plan = training.plan_for_seconds(seconds, speed, train_size, batch_size, fixed_seconds=fixed,
+                                     seconds_per_epoch=per_epoch)
+    per_pass, step = math.ceil(train_size / batch_size), batch_size / speed  # steps per pass, seconds per step
+    assert 1 <= plan.steps_per_epoch <= max(2, per_pass)
+    wanted = (seconds - fixed - plan.epochs * per_epoch) * speed / batch_size  # steps the rest of the time buys
+    # a validation pass costs less than half a training pass, a pass has 4 steps or more (else an epoch's
+    # validation can outweigh its steps, and whole epochs cannot fill the time to within a step)
+    if wanted > 2.5 and per_epoch <= per_pass * step / 2 and per_pass >= 4:  # the plan misses by rounding only
+        assert abs(plan.planned_seconds(batch_size) - seconds) <= (plan.epochs / 2 + 0.5) * step + 1e-6
+    if plan.epochs > 1:  # one epoch fewer would have needed more than one pass per epoch
+        fewer = (seconds - fixed - (plan.epochs - 1) * per_epoch) * speed / batch_size
+        assert max(2, round(fewer)) > (plan.epochs - 1) * per_pass
+
+
+def test_overheads_come_off_the_budget_before_the_steps():
+    plain = training.plan_for_seconds(150, 120, 5085, 64)  # 150 s x 120 / 64 = 281 steps: 4 epochs of 70
+    costly = training.plan_for_seconds(150, 120, 5085, 64, fixed_seconds=15, seconds_per_epoch=2.5)
+    # 4 epochs: (150 - 15 - 10) x 120 / 64 = 234 steps, at most 3 passes (240): 3 epochs are enough?
+    # 3 epochs: (150 - 15 - 7.5) x 120 / 64 = 239 steps <= 240 -> 3 x 80 steps
+    assert (plain.epochs, plain.steps_per_epoch) == (4, 70)
+    assert (costly.epochs, costly.steps_per_epoch) == (3, 80)
+    assert costly.planned_seconds(64) == pytest.approx(15 + 3 * 2.5 + 240 * 64 / 120)  # 150.5 s
+    assert training.plan_for_seconds(10, 120, 5085, 64, fixed_seconds=30).steps == 2  # overheads beyond the budget
+    with pytest.raises(ValueError, match="fixed_seconds >= 0"):
+        training.plan_for_seconds(10, 120, 5085, 64, fixed_seconds=-1)
+    assert training.TimePlan(None, None, 3, 79).planned_seconds(64) is None  # whole passes: no speed, no estimate
+
+
+def test_measure_training_costs_times_steps_after_the_first_and_a_validation_pass():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
     model.compile("sgd", "sparse_categorical_crossentropy")
     ds = tf.data.Dataset.from_tensor_slices((np.eye(4, dtype="float32"), [0, 1, 0, 1])).batch(2)
-    speed = training.measure_training_speed(model, ds, batch_size=2, batches=3)  # 3 batches > the 2 in ds: repeats
-    assert int(model.optimizer.iterations) == 1 + 3  # one untimed step that builds the training function, 3 timed
-    assert speed > 0
+    costs = training.measure_training_costs(model, ds, batch_size=2, batches=3)  # 3 batches > the 2 in ds: repeats
+    assert int(model.optimizer.iterations) == 1 + 3  # one step that builds the training function, 3 timed
+    assert costs.images_per_second > 0 and costs.fixed_seconds > 0 and costs.validation_seconds == 0
+    validated = training.measure_training_costs(model, ds, batch_size=2, batches=3, validation_data=ds)
+    assert validated.validation_seconds > 0
     with pytest.raises(ValueError, match="at least 1"):
-        training.measure_training_speed(model, ds, batch_size=2, batches=0)
+        training.measure_training_costs(model, ds, batch_size=2, batches=0)
+    with pytest.raises(ValueError, match="is it empty"):
+        training.measure_training_costs(model, ds.take(0), batch_size=2, batches=3)
 
 
 def _counting_builder():
