@@ -645,7 +645,7 @@ class _BatchClock(keras.callbacks.Callback):
         self.ends.append(time.perf_counter())
 
 
-def measure_training_costs(model, train_data, batch_size: int, batches: int = 5, validation_data=None) -> TrainingCosts:
+def measure_training_costs(model, train_data, batch_size: int, batches: int = 20, validation_data=None) -> TrainingCosts:
     """Measure what ``fit`` costs a compiled ``model`` here: speed, one-off building time, a validation pass.
 
     One ``fit`` over ``batches + 1`` batches of ``train_data``: the first builds (and compiles) the
