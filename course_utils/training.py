@@ -707,9 +707,8 @@ def predict_classes(model, dataset, head_names: Sequence[str] | None = None) -> 
     the order of ``head_names`` (default ``model.output_names``). Labels may be one array (a column
     per head for several heads), a tuple in head order, or a dict keyed by output name. The
     prediction is the arg-max of each head's last axis, computed in inference mode by the model's
-    compiled predict step (``predict_on_batch``): an eager ``model(x)`` keeps every layer's output of
-    the batch alive until the call ends (for notebook 11's small Inception at batch 256, most of that
-    notebook's peak memory).
+    compiled predict step (``predict_on_batch``): an eager ``model(x)`` on the same batches peaked far
+    higher (for notebook 11's small Inception at batch 256, most of that notebook's peak memory).
     """
     names = _head_names(model, head_names)
     y_true: list[np.ndarray] = []
