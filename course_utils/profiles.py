@@ -117,8 +117,8 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         # model: "small" (seed 000's topology at width 1/8, 128-unit dense layers) or "paper" (seed 000's widths, 4,096);
         # CAPTCHAs from the captcha package, cached; the test set is the fixed held-out one (data.CAPTCHA_TEST_SEED)
         # epochs: whole passes over train_size images; train_seconds: a training time instead, turned into steps at
-        # this machine's speed measured on a few batches (None: `epochs`). Classroom trains 2 passes: on the 2-core
-        # development machine the few-batch timing read 60-104 images/s against a sustained 74-92, too noisy to plan by
+        # this machine's speed and overheads (training.plan_training; None: `epochs`). Classroom trains 2 passes: on the
+        # 2-core development machine the images a time plan bought changed from run to run, and the accuracy with them
         "base": {"model": "small", "train_size": 20000, "test_size": 2000, "batch_size": 64, "train_seconds": None,
                  "epochs": 2, "learning_rate": 3e-3, "data_seed": 0, "samples_shown": 12, "gallery_size": 16},
         "smoke": {"train_size": 256, "test_size": 128, "batch_size": 32, "epochs": 1},

@@ -590,8 +590,8 @@ def plan_training(
     With ``seconds``, ``build()`` must return a compiled throwaway copy of the model to be trained;
     what ``fit`` costs with it (:func:`measure_training_costs`: its speed on ``batches`` batches of
     ``train_data``, building its steps and, given the ``validation_data`` the real ``fit`` will use,
-    one validation pass) goes to :func:`plan_for_seconds`; 20 batches, because on a 2-core machine the
-    speed over 5 was off by up to a third from the run's. Without, nothing is built nor timed. Train with
+    one validation pass) goes to :func:`plan_for_seconds`; 20 batches by default, because on a 2-core
+    machine a speed timed over 5 strayed too far from the run's to plan by. Without, nothing is built nor timed. Train with
     ``fit(train_data.repeat(), plan.epochs, steps_per_epoch=plan.steps_per_epoch, validation_data=...)``.
 
     ``name`` (the run's name in :func:`fit_or_reuse`) keeps the plan in the warm-start cache
@@ -634,17 +634,6 @@ def plan_training(
     return plan
 
 
-class _BatchClock(keras.callbacks.Callback):
-    """Keeps the time at which each training batch ended (``perf_counter`` seconds)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ends: list[float] = []
-
-    def on_train_batch_end(self, batch, logs=None) -> None:
-        self.ends.append(time.perf_counter())
-
-
 def measure_training_costs(model, train_data, batch_size: int, batches: int = 20, validation_data=None) -> TrainingCosts:
     """Measure what ``fit`` costs a compiled ``model`` here: speed, one-off building time, a validation pass.
 
@@ -657,13 +646,14 @@ def measure_training_costs(model, train_data, batch_size: int, batches: int = 20
     """
     if batches < 1:
         raise ValueError(f"batches must be at least 1, got {batches}")
-    clock = _BatchClock()
+    ends: list[float] = []  # when each training batch ended (perf_counter seconds)
+    clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter()))
     start = time.perf_counter()
     model.fit(train_data.repeat().take(batches + 1), callbacks=[clock], verbose=0)
-    if len(clock.ends) != batches + 1:
-        raise ValueError(f"train_data gave {len(clock.ends)} batches, not {batches + 1}: is it empty?")
-    step = (clock.ends[-1] - clock.ends[0]) / batches
-    fixed = max(0.0, clock.ends[0] - start - step)  # the first batch beyond one step: building the step
+    if len(ends) != batches + 1:
+        raise ValueError(f"train_data gave {len(ends)} batches, not {batches + 1}: is it empty?")
+    step = (ends[-1] - ends[0]) / batches
+    fixed = max(0.0, ends[0] - start - step)  # the first batch beyond one step: building the step
     validation = 0.0
     if validation_data is not None:
         first = time.perf_counter()
@@ -672,7 +662,7 @@ def measure_training_costs(model, train_data, batch_size: int, batches: int = 20
         model.evaluate(validation_data, verbose=0)
         validation = time.perf_counter() - second
         fixed += max(0.0, second - first - validation)
-    return TrainingCosts(batches * batch_size / (clock.ends[-1] - clock.ends[0]), fixed, validation)
+    return TrainingCosts(batch_size / step, fixed, validation)
 
 
 def _head_names(model, head_names: Sequence[str] | None) -> list[str]:
