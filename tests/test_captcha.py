@@ -33,9 +33,10 @@ def _hand_count(width: float, fc_units: int, conv_bias: bool) -> int:
 
 # --- the model -------------------------------------------------------------------------------------------------------
 
-def test_classroom_network_has_the_issues_parameter_count():
-    assert _hand_count(1 / 8, 128, conv_bias=False) == 336_752  # the issue's figure, and the hand count agree
-    assert models.captcha_for_profile("small").count_params() == 336_752
+def test_classroom_network_is_every_width_over_eight():
+    assert _hand_count(1 / 8, 128, conv_bias=False) == 336_752  # the issue's figure (dense 128) by hand
+    assert models.vgg_captcha(width=1 / 8, fc_units=128).count_params() == 336_752
+    assert models.captcha_for_profile("small").count_params() == _hand_count(1 / 8, 4096 // 8, conv_bias=False) == 847_472
 
 
 def test_seed_widths_and_shapes():
