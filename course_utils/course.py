@@ -40,7 +40,7 @@ NOTEBOOKS: tuple[Notebook, ...] = (
     Notebook("A1_fast_training_on_a_cpu", "Appendix: fast training on a CPU",
              "XLA, steps per execution, warm-up and cosine schedules, where the time goes"),
     Notebook("A2_input_pipelines_and_memory", "Appendix: input pipelines and memory",
-             "generator vs tf.data vs in-model resize, sustained throughput, memory preflight"),
+             "generator vs tf.data (float32, uint8) vs in-model resize, sustained throughput, memory preflight"),
     Notebook("A3_batch_normalization", "Appendix: batch normalization",
              "batch norm from scratch in both modes, moving statistics, where it goes in a block"),
 )
