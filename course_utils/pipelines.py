@@ -2,7 +2,7 @@
 
 Seed 003 avoids holding 224 x 224 copies of CIFAR-10 in memory with a Python generator that resizes
 each batch. :func:`generator_batches` is that idea; ``course_utils.data.make_dataset(...,
-image_size=224)`` does the same work as a parallel ``tf.data`` pipeline; :func:`uint8_batches`
+image_size=224)`` does the same work as a parallel ``tf.data`` pipeline, and with ``dtype="uint8"``
 delivers the resized batches as uint8, a quarter of the bytes, for the model to scale;
 :func:`resize_in_model` moves the resize into the network (on a GPU: onto the accelerator). Images
 are NHWC.
@@ -28,8 +28,6 @@ from .profiles import import_tensorflow_quietly
 
 GENERATOR, TF_DATA, UINT8, IN_MODEL = (
     "Python generator (seed 003)", "tf.data pipeline", "tf.data, uint8 out", "resize inside the model")
-UINT8_CHUNK = 8
-"""Images resized together by :func:`uint8_batches`: their float32 copy (8 x 224 x 224 x 3: 4.6 MiB) stays small."""
 
 
 def generator_batches(x: np.ndarray, y: np.ndarray, batch_size: int, size: int = 224) -> Iterator[tuple]:
@@ -46,45 +44,6 @@ def generator_batches(x: np.ndarray, y: np.ndarray, batch_size: int, size: int =
         for start in range(0, len(x), batch_size):
             batch = tf.image.resize_with_pad(x[start : start + batch_size], size, size)
             yield batch / 255.0, y[start : start + batch_size]
-
-
-def uint8_batches(
-    x: np.ndarray, y: Any, batch_size: int, size: int = 224, *, shuffle: bool = False, seed: int = 0,
-    chunk: int = UINT8_CHUNK,
-):
-    """Return a ``tf.data`` pipeline of ``size``-pixel batches as uint8 (0-255): the model scales them.
-
-    The same bilinear resize as ``data.make_dataset(..., image_size=size)``, rounded back to uint8:
-    at most half a grey level (0.5 / 255) from its float32 output after dividing by 255. The network
-    starts with ``keras.layers.Rescaling(1 / 255)``, which on a GPU runs on the accelerator, and a
-    batch is a quarter of the float32 bytes (64 x 224 x 224 x 3: 9.2 MiB, not 36.8 MiB). Resizing
-    runs on ``chunk`` images at a time, whose float32 copy stays small; ``rebatch`` joins the chunks.
-    ``shuffle`` and ``seed`` as in ``data.make_dataset``.
-
-    Example:
-        >>> images, _ = next(iter(uint8_batches(np.zeros((10, 32, 32, 3), np.uint8), np.zeros(10), 4, 64)))
-        >>> images.dtype.name, tuple(images.shape)
-        ('uint8', (4, 64, 64, 3))
-    """
-    tf = import_tensorflow_quietly()
-    if batch_size < 1 or chunk < 1:
-        raise ValueError(f"batch_size and chunk must be positive, got {batch_size} and {chunk}")
-    x = np.asarray(x)
-    if x.ndim == 3:
-        x = x[..., None]
-    if x.ndim != 4 or x.dtype != np.uint8:
-        raise ValueError(f"x must be uint8 N x H x W (x C) images (0-255, as data.load returns them), "
-                         f"got {x.dtype} of shape {x.shape}")
-
-    def resize(images, labels):  # bilinear of 0-255 values stays within 0-255: round, then cast
-        return tf.cast(tf.round(tf.image.resize(images, (size, size))), tf.uint8), labels
-
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(min(chunk, batch_size))
-    ds = ds.map(resize, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.rebatch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def resize_in_model(size: int = 224, name: str = "resize_in_model") -> Callable:
@@ -178,8 +137,8 @@ def compare_pipelines(
     """Return the sustained images/s of the four ways to feed ``size``-pixel batches made from ``x``.
 
     The keys are :data:`GENERATOR` (seed 003's Python generator), :data:`TF_DATA`
-    (``data.make_dataset(..., image_size=size)``, repeated), :data:`UINT8` (:func:`uint8_batches`:
-    the model divides by 255) and :data:`IN_MODEL` (small batches through the pipeline, resized by
+    (``data.make_dataset(..., image_size=size)``, repeated), :data:`UINT8` (the same with
+    ``dtype="uint8"``: the model divides by 255) and :data:`IN_MODEL` (small batches through the pipeline, resized by
     :func:`resize_in_model`). Notebook A2 and ``benchmarks/bench_data.py`` both call this, so their
     figures agree within noise.
     """
@@ -189,6 +148,6 @@ def compare_pipelines(
     return {
         GENERATOR: rate(generator_batches(x, y, batch_size, size)),
         TF_DATA: rate(data.make_dataset(x, y, batch_size, image_size=size).repeat()),
-        UINT8: rate(uint8_batches(x, y, batch_size, size).repeat()),
+        UINT8: rate(data.make_dataset(x, y, batch_size, image_size=size, dtype="uint8").repeat()),
         IN_MODEL: rate(data.make_dataset(x, y, batch_size).repeat(), transform=resize_in_model(size)),
     }

@@ -151,6 +151,33 @@ def test_make_dataset_resizes_per_batch_and_takes_dict_labels():
     assert images.shape == (3, 64, 64, 3) and set(labels) == {"digit_1", "digit_2"}
 
 
+def test_make_dataset_in_uint8_is_the_float_pipeline_rounded(monkeypatch):
+    monkeypatch.setattr(data, "UINT8_RESIZE_CHUNK", 3)  # chunks of 3, rebatched to 4
+    x = np.random.default_rng(1).integers(0, 256, (10, 32, 32, 3), dtype=np.uint8)
+    y = np.arange(10)
+    floats = [images.numpy() for images, _ in data.make_dataset(x, y, batch_size=4, image_size=48)]
+    batches = list(data.make_dataset(x, y, batch_size=4, image_size=48, dtype="uint8"))
+    assert [len(labels) for _, labels in batches] == [4, 4, 2]  # chunks of 3 rebatched to 4, the rest last
+    np.testing.assert_array_equal(np.concatenate([labels for _, labels in batches]), y)  # order kept
+    for (images, _), expected in zip(batches, floats):
+        assert images.dtype == np.uint8
+        np.testing.assert_allclose(images.numpy() / 255.0, expected, atol=0.5 / 255 + 1e-6)  # rounded: half a level
+    shuffled = np.concatenate([labels for _, labels in data.make_dataset(x, y, 4, image_size=48, dtype="uint8",
+                                                                         shuffle=True, seed=3)])
+    assert sorted(shuffled) == list(y) and list(shuffled) != list(y)  # every image once, in another order
+    grey = np.zeros((2, 5, 5), np.uint8)  # N x H x W: a channel axis is added
+    assert next(iter(data.make_dataset(grey, np.zeros(2), 2, image_size=8, dtype="uint8")))[0].shape == (2, 8, 8, 1)
+
+
+def test_make_dataset_rejects_what_uint8_batches_cannot_be():
+    with pytest.raises(ValueError, match="needs uint8 images"):
+        data.make_dataset(np.zeros((2, 8, 8, 3), np.float32), np.zeros(2), 2, dtype="uint8")
+    with pytest.raises(ValueError, match="and an augment function"):
+        data.make_dataset(np.zeros((2, 8, 8, 3), np.uint8), np.zeros(2), 2, dtype="uint8", augment=lambda b: b)
+    with pytest.raises(ValueError, match="dtype must be"):
+        data.make_dataset(np.zeros((2, 8, 8, 3), np.uint8), np.zeros(2), 2, dtype="float16")
+
+
 def test_make_dataset_rejects_bad_input():
     with pytest.raises(ValueError, match="batch_size must be positive"):
         data.make_dataset(np.zeros((2, 4, 4)), np.zeros(2), batch_size=0)

@@ -108,29 +108,6 @@ def test_compare_pipelines_times_the_same_224_batches(monkeypatch):
     np.testing.assert_allclose(seen[2] / 255.0, expected, atol=0.5 / 255 + 1e-6)
 
 
-def test_uint8_batches_are_the_float_pipeline_rounded():
-    x = np.random.default_rng(1).integers(0, 256, (10, 32, 32, 3), dtype=np.uint8)
-    y = np.arange(10)
-    floats = [images.numpy() for images, _ in data.make_dataset(x, y, batch_size=4, image_size=48)]
-    batches = list(pipelines.uint8_batches(x, y, batch_size=4, size=48, chunk=3))
-    assert [len(labels) for _, labels in batches] == [4, 4, 2]  # chunks of 3 rebatched to 4, the rest last
-    np.testing.assert_array_equal(np.concatenate([labels for _, labels in batches]), y)  # order kept
-    for (images, _), expected in zip(batches, floats):
-        assert images.dtype == np.uint8
-        np.testing.assert_allclose(images.numpy() / 255.0, expected, atol=0.5 / 255 + 1e-6)  # rounded: half a level
-    shuffled = np.concatenate([labels for _, labels in pipelines.uint8_batches(x, y, 4, 48, shuffle=True, seed=3)])
-    assert sorted(shuffled) == list(y) and list(shuffled) != list(y)  # every image once, in another order
-    grey = np.zeros((2, 5, 5), np.uint8)  # N x H x W: a channel axis is added
-    assert next(iter(pipelines.uint8_batches(grey, np.zeros(2), 2, 8)))[0].shape == (2, 8, 8, 1)
-
-
-def test_uint8_batches_reject_what_they_cannot_resize():
-    with pytest.raises(ValueError, match="uint8"):
-        pipelines.uint8_batches(np.zeros((2, 8, 8, 3), np.float32), np.zeros(2), 2)
-    with pytest.raises(ValueError, match="positive"):
-        pipelines.uint8_batches(np.zeros((2, 8, 8, 3), np.uint8), np.zeros(2), 2, chunk=0)
-
-
 def test_seed_generator_pads_a_black_row_and_column_at_224():
     # resize_with_pad computes the side as 32 / (32 / 224) in float32 = 223.99998 and rounds down
     white = np.full((2, 32, 32, 3), 255, np.uint8)
