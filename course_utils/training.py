@@ -587,7 +587,8 @@ def plan_training(
 ) -> TimePlan:
     """Return how long to train: ``epochs`` whole passes, or, with ``seconds``, the steps they buy here.
 
-    With ``seconds``, ``build()`` must return a compiled throwaway copy of the model to be trained;
+    With ``seconds``, ``build()`` must return a throwaway copy of the model to be trained, compiled
+    with the same loss and metrics, so that its steps do the real run's work;
     what ``fit`` costs with it (:func:`measure_training_costs`: its speed on ``batches`` batches of
     ``train_data``, building its steps and, given the ``validation_data`` the real ``fit`` will use,
     one validation pass) goes to :func:`plan_for_seconds`; 20 batches by default, because on a 2-core

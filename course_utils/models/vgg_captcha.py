@@ -96,12 +96,14 @@ def captcha_for_profile(kind: str, **options: Any) -> keras.Model:
     """Return the network a profile trains: ``'small'`` (classroom: every width / 8) or ``'paper'`` (seed's).
 
     ``'small'`` has 8 ... 64 filters and dense layers of 512 units (4,096 / 8). Dense layers of 128
-    units (336,752 parameters in all) learned much more slowly in the short trainings a CPU allows,
-    and cost almost nothing less: nearly all the MACs are in the convolutions.
+    units learned much more slowly in the short trainings a CPU allows, and cost almost nothing
+    less: nearly all the MACs are in the convolutions.
 
     Example:
         >>> captcha_for_profile("small").count_params()
         847472
+        >>> captcha_for_profile("small", fc_units=128).count_params()  # the dense layers of 128 units tried first
+        336752
     """
     if kind == "small":
         return vgg_captcha(**{"width": 0.125, "name": "vgg_captcha_small", **options})
