@@ -9,6 +9,8 @@
 #   make site       read-only HTML version of the course (committed outputs, no execution) in build/site
 #   make test-browser  every notebook run in JupyterLab in headless Chromium, widgets moved, launch paths
 #                      (CI runs it after make test; installs chromium with browser-deps first)
+#   make test-keras-oldest  the Keras adapter's tests on the oldest Keras pyproject.toml allows (keras>=3.3), in
+#                      a venv of its own under build/ (CI runs it after make test)
 #   make browser-deps  Debian's chromium (apt-get, sudo when not root) unless $(CHROMIUM) exists;
 #                      elsewhere: make test-browser CHROMIUM=/path/to/chrome
 #   make lab LAB_ARGS="--port=9999 --no-browser"   extra JupyterLab options
@@ -27,7 +29,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 R2D := build/repo2docker/bin/repo2docker
 REPO2DOCKER_VERSION := 2026.4.0
 
-.PHONY: install lab test test-browser browser-deps lint unit nbval notebooks fetch sync site clean-venv check-python
+# The oldest Keras (and a TensorFlow it runs on) that pyproject.toml declares: keras>=3.3, tensorflow>=2.16
+KERAS_OLDEST := build/keras-oldest/bin/python
+KERAS_OLDEST_PINS := keras==3.3.3 tensorflow-cpu==2.16.2 "numpy<2" pytest==8.3.5
+
+.PHONY: install lab test test-browser test-keras-oldest browser-deps lint unit nbval notebooks fetch sync site clean-venv check-python
 
 install: $(STAMP) $(LAB_SETTINGS)
 
@@ -73,6 +79,17 @@ lint: install
 test: install lint
 	COURSE_PROFILE=smoke $(BIN)/python -m pytest -q --doctest-modules course_utils tests \
 		--nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+
+# The adapter to Keras internals (course_utils/keras_internals.py) on the oldest Keras the package supports; the
+# test loads that one module by its path, so nothing else of the course needs to run on the old versions.
+$(KERAS_OLDEST):
+	$(check_python)
+	$(PYTHON) -m venv build/keras-oldest
+	build/keras-oldest/bin/python -m pip install --quiet $(KERAS_OLDEST_PINS)
+
+test-keras-oldest: $(KERAS_OLDEST)
+	$(KERAS_OLDEST) -c 'import keras; print("keras", keras.__version__)'
+	$(KERAS_OLDEST) -m pytest -q --noconftest -p no:cacheprovider tests/test_keras_internals.py
 
 # Headless Chromium from Debian (Playwright drives it; it never downloads a browser of its own).
 browser-deps:

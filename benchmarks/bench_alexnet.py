@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import achieved_gflops, matmul_gflops, record  # noqa: E402
 
 import course_utils  # noqa: E402
-from course_utils import data, models, pipelines, profiles, results  # noqa: E402
+from course_utils import data, machine, models, pipelines, results  # noqa: E402
 
 BATCH_SIZE = {"smoke": 4}  # default 64 (seed 003's listing uses 256; the rate per image barely depends on it)
 MIN_SECONDS = {"smoke": 0.5}  # default: 3-second timed windows
@@ -66,8 +66,8 @@ def train_step_rate(batch_size: int, min_seconds: float) -> dict:
 
 def main() -> int:
     course_utils.setup(seed=0)
-    profile = profiles.profile_name()
-    load_before = results.load_average()
+    profile = course_utils.current().profile
+    load_before = machine.load_average()
     figures = train_step_rate(BATCH_SIZE.get(profile, 64), MIN_SECONDS.get(profile, 3.0))
     print(f"{figures['model']} at {IMAGE_SIZE} x {IMAGE_SIZE}, batch {figures['batch_size']}: "
           f"{figures['images_per_second']:,.1f} images/s ({figures['seconds_per_step']:.2f} s per step; "
@@ -81,7 +81,7 @@ def main() -> int:
                   "on one fixed batch (the input pipeline is not timed)",
         "train_step": figures,
     }, summary, command="python benchmarks/run.py alexnet", profile=profile,
-        machine_extra={"load_average_1min_before": load_before, "load_average_1min_after": results.load_average()})
+        machine_extra={"load_average_1min_before": load_before, "load_average_1min_after": machine.load_average()})
     return 0
 
 

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import record  # noqa: E402
 
 import course_utils  # noqa: E402
-from course_utils import data, models, profiles, results, scratch, training  # noqa: E402
+from course_utils import data, machine, models, results, schedules, scratch, training  # noqa: E402
 
 EPOCHS = {"smoke": 1}  # default: 5, as in seed 003's listing
 TRAIN_SIZE = {"smoke": 2000}  # default: all 60,000 training images
@@ -101,7 +101,7 @@ class CourseRecipe:
         keras.utils.set_random_seed(6)
         self.model = models.lenet5_modern()
         steps = epochs * math.ceil(len(x_train) / COURSE_BATCH_SIZE)  # the schedule spans all epochs
-        self.model.compile(optimizer=keras.optimizers.Adam(training.warmup_cosine(COURSE_PEAK_LEARNING_RATE, steps)),
+        self.model.compile(optimizer=keras.optimizers.Adam(schedules.warmup_cosine(COURSE_PEAK_LEARNING_RATE, steps)),
                            loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                            steps_per_execution=COURSE_STEPS_PER_EXECUTION)
         self.settings = {"batch_size": COURSE_BATCH_SIZE, "steps_per_execution": COURSE_STEPS_PER_EXECUTION,
@@ -134,7 +134,7 @@ def compare(x_train, y_train, x_test, y_test, epochs: int) -> tuple[dict[str, di
             epoch_seconds, accuracy = recipe.train_one_epoch()
             seconds[name].append(epoch_seconds)
             accuracies[name].append(accuracy)
-        loads.append(results.load_average())
+        loads.append(machine.load_average())
     return {
         name: {"recipe": recipe.description, **recipe.settings,
                **_figures(recipe.model, len(x_train), epochs, sum(seconds[name]), recipe.test_accuracy()),
@@ -199,12 +199,12 @@ def _figures(model, train_size: int, epochs: int, seconds: float, accuracy: floa
 
 def main() -> int:
     course_utils.setup(seed=0)
-    profile = profiles.profile_name()
+    profile = course_utils.current().profile
     epochs = EPOCHS.get(profile, 5)
     loaded = data.load("mnist", TRAIN_SIZE.get(profile), TEST_SIZE.get(profile))
     (x_train, y_train), (x_test, y_test) = loaded
 
-    load_before = results.load_average()
+    load_before = machine.load_average()
     figures_of, loads = compare(x_train, y_train, x_test, y_test, epochs)
     seed, course = figures_of["seed_recipe"], figures_of["course_recipe"]
     for label, r in (("seed 003's recipe ", seed), ("notebook 06 recipe", course)):

@@ -13,8 +13,8 @@ validation here, unlike seed 004's listing: it would add the same cost to both r
 nothing). For each seed the two recipes' epochs alternate (seed, better, seed, better, ...), so both share whatever else the machine does:
 
 - seed 004's recipe: SGD at 0.01 with Nesterov momentum 0.9, plain cross-entropy, no augmentation;
-- the better recipe (``models.mini_vgg.better_recipe``): the same SGD on a one-cycle schedule whose
-  peak comes from notebook 10's learning-rate range test (``models.mini_vgg.range_test`` with the
+- the better recipe (``models.recipes.better_recipe``): the same SGD on a one-cycle schedule whose
+  peak comes from notebook 10's learning-rate range test (``models.recipes.range_test`` with the
   notebook's settings for the profile, run once here), weight decay, label smoothing and random
   horizontal flips.
 
@@ -38,7 +38,7 @@ sys.path.insert(0, str(HERE))
 from common import record  # noqa: E402
 
 import course_utils  # noqa: E402
-from course_utils import data, profiles, results, training  # noqa: E402
+from course_utils import data, machine, recipes, results, training  # noqa: E402
 from course_utils.models import mini_vgg as mv  # noqa: E402
 
 SEEDS = {"smoke": (0,)}  # default: three seeds
@@ -52,7 +52,7 @@ AUGMENTATION = "flip"
 class Trainee:
     """One model and its recipe, trained epoch by epoch with ``training.fit`` (so the epochs of two can alternate)."""
 
-    def __init__(self, recipe: mv.Recipe, seed: int, x_train, y_train_onehot):
+    def __init__(self, recipe: recipes.Recipe, seed: int, x_train, y_train_onehot):
         import keras
 
         keras.utils.set_random_seed(seed)
@@ -106,7 +106,7 @@ def summary_rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
 
 def main() -> int:
     course_utils.setup(seed=0)
-    profile = profiles.profile_name()
+    profile = course_utils.current().profile
     import keras
 
     epochs = EPOCHS.get(profile, 10)
@@ -116,29 +116,29 @@ def main() -> int:
     test_ds = data.make_dataset(x_test, y_test, 256)  # integer labels, for training.predict_classes
     steps = epochs * math.ceil(len(x_train) / BATCH_SIZE)
 
-    load_before = results.load_average()
+    load_before = machine.load_average()
     nb10 = course_utils.params("10_mini_vgg")  # the range test of notebook 10, with its settings in this profile
-    found = mv.range_test(x_train, y_train_onehot, augmentation=AUGMENTATION, batch_size=BATCH_SIZE,
+    found = recipes.range_test(x_train, y_train_onehot, augmentation=AUGMENTATION, batch_size=BATCH_SIZE,
                           steps=nb10.range_test_steps)
     peak = found.one_cycle_peak
     print(f"range test: lowest smoothed loss at {found.min_rate:.3g}; one-cycle peak (half of it): {peak:.3g}", flush=True)
     runs: dict[str, list[dict[str, Any]]] = {"seed_recipe": [], "better_recipe": []}
     loads = []
     for seed in SEEDS.get(profile, (0, 1, 2)):
-        trainees = {"seed_recipe": Trainee(mv.seed_recipe(), seed, x_train, y_train_onehot),
-                    "better_recipe": Trainee(mv.better_recipe(peak, steps, augmentation=AUGMENTATION), seed, x_train,
+        trainees = {"seed_recipe": Trainee(recipes.seed_recipe(), seed, x_train, y_train_onehot),
+                    "better_recipe": Trainee(recipes.better_recipe(peak, steps, augmentation=AUGMENTATION), seed, x_train,
                                              y_train_onehot)}
         for _ in range(epochs):
             for trainee in trainees.values():
                 trainee.train_one_epoch()
-            loads.append(results.load_average())
+            loads.append(machine.load_average())
         for key, t in trainees.items():
             accuracy = training.accuracy(*training.predict_classes(t.model, test_ds))
             runs[key].append({"seed": seed, "test_accuracy": round(accuracy, 4), "train_seconds": round(t.seconds, 1),
                               "train_accuracy": t.history["accuracy"][-1], "history": t.history})
             print(f"seed {seed} {t.recipe.name:>13}: {t.seconds:6.1f} s, test accuracy {100 * accuracy:.2f} %", flush=True)
 
-    recipes = {"seed_recipe": mv.seed_recipe(), "better_recipe": mv.better_recipe(peak, steps, augmentation=AUGMENTATION)}
+    compared = {"seed_recipe": recipes.seed_recipe(), "better_recipe": recipes.better_recipe(peak, steps, augmentation=AUGMENTATION)}
     figures = {
         "benchmark": "mini-VGG v1 on CIFAR-10: seed 004's recipe against notebook 10's better recipe, over seeds",
         "dataset": "cifar10",
@@ -154,12 +154,12 @@ def main() -> int:
                        "learning_rates": [round(float(v), 6) for v in found.learning_rates],
                        "losses": [round(float(v), 4) for v in found.losses]},
     }
-    for key, recipe in recipes.items():
+    for key, recipe in compared.items():
         figures[key] = {"recipe": recipe.description, **recipe.settings, "runs": runs[key], **_summary(runs[key])}
     gain = figures["better_recipe"]["test_accuracy_mean"] - figures["seed_recipe"]["test_accuracy_mean"]
     figures["gain_points"] = round(100 * gain, 2)
     figures["time_ratio"] = round(figures["better_recipe"]["train_seconds_mean"] / figures["seed_recipe"]["train_seconds_mean"], 3)
-    for key in recipes:
+    for key in compared:
         f = figures[key]
         spread = f" +- {100 * f['test_accuracy_std']:.2f}" if f["test_accuracy_std"] is not None else ""
         print(f"{key:>13}: test accuracy {100 * f['test_accuracy_mean']:.2f}{spread} % over {f['seeds']} seed(s), "

@@ -79,7 +79,7 @@ def measure(case: Case, min_seconds: float, smoke: bool) -> dict[str, Any]:
     """Return the figures of one case: images/s, MACs per image, achieved GFLOP/s, fraction of matmul."""
     import keras
 
-    profiles.clear_session()
+    course_utils.clear_session()
     keras.utils.set_random_seed(0)
     model = case.build()
     batch = SMOKE_BATCH if smoke else case.batch_size
@@ -95,13 +95,13 @@ def measure(case: Case, min_seconds: float, smoke: bool) -> dict[str, Any]:
                "macs_per_image": t.total_macs, "images_per_second": rate, "achieved_gflops": gflops,
                "fraction_of_matmul": results.ratio(gflops, matmul_gflops())}
     del model
-    profiles.clear_session()
+    course_utils.clear_session()
     return figures
 
 
 def main() -> int:
     course_utils.setup(seed=0)
-    profile = profiles.profile_name()
+    profile = course_utils.current().profile
     smoke = profile == "smoke"
     min_seconds = profile_value(MIN_SECONDS, 2.0)
     peak = matmul_gflops()

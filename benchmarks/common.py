@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from course_utils import profiles, results  # noqa: E402
+import course_utils  # noqa: E402
+from course_utils import machine, quiet, results  # noqa: E402
 
 # A training step costs about 6 FLOPs per multiply-add of the forward pass and per image:
 # 2 FLOPs per MAC forward, and the backward pass about twice the forward (gradients for inputs and weights).
@@ -38,7 +39,7 @@ def profile_value(table: dict[str, Any], default: Any, profile: str | None = Non
     >>> profile_value({"smoke": 4}, 64, "smoke"), profile_value({"smoke": 4}, 64, "classroom")
     (4, 64)
     """
-    return table.get(profile or profiles.profile_name(), default)
+    return table.get(profile or course_utils.current().profile, default)
 
 
 def matmul_gflops(side: int | None = None, min_seconds: float | None = None) -> float:
@@ -51,7 +52,7 @@ def matmul_gflops(side: int | None = None, min_seconds: float | None = None) -> 
     min_seconds = min_seconds or profile_value(MATMUL_SECONDS, 1.0)
     if (side, min_seconds) in _matmul_cache:
         return _matmul_cache[(side, min_seconds)]
-    tf = profiles.import_tensorflow_quietly()
+    tf = quiet.import_tensorflow_quietly()
     a = tf.random.stateless_normal((side, side), seed=(1, 2), dtype=tf.float32)
     b = tf.random.stateless_normal((side, side), seed=(3, 4), dtype=tf.float32)
     float(tf.matmul(a, b)[0, 0])  # warm-up (and, on a GPU, wait for it)
@@ -83,7 +84,7 @@ def fit_images_per_second(model, images, labels, *, batch_size: int, steps_per_e
     pays is in the figure, while the input pipeline costs (almost) nothing. A first ``fit``
     compiles and sizes the timed ones; then the median of three fits of at least ``min_seconds``.
     """
-    tf = profiles.import_tensorflow_quietly()
+    tf = quiet.import_tensorflow_quietly()
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", steps_per_execution=steps_per_execution)
     batch = tf.data.Dataset.from_tensors((images[:batch_size], labels[:batch_size])).cache().repeat()
     steps = steps_per_execution  # one call into the graph: a 224-pixel VGG16 step takes seconds on a CPU
@@ -109,7 +110,7 @@ def record(name: str, figures: dict[str, Any], summary: list[dict[str, Any]], *,
     """
     from datetime import date
 
-    profile = profile or profiles.profile_name()
-    machine = results.machine_info(matmul_gflops=matmul_gflops(), **(machine_extra or {}))
-    return results.record_benchmark(name, {**figures, "summary": summary, "machine": machine, "profile": profile,
+    profile = profile or course_utils.current().profile
+    about = machine.machine_info(matmul_gflops=matmul_gflops(), **(machine_extra or {}))
+    return results.record_benchmark(name, {**figures, "summary": summary, "machine": about, "profile": profile,
                                            "date": date.today().isoformat(), "command": command}, profile)

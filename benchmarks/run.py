@@ -23,7 +23,8 @@ sys.path.insert(0, str(HERE))
 
 from common import matmul_gflops  # noqa: E402
 
-from course_utils import profiles, results  # noqa: E402
+import course_utils  # noqa: E402
+from course_utils import machine, results  # noqa: E402
 
 # name -> (module in benchmarks/, what it measures). Order: the order of a full run.
 BENCHMARKS: dict[str, tuple[str, str]] = {
@@ -74,7 +75,7 @@ def run(names: list[str]) -> dict[str, float]:
     for i, name in enumerate(names, 1):
         module_name, what = BENCHMARKS[name]
         print(f"[{i}/{len(names)}] {name}: {what} (started {time.strftime('%H:%M:%S')}, "
-              f"load average {results.load_average()})", flush=True)
+              f"load average {machine.load_average()})", flush=True)
         start = time.perf_counter()
         status = importlib.import_module(module_name).main()
         seconds[name] = time.perf_counter() - start
@@ -90,12 +91,12 @@ def main(argv: list[str]) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    profile = profiles.profile_name()
+    profile = course_utils.current().profile
     skipped = [n for n in BENCHMARKS if n not in available()]
     print(f"benchmarks ({profile} profile): {', '.join(names)}"
           + (f" (not there yet: {', '.join(skipped)})" if skipped and not argv else ""), flush=True)
     print(f"[0/{len(names)}] reference: float32 matmul {matmul_gflops():,.1f} GFLOP/s on this machine, "
-          f"load average {results.load_average()}", flush=True)
+          f"load average {machine.load_average()}", flush=True)
     run(names)
     recorded = results.load_benchmarks(profile)
     print(results.benchmarks_table({n: recorded[n] for n in names if n in recorded}))

@@ -1,11 +1,29 @@
 """course_utils: the small library behind the CNN Classics notebooks.
 
-Modules, one concern each: ``profiles`` (run profiles and set-up), ``data`` (offline-first
-datasets and tf.data pipelines), ``arithmetic`` (layer formulas), ``tracing`` (per-layer trace),
-``layers`` and ``scratch`` (operations from scratch and custom Keras layers), ``models``
-(architectures, one module per family, and their registry), ``training``, ``plotting``,
-``explain`` (feature maps and Grad-CAM), ``widgets``, ``checks`` and ``exercises`` (one module per
-notebook), ``progress`` (exercises a learner solved), ``results``, ``warm_start`` (the trained-weights cache).
+A notebook starts with ``run = course_utils.setup(seed=N)`` (the session) and reads its sizes with
+``course_utils.params(name)``. The package, one concern per module:
+
+- ``settings``: every ``COURSE_*`` variable, read from the environment in one place and checked;
+- ``session``: ``setup()``, the active session (profile, device, precision, retrain, folders);
+- ``profiles``: the sizes of every notebook in each run profile;
+- ``quiet``: TensorFlow imported without its start-up noise;
+- ``folders``: paths shown without the machine in them;
+- ``course``: the course map (notebooks in order) and show_source;
+- ``data``: offline-first MNIST, Fashion-MNIST, CIFAR-10 and tf.data pipelines; ``captchas``: CAPTCHA datasets;
+- ``sources``: where loaded data came from (real file, real subset, synthetic stand-in);
+- ``pipelines``, ``augmentation``: input pipelines and augmentation layers;
+- ``arithmetic``: layer formulas (output sizes, parameters, MACs, receptive fields);
+- ``tracing`` (and ``keras_internals``, its adapter to Keras' graph): the per-layer trace of any model;
+- ``scratch``, ``layers``: operations from scratch in NumPy, and the custom Keras layers;
+- ``models``: the architectures, one module per family, and their registry;
+- ``schedules``: learning-rate schedules and the range test; ``training``: fit, time plans, stopping;
+- ``recipes``: how notebook 10 trains mini-VGG (the seed's and the better recipe, its range test);
+- ``warm_start``: the trained-weights cache; ``results``: recorded runs; ``machine``: what ran them;
+- ``comparison``: the models side by side; ``tables``: text, HTML and Markdown tables;
+- ``plotting``, ``explain``, ``widgets``: figures, feature maps and Grad-CAM, interactive explorers;
+- ``checks``: numeric checks and "implement it" checkers; ``exercises``: the exercises and their
+  registry, one module per notebook; ``progress``: the learner's solved exercises; ``versions``: the set-up check;
+- ``registries``: the keyed tables behind exercises and models.
 
 Example:
     >>> import course_utils
@@ -13,21 +31,37 @@ Example:
     28
 """
 
-from .profiles import import_tensorflow_quietly
+from .quiet import import_tensorflow_quietly
 
-import_tensorflow_quietly()  # before anything else touches TensorFlow: keeps its C++ log lines out
+import_tensorflow_quietly()  # before any module imports TensorFlow: keeps its C++ log lines out
 
-from . import arithmetic, checks, data, profiles, progress, results, tracing, warm_start  # noqa: E402
+from . import (  # noqa: E402
+    arithmetic,
+    captchas,
+    checks,
+    data,
+    exercises,
+    profiles,
+    progress,
+    recipes,
+    results,
+    session,
+    settings,
+    tracing,
+    versions,
+    warm_start,
+)
 from .arithmetic import conv_output_size, pool_output_size  # noqa: E402
-from .checks import check, check_close, check_equal, check_function, rel_error, solution  # noqa: E402
+from .checks import check_close, check_equal, check_function, rel_error  # noqa: E402
 from .course import show_source  # noqa: E402
-from .profiles import clear_session, params, profile_name, setup  # noqa: E402
+from .exercises import check, solution  # noqa: E402
+from .session import clear_session, current, params, setup  # noqa: E402
 from .tracing import trace  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "arithmetic", "checks", "data", "profiles", "progress", "results", "tracing", "warm_start",
-    "check", "check_close", "check_equal", "check_function", "clear_session", "conv_output_size", "params", "pool_output_size",
-    "profile_name", "rel_error", "setup", "show_source", "solution", "trace",
+    "arithmetic", "captchas", "checks", "data", "exercises", "profiles", "progress", "recipes", "results", "session",
+    "settings", "tracing", "versions", "warm_start", "check", "check_close", "check_equal", "check_function", "clear_session", "conv_output_size",
+    "current", "params", "pool_output_size", "rel_error", "setup", "show_source", "solution", "trace",
 ]

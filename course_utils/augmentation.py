@@ -17,8 +17,7 @@ Example:
 from __future__ import annotations
 
 import numpy as np
-
-from .profiles import import_tensorflow_quietly
+import tensorflow as tf
 
 
 def crops_per_image(big: int, crop: int, flips: bool = True) -> int:
@@ -46,7 +45,6 @@ def random_crop_flip(images, pad: int = 4, size: int | None = None):
         >>> random_crop_flip(np.zeros((2, 32, 32, 3), "float32"), pad=0, size=28).shape
         TensorShape([2, 28, 28, 3])
     """
-    tf = import_tensorflow_quietly()
     images = tf.convert_to_tensor(images, tf.float32)
     h, w, c = images.shape[1], images.shape[2], images.shape[3]
     size_h, size_w = (h, w) if size is None else (size, size)

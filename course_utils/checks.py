@@ -1,9 +1,10 @@
 """Numeric checks that print a PASS line, and exercise checkers that say what is wrong.
 
 Checks follow cs231n's habit: compare against a reference and state the error you expect.
-Answer exercises (``check("03.2", 55)``) live in :mod:`course_utils.exercises`, one module per
-notebook, loaded by key; "implement it" exercises compare a learner's function with a reference on
-random inputs and recognise typical mistakes (:func:`check_function`).
+"Implement it" exercises compare a learner's function with a reference on random inputs and
+recognise typical mistakes (:func:`check_function`); "build this block" exercises compare a learner's
+Keras block with a reference layer by layer. Answer exercises (``check("03.2", 55)``) and their
+registry live in :mod:`course_utils.exercises`.
 
 Example:
     >>> check_close("from-scratch sum", 1.0 + 1e-8, 1.0, atol=1e-6)
@@ -14,14 +15,17 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+import keras
 import numpy as np
 
-from .registries import Registry
+from .exercises import is_exercise_key, note_solved, solution_pointer
+from .keras_internals import producer
+from .tables import format_value
 
 
 def rel_error(x: Any, y: Any) -> float:
@@ -55,204 +59,13 @@ def check_equal(what: str, actual: Any, expected: Any) -> None:
     """Print ``PASS: what = value`` when ``actual == expected`` (numbers, shapes, strings); else raise."""
     same = np.array_equal(actual, expected) if isinstance(actual, np.ndarray) else actual == expected
     if not same:
-        raise AssertionError(f"FAIL: {what}: got {_show(actual)}, expected {_show(expected)}")
-    print(f"PASS: {what} = {_show(actual)}")
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return f"{int(value):,}"
-    return str(value)
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """An exercise: the question, the expected answer, and diagnoses of typical wrong answers.
-
-    ``mistakes`` maps a wrong answer to the explanation a learner needs; ``solution`` is shown
-    only on request (:func:`solution`).
-    """
-
-    key: str
-    question: str
-    answer: Any
-    solution: str
-    mistakes: dict[Any, str] = field(default_factory=dict)
-    hint: str = ""
-    compare: Callable[[Any, Any], bool] | None = None
-
-
-_REGISTRY: Registry[Exercise] = Registry("exercise")
-
-
-def register(*exercises: Exercise, origin: str | None = None) -> None:
-    """Add exercises to the registry used by :func:`check` (keys like ``'03.2'``).
-
-    ``origin`` is the registering module (``__name__``); registering a key again from the same
-    origin replaces it (a reloaded module, a re-run cell), from another origin raises ValueError.
-
-    Example:
-        >>> register(Exercise("99.1", "How many sides has a square?", 4, "Four."), origin="my_notebook")
-        >>> check("99.1", 4)
-        Exercise 99.1: correct (4).
-    """
-    for ex in exercises:
-        _REGISTRY.add(ex.key, ex, origin=origin or "a notebook or script")
-
-
-def exercise(key: str) -> Exercise:
-    """Return the exercise ``key`` (e.g. ``'03.1'``), importing its notebook's exercise module if needed."""
-    from . import exercises
-
-    if key not in _REGISTRY:
-        exercises.load(key)
-    if key not in _REGISTRY:
-        exercises.load_all()
-        raise KeyError(f"no exercise {key!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[key]
-
-
-def exercise_keys() -> list[str]:
-    """Return the key of every exercise of the course, in notebook order (importing every exercise module).
-
-    Example:
-        >>> exercise_keys()[:3]
-        ['00.1', '00.2', '01.1']
-    """
-    from . import exercises
-
-    exercises.load_all()
-    return sorted(_REGISTRY, key=lambda k: (k[0].isalpha(), k.split(".", 1)[0], int(k.split(".", 1)[1])))
-
-
-def _normalise(value: Any) -> Any:
-    """An answer in a comparable form: arrays, tensors and lists become tuples, NumPy scalars Python numbers.
-
-    Example:
-        >>> _normalise(np.array([784, 3136])), _normalise(np.array(50)), _normalise([np.int64(1), 2.0])
-        ((784, 3136), 50, (1, 2.0))
-    """
-    if not isinstance(value, (np.ndarray, np.generic, list, tuple, str, bytes)) and hasattr(value, "__array__") \
-            and not callable(value):
-        try:  # a TensorFlow or Keras tensor holding a value
-            value = np.asarray(value)
-        except (TypeError, ValueError):
-            return value
-    if isinstance(value, np.ndarray):
-        return _normalise(value.item()) if value.ndim == 0 else tuple(_normalise(v) for v in value.tolist())
-    if isinstance(value, list):
-        return tuple(_normalise(v) for v in value)
-    if isinstance(value, tuple):
-        return tuple(_normalise(v) for v in value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
-
-
-def grade(key: str, answer: Any) -> tuple[bool, str]:
-    """Return (correct?, message) for a learner's answer to exercise ``key``.
-
-    Example:
-        >>> grade("00.1", "smoke")[0]
-        False
-    """
-    ex = exercise(key)
-    if answer is None or answer is Ellipsis:
-        return False, f"Exercise {key}: not answered yet: replace {answer!r} with your answer and run the cell again."
-    given = _normalise(answer)
-    expected = _normalise(ex.answer)
-    right = ex.compare(given, expected) if ex.compare else given == expected
-    if right:
-        note_solved(key)
-        return True, f"Exercise {key}: correct ({_show(answer)})."
-    numbers = isinstance(given, (int, float)) and isinstance(expected, (int, float))
-    if type(given) is not type(expected) and not numbers:
-        return False, (
-            f"Exercise {key}: not yet: the answer should be a {type(expected).__name__} "
-            f"(like {_example(expected)}), you gave a {type(given).__name__}."
-        )
-    try:
-        known = ex.mistakes.get(given)
-    except TypeError:  # an unhashable answer (a set, a dict) is no known mistake
-        known = None
-    hint = known or ex.hint or "recompute it step by step."
-    return False, (
-        f"Exercise {key}: not yet: {_show(answer)} is not it. {hint} "
-        f"(Stuck? `course_utils.solution({key!r})` shows a worked solution.)"
-    )
-
-
-def check(key: str, answer: Any) -> None:
-    """Check a learner's answer to exercise ``key``: print what is right, or what is wrong and why.
-
-    Example:
-        >>> check("00.1", None)
-        Exercise 00.1: not answered yet: replace None with your answer and run the cell again.
-    """
-    print(grade(key, answer)[1])
-
-
-def _example(value: Any) -> str:
-    if isinstance(value, tuple):
-        return "(" + ", ".join("…" for _ in value) + ")"
-    return type(value).__name__
-
-
-def solution(key: str) -> None:
-    """Print the worked solution of exercise ``key`` (kept off the screen until asked for).
-
-    Every registered exercise has one, answer and "implement it" exercises alike.
-
-    Example:
-        >>> solution("00.2")
-        Solution 00.2: ...
-    """
-    ex = exercise(key)
-    print(f"Solution {key}: {ex.solution}")
-
-
-def note_solved(key: str) -> None:
-    """Write down in the learner's progress file that exercise ``key`` is solved (:mod:`course_utils.progress`).
-
-    The checkers call it when an answer is right; keys that name no registered exercise (a
-    checker run on something else) are ignored. Writes only where :func:`progress.recording` allows.
-    """
-    from . import progress
-
-    if key in _REGISTRY or (_KEY_PATTERN.fullmatch(key) and _registered(key)):
-        progress.mark_solved(key)
-
-
-def print_verdict(key: str, graded: tuple[bool, str]) -> None:
-    """Print a grader's ``(correct?, message)``; when correct, note exercise ``key`` as solved (:func:`note_solved`).
-
-    The ``check_*`` functions of :mod:`course_utils.exercises` end with it, so that every checker,
-    not only :func:`check` and :func:`check_function`, counts in the learner's progress.
-
-    Example:
-        >>> print_verdict("00.1", (False, "Exercise 00.1: not yet."))
-        Exercise 00.1: not yet.
-    """
-    ok, message = graded
-    if ok:
-        note_solved(key)
-    print(message)
-
-
-def _registered(key: str) -> bool:
-    try:
-        exercise(key)
-    except KeyError:
-        return False
-    return True
+        raise AssertionError(f"FAIL: {what}: got {format_value(actual)}, expected {format_value(expected)}")
+    print(f"PASS: {what} = {format_value(actual)}")
 
 
 # --- "implement it" exercises: the learner's function against a reference ---------------------
 
 Diagnosis = tuple[str, Callable[..., Any]]
-_KEY_PATTERN = re.compile(r"[0-9A-Z]\d\.\d+")  # 03.2, or A1.1 in an appendix
 
 
 def _fresh(inputs: tuple) -> tuple:
@@ -306,7 +119,7 @@ def grade_function(
         >>> message
         'sum of squares: correct: max |diff| = ... over 3 random inputs (tolerance 1e-06).'
     """
-    label = f"Exercise {key_or_name}" if _KEY_PATTERN.fullmatch(key_or_name) else key_or_name
+    label = f"Exercise {key_or_name}" if is_exercise_key(key_or_name) else key_or_name
     rng = np.random.default_rng(seed)
     worst = worst_keras = 0.0
     for _ in range(trials):
@@ -331,12 +144,12 @@ def grade_function(
             diagnosis = _diagnose(got, inputs, diagnoses, tol)
             why = f": {diagnosis}." if diagnosis else "."
             return False, (f"{label}: not yet: the output has shape {got.shape}, should be {expected.shape} "
-                           f"(inputs of shapes {_shapes(inputs)}){why}{_stuck(key_or_name)}")
+                           f"(inputs of shapes {_shapes(inputs)}){why}{solution_pointer(key_or_name)}")
         diff = _max_diff(got, expected)
         if not diff <= tol:
             diagnosis = _diagnose(got, inputs, diagnoses, tol)
             why = f": {diagnosis}." if diagnosis else "."
-            return False, f"{label}: not yet: max |diff| = {diff:.1e}, should be below {tol:.0e}{why}{_stuck(key_or_name)}"
+            return False, f"{label}: not yet: max |diff| = {diff:.1e}, should be below {tol:.0e}{why}{solution_pointer(key_or_name)}"
         worst = max(worst, diff)
         if keras_fn is not None:
             keras_diff = _max_diff(got, np.asarray(keras_fn(*_fresh(inputs)), np.float64))
@@ -345,20 +158,9 @@ def grade_function(
                                f"should be below {keras_tol:.0e}.")
             worst_keras = max(worst_keras, keras_diff)
     keras_text = f"; against Keras {worst_keras:.1e} (tolerance {keras_tol:.0e})" if keras_fn is not None else ""
-    if _KEY_PATTERN.fullmatch(key_or_name):
+    if is_exercise_key(key_or_name):
         note_solved(key_or_name)
     return True, f"{label}: correct: max |diff| = {worst:.1e} over {trials} random inputs (tolerance {tol:.0e}){keras_text}."
-
-
-def _stuck(key: str) -> str:
-    """The pointer to a worked solution, when ``key`` names a registered exercise."""
-    if not _KEY_PATTERN.fullmatch(key):
-        return ""
-    try:
-        exercise(key)
-    except KeyError:
-        return ""
-    return f" (Stuck? `course_utils.solution({key!r})` shows a worked solution.)"
 
 
 def check_function(
@@ -389,40 +191,493 @@ def check_function(
     print(grade_function(key_or_name, learner_fn, reference_fn, make_inputs, keras_fn, tol, diagnoses, **options)[1])
 
 
-def pinned_versions(requirements: str | None = None) -> dict[str, str]:
-    """Return {package: pinned version} from the repository's requirements.txt (empty if absent)."""
-    from pathlib import Path
+# --- "build this block" exercises: the learner's Keras block against a reference, layer by layer ----
 
-    path = Path(requirements) if requirements else Path(__file__).resolve().parents[1] / "requirements.txt"
-    if not path.is_file():
-        return {}
-    pins = {}
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].split(";", 1)[0].strip()
-        if "==" in line:
-            name, version = line.split("==", 1)
-            pins[name.strip().lower()] = version.strip()
-    return pins
+BLOCK_TOL = 1e-5
+"""Largest max |difference| accepted between a learner's Keras block and the reference, once both hold the same
+weights: they then compute the same float32 sums, in at most another order, so anything above is a real difference."""
+
+BlockCase = tuple[tuple[int, ...], tuple[Any, ...]]
+"""One input of a block exercise: (the input's shape without the batch axis, NHWC: (H, W, C); the block's other
+positional arguments, e.g. ``(filters, convs)``)."""
+
+_CONCAT_HINT = ("Concatenate needs its inputs to agree on every axis except the one it joins: in NHWC the channels "
+                "are the last axis, Concatenate(axis=-1), and every branch must keep the height and width "
+                "(padding='same', stride 1)")
+_SETTINGS = ("kernel_size", "pool_size", "filters", "units", "strides", "padding", "activation", "dilation_rate",
+             "groups", "depth_multiplier", "use_bias", "axis", "center", "scale", "epsilon", "data_format",
+             "target_shape", "size", "interpolation", "cropping", "keepdims")
+"""The configuration entries that change what a layer computes (initializers, names and momentum do not)."""
+_INFERENCE_IDENTITIES = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+                         "GaussianDropout", "AlphaDropout", "Identity", "ActivityRegularization")
+_ACTIVATION_OPS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "elu", "selu", "celu", "softplus", "softsign",
+                   "softmax", "leaky_relu", "hard_sigmoid", "hard_silu", "log_softmax")
 
 
-def environment() -> bool:
-    """Print Python and the key packages with the versions the course pins; return True if all match.
+class _Step:
+    """One layer (or Keras operation) of a block: its kind, the settings that matter, and which steps it reads.
 
-    Usage: ``course_utils.checks.environment()`` prints one line per package, ``ok`` or what differs.
+    ``inputs`` index earlier steps; -1 is the block's input. ``layer`` is the Keras layer holding weights, else None.
     """
-    import platform
-    from importlib import metadata
+    def __init__(self, kind: str, settings: dict[str, Any], inputs: tuple[int, ...], layer: Any = None):
+        self.kind, self.settings, self.inputs, self.layer = kind, settings, inputs, layer
 
-    pins = pinned_versions()
-    rows = [("python", platform.python_version(), "3.11", platform.python_version().startswith("3.11"))]
-    for package in ("tensorflow", "keras", "numpy", "matplotlib", "ipywidgets", "scikit-image"):
+    def signature(self) -> tuple:
+        return self.kind, tuple(sorted(self.settings.items()))
+
+    def with_settings(self, **changes: Any) -> _Step:
+        return _Step(self.kind, {**self.settings, **changes}, self.inputs, self.layer)
+
+
+def _plain(value: Any) -> Any:
+    """A configuration value in a comparable, hashable form (lists become tuples, anything else a string)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(v) for v in value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _describe(op: Any, rank: int) -> tuple[str, dict[str, Any]]:
+    """(kind, settings) of a Keras layer or operation; kind 'activation' for a stand-alone one, 'identity' for a no-op."""
+    kind = type(op).__name__
+    try:
+        config = op.get_config()
+    except (AttributeError, NotImplementedError):
+        config = {}
+    settings = {k: _plain(v) for k, v in config.items() if k in _SETTINGS}
+    if "axis" in settings and isinstance(settings["axis"], int) and rank:
+        settings["axis"] %= rank  # axis=-1 and axis=3 are the same axis of an NHWC tensor
+    if kind == "Activation":
+        activation = settings.get("activation")
+        return ("identity", {}) if activation == "linear" else ("activation", {"activation": activation})
+    if kind == "ReLU":
+        extra = {k: config.get(k) for k in ("max_value", "negative_slope", "threshold") if config.get(k)}
+        text = "relu" + (f"({', '.join(f'{k}={v}' for k, v in extra.items())})" if extra else "")
+        return "activation", {"activation": text}
+    if kind == "LeakyReLU":
+        return "activation", {"activation": f"leaky_relu(negative_slope={config.get('negative_slope')})"}
+    if kind in ("ELU", "Softmax"):
+        return "activation", {"activation": kind.lower()}
+    if type(op).__module__.startswith("keras.src.ops") and _snake(kind) in _ACTIVATION_OPS:
+        return "activation", {"activation": _snake(kind)}
+    if kind in _INFERENCE_IDENTITIES:
+        return "identity", {}
+    if "Normalization" in kind:
+        settings["activation"] = "linear"  # an activation right after it is folded in, as into a convolution's
+    return kind, settings
+
+
+def _block_steps(model: Any) -> tuple[list[_Step], int]:
+    """The steps of a one-input, one-output functional model in a canonical order, and the index of its output.
+
+    Depth first from the output, each step after the steps it reads and the inputs of a layer in their order
+    (a Concatenate's branches left to right), so the order in which the layers were created does not matter.
+    Layers of a nested model (a Sequential inside the block) are steps of their own; no-ops at inference
+    (Dropout) are dropped; an activation that alone reads a convolution, dense or normalization layer with no
+    activation is folded into it (``Conv2D(8, 3)`` then ``ReLU()`` is ``Conv2D(8, 3, activation='relu')``).
+    """
+    raw: list[_Step] = []
+    seen: dict[int, int] = {}
+
+    def visit(tensor: Any, scope: dict[int, int]) -> int:
+        if id(tensor) in scope:
+            return scope[id(tensor)]
+        if id(tensor) not in seen:
+            op, inputs, index = producer(tensor)
+            reads = tuple(visit(t, scope) for t in inputs)
+            nested = isinstance(op, keras.Model) and len(getattr(op, "inputs", None) or ()) == len(reads)
+            if nested:
+                seen[id(tensor)] = visit(op.outputs[index], dict(zip(map(id, op.inputs), reads)))
+            else:
+                kind, settings = _describe(op, len(tensor.shape))
+                raw.append(_Step(kind, settings, reads, op if getattr(op, "weights", None) else None))
+                seen[id(tensor)] = len(raw) - 1
+        return seen[id(tensor)]
+
+    out = visit(model.outputs[0], {id(model.inputs[0]): -1})
+    readers = [i for step in raw for i in step.inputs] + [out]
+    steps: list[_Step] = []
+    where: dict[int, int] = {-1: -1}
+    for old, step in enumerate(raw):
+        reads = tuple(where[i] for i in step.inputs)
+        source = reads[0] if len(reads) == 1 else -1
+        if step.kind == "identity" and len(reads) == 1:
+            where[old] = source
+        elif (step.kind == "activation" and source >= 0 and readers.count(step.inputs[0]) == 1
+              and steps[source].settings.get("activation") == "linear"):
+            steps[source] = steps[source].with_settings(activation=step.settings["activation"])
+            where[old] = source
+        else:
+            steps.append(_Step(step.kind, step.settings, reads, step.layer))
+            where[old] = len(steps) - 1
+    return steps, where[out]
+
+
+class _Block:
+    """A block built on a ``keras.Input``: the model, its steps (:func:`_block_steps`) and its layers with weights."""
+
+    def __init__(self, model: Any):
+        self.model = model
         try:
-            installed = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            installed = metadata.version(package + "-cpu") if package == "tensorflow" else "missing"
-        pinned = pins.get(package) or pins.get(package + "-cpu", "")
-        rows.append((package, installed, pinned or "-", not pinned or installed == pinned))
-    print(f"{'package':<14}{'installed':<12}{'pinned':<10}status")
-    for name, installed, pinned, ok in rows:
-        print(f"{name:<14}{installed:<12}{pinned:<10}{'ok' if ok else 'DIFFERENT: run make install (see README)'}")
-    return all(ok for *_, ok in rows)
+            self.steps, self.out = _block_steps(model)
+            self.weighted = [s.layer for s in self.steps if s.layer is not None]
+        except Exception:  # a construction the reader does not know: numbers only, layers in creation order
+            self.steps, self.out = None, -1
+            self.weighted = [layer for layer in model.layers if layer.weights]
+
+    def structure(self) -> list[tuple] | None:
+        return None if self.steps is None else [(*s.signature(), s.inputs) for s in self.steps] + [self.out]
+
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model(x, training=False), np.float64)
+
+    def outputs_with(self, source: _Block, x: np.ndarray) -> np.ndarray | None:
+        """The outputs on ``x`` with ``source``'s weights copied in, layer by matching layer; None when they do not fit.
+
+        The i-th layer with weights of one block takes the weights of the i-th of the other, in the order of
+        :func:`_block_steps`: by role (which branch, which place in it), not by the shape of the weights.
+        """
+        pairs = list(zip(source.weighted, self.weighted))
+        if len(source.weighted) != len(self.weighted) or any(
+                type(a) is not type(b) or [w.shape for w in a.weights] != [w.shape for w in b.weights] for a, b in pairs):
+            return None
+        for a, b in pairs:
+            b.set_weights(a.get_weights())
+        return self.outputs(x)
+
+
+def _build_block(fn: Callable[..., Any], shape: tuple[int, ...], args: tuple) -> _Block:
+    x = keras.Input(shape)
+    return _Block(keras.Model(x, fn(x, *args)))
+
+
+def _sides(value: Any) -> str:
+    return " x ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def _name(step: _Step) -> str:
+    """A layer in a few words: '3 x 3 Conv2D (8 filters)', '2 x 2 MaxPooling2D', 'relu activation'."""
+    s = step.settings
+    if step.kind == "activation":
+        return f"{s['activation']} activation"
+    size = s.get("kernel_size") or s.get("pool_size")
+    count = f" ({s['filters']} filters)" if "filters" in s else f" ({s['units']} units)" if "units" in s else ""
+    return f"{_sides(size) + ' ' if size else ''}{step.kind}{count}"
+
+
+def _difference(key: str, mine: Any, theirs: Any) -> str:
+    if key == "activation":
+        if mine in (None, "linear"):
+            return f"no activation, should be {theirs}"
+        return f"activation {mine}, should be {'none' if theirs in (None, 'linear') else theirs}"
+    if key in ("filters", "units"):
+        return f"{mine} {key}, should be {theirs}"
+    if key in ("kernel_size", "pool_size", "strides", "dilation_rate"):
+        return f"{key.replace('_size', '').replace('_', ' ')} {_sides(mine)}, should be {_sides(theirs)}"
+    if key == "axis":
+        return f"axis {mine}, should be {theirs} (in NHWC the channels are the last axis, axis=-1)"
+    return f"{key}={mine!r}, should be {theirs!r}"
+
+
+def _differences(mine: _Step, theirs: _Step) -> list[str]:
+    order = {key: i for i, key in enumerate(_SETTINGS)}
+    keys = sorted(set(mine.settings) | set(theirs.settings), key=lambda k: (order.get(k, len(order)), k))
+    return [_difference(k, mine.settings.get(k), theirs.settings.get(k)) for k in keys
+            if mine.settings.get(k) != theirs.settings.get(k)]
+
+
+def _chain(steps: list[_Step], i: int) -> list[int]:
+    """The steps of one branch, from the block's input (or a join inside it) to step ``i``."""
+    chain = []
+    while i >= 0:
+        chain.append(i)
+        if len(steps[i].inputs) != 1:
+            break
+        i = steps[i].inputs[0]
+    return chain[::-1]
+
+
+def _path(steps: list[_Step], chain: list[int]) -> str:
+    return " -> ".join(_name(steps[i]) for i in chain) or "the input itself"
+
+
+def _numbers(indices: list[int]) -> str:
+    return ", ".join(str(i + 1) for i in indices[:-1]) + (" and " if len(indices) > 1 else "") + str(indices[-1] + 1)
+
+
+def _align(mine: list[tuple], ref: list[tuple]) -> list[tuple[int | None, int | None]]:
+    """The cheapest way to turn one list of layer signatures into the other: pairs (i, j), (i, None) for a layer of
+    ``mine`` too many, (None, j) for one of ``ref`` missing. Same kind with other settings costs 1/2, another
+    kind 1, a layer too many or missing 1; among equal costs the layers pair as early as possible."""
+    n, m = len(mine), len(ref)
+
+    def swap(i: int, j: int) -> float:
+        return 0.0 if mine[i] == ref[j] else 0.5 if mine[i][0] == ref[j][0] else 1.0
+
+    cost = [[float(n - i + m - j) if i == n or j == m else 0.0 for j in range(m + 1)] for i in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            cost[i][j] = min(swap(i, j) + cost[i + 1][j + 1], 1 + cost[i + 1][j], 1 + cost[i][j + 1])
+    pairs: list[tuple[int | None, int | None]] = []
+    i = j = 0
+    while i < n or j < m:
+        if i < n and j < m and cost[i][j] == swap(i, j) + cost[i + 1][j + 1]:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif i < n and (j == m or cost[i][j] == 1 + cost[i + 1][j]):
+            pairs.append((i, None))
+            i += 1
+        else:
+            pairs.append((None, j))
+            j += 1
+    return pairs
+
+
+def _chain_diagnosis(mine: list[_Step], my_chain: list[int], ref: list[_Step], ref_chain: list[int]) -> str | None:
+    """What differs between the learner's chain of layers and the reference's: a layer missing, extra, or set otherwise.
+
+    Layers missing, too many or of another kind come first (a pooling where a convolution should be); then
+    the settings of the layers that pair up (kernel size, filters, strides, padding, activation).
+    """
+    my_kinds = [mine[i].kind for i in my_chain]
+    ref_kinds = [ref[i].kind for i in ref_chain]
+    if len(my_kinds) > 1 and sorted(my_kinds) == sorted(ref_kinds) and my_kinds != ref_kinds:
+        return (f"the right layers in another order: yours are {_path(mine, my_chain)}, the reference's "
+                f"{_path(ref, ref_chain)}")
+    pairs = _align([mine[i].signature() for i in my_chain], [ref[j].signature() for j in ref_chain])
+    extra = [i for i, j in pairs if j is None]
+    missing = [(j, sum(1 for a, _ in pairs[:k] if a is not None)) for k, (i, j) in enumerate(pairs) if i is None]
+    other = [(i, j) for i, j in pairs if i is not None and j is not None and my_kinds[i] != ref_kinds[j]]
+    if missing and (not extra or missing[0][1] <= extra[0]):
+        j, at = missing[0]
+        place = ("at the end" if at == len(my_chain) else "at the start" if at == 0
+                 else f"after your layer {at} ({_name(mine[my_chain[at - 1]])})")
+        if len(missing) == 1:
+            return f"a {_name(ref[ref_chain[j]])} is missing {place}"
+        return f"{len(missing)} layers are missing: {_path(ref, [ref_chain[j] for j, _ in missing])} (the first {place})"
+    if extra:
+        same = len({mine[my_chain[i]].signature() for i in extra}) == 1
+        what = _name(mine[my_chain[extra[0]]]) if same else _path(mine, [my_chain[i] for i in extra])
+        if len(extra) == 1:
+            return f"your layer {extra[0] + 1}, a {what}, is one too many"
+        return f"your layers {_numbers(extra)} ({what}) are too many"
+    if other:
+        i, j = other[0]
+        return f"your layer {i + 1} is a {_name(mine[my_chain[i]])} where the reference has a {_name(ref[ref_chain[j]])}"
+    found: dict[tuple[str, ...], list[int]] = {}
+    for i, j in pairs:
+        texts = tuple(_differences(mine[my_chain[i]], ref[ref_chain[j]]))
+        if texts:
+            found.setdefault(texts, []).append(i)
+    groups = [f"your layer{'s' if len(at) > 1 else ''} {_numbers(at)} ({_name(mine[my_chain[at[0]]])}): {'; '.join(texts)}"
+              for texts, at in found.items()]
+    return "; ".join(groups[:3]) or None
+
+
+def _structure_diagnosis(mine: _Block, ref: _Block) -> str | None:
+    """Where the learner's block differs from the reference's, read from their steps (branches, then layers)."""
+    if mine.steps is None or ref.steps is None or mine.structure() == ref.structure():
+        return None
+    ms, rs = mine.steps, ref.steps
+    my_join = ms[mine.out] if mine.out >= 0 and len(ms[mine.out].inputs) > 1 else None
+    ref_join = rs[ref.out] if ref.out >= 0 and len(rs[ref.out].inputs) > 1 else None
+    if ref_join is not None and my_join is None:
+        return (f"the block should end by joining {len(ref_join.inputs)} branches with {ref_join.kind}; yours is one "
+                f"chain, {_path(ms, _chain(ms, mine.out))}")
+    if ref_join is None and my_join is not None:
+        return f"the block is one chain of layers; yours joins {len(my_join.inputs)} branches with {my_join.kind}"
+    if my_join is None:
+        return _chain_diagnosis(ms, _chain(ms, mine.out), rs, _chain(rs, ref.out))
+    if my_join.kind != ref_join.kind:
+        return f"your branches are joined with {my_join.kind}, the reference's with {ref_join.kind}"
+    if my_join.signature() != ref_join.signature():
+        return f"the {ref_join.kind} joining the branches has {'; '.join(_differences(my_join, ref_join))}"
+    my_chains = [_chain(ms, i) for i in my_join.inputs]
+    ref_chains = [_chain(rs, i) for i in ref_join.inputs]
+    my_sigs = [[ms[i].signature() for i in c] for c in my_chains]
+    ref_sigs = [[rs[i].signature() for i in c] for c in ref_chains]
+    n = len(ref_chains)
+    named = "; ".join(f"{j + 1}: {_path(rs, c)}" for j, c in enumerate(ref_chains))
+    if len(my_sigs) == n and my_sigs != ref_sigs and sorted(map(repr, my_sigs)) == sorted(map(repr, ref_sigs)):
+        order = []
+        for sig in my_sigs:
+            order.append(next(j for j, r in enumerate(ref_sigs) if r == sig and j not in order))
+        return (f"the branches are concatenated in another order: yours are the reference's branches "
+                f"{', '.join(str(j + 1) for j in order)}, in that order (the reference's order: {named})")
+    unpaired_mine = list(range(len(my_sigs)))
+    unpaired_ref = []
+    for j, sig in enumerate(ref_sigs):
+        twin = next((i for i in unpaired_mine if my_sigs[i] == sig), None)
+        if twin is None:
+            unpaired_ref.append(j)
+        else:
+            unpaired_mine.remove(twin)
+    if len(my_sigs) < n and not unpaired_mine:
+        return (f"{n - len(my_sigs)} branch{'es' if n - len(my_sigs) > 1 else ''} missing: "
+                + "; ".join(_path(rs, ref_chains[j]) for j in unpaired_ref) + f" (the reference has {n}: {named})")
+    if len(my_sigs) > n and not unpaired_ref:
+        return "one branch too many: " + "; ".join(_path(ms, my_chains[i]) for i in unpaired_mine)
+    count = "" if len(my_sigs) == n else f"yours joins {len(my_sigs)} branches, the reference {n}; "
+    found = [(j, why) for i, j in zip(unpaired_mine, unpaired_ref)
+             if (why := _chain_diagnosis(ms, my_chains[i], rs, ref_chains[j]))]
+    if not found:
+        return count.rstrip("; ") or None
+    j, why = found[0]
+    more = f" (and {len(found) - 1} other branch{'es' if len(found) > 2 else ''} differ{'' if len(found) > 2 else 's'})"
+    return f"{count}in branch {j + 1} of {n} (the reference's {_path(rs, ref_chains[j])}): {why}{more if len(found) > 1 else ''}"
+
+
+def _same_as(mine: _Block, wrong: _Block, x: np.ndarray, tol: float) -> bool:
+    """True when the learner built what ``wrong`` builds: the same steps, or the same outputs with the same weights."""
+    if mine.structure() is not None and mine.structure() == wrong.structure():
+        return True
+    if mine.model.output_shape != wrong.model.output_shape:
+        return False
+    got = mine.outputs_with(wrong, x)
+    return got is not None and _max_diff(got, wrong.outputs(x)) <= tol
+
+
+def _case_text(reference_fn: Callable[..., Any], shape: tuple[int, ...], args: tuple) -> str:
+    """'(input (12, 10, 3), filters=8, convs=2)': the arguments named as the reference names them."""
+    try:
+        names = list(inspect.signature(reference_fn).parameters)[1:1 + len(args)]
+    except (TypeError, ValueError):
+        names = []
+    if len(names) != len(args):
+        names = [f"argument {i + 2}" for i in range(len(args))]
+    return f"(input {shape}" + "".join(f", {k}={v!r}" for k, v in zip(names, args)) + ")"
+
+
+def grade_keras_block(
+    key_or_name: str,
+    learner_block: Callable[..., Any],
+    reference_block: Callable[..., Any],
+    cases: Sequence[BlockCase],
+    diagnoses: Sequence[Diagnosis] = (),
+    *,
+    tol: float = BLOCK_TOL,
+    hints: dict[str, str] | None = None,
+    forgot_return: str = "return",
+    return_what: str = "the tensor the last layer gave you",
+    seed: int = 0,
+) -> tuple[bool, str]:
+    """Return (correct?, message) for a learner's Keras block ``learner_block(x, *args)``, against ``reference_block``.
+
+    Each case ``(input_shape, args)`` gives an input shape without the batch axis, NHWC ``(H, W, C)``, and
+    the block's other arguments. Both blocks are called on a ``keras.Input(input_shape)``; the learner's
+    must give the reference's output shape ``(batch, H', W', C')`` and parameter count. Then each layer of
+    the reference that has weights is matched to the learner's layer of the same role, by order: branch by
+    branch in the order the block joins them, layer by layer from the input (:func:`_block_steps`), never by
+    the shape of the weights. The reference's weights are copied into the matched layers, and the
+    outputs on a random batch of two must agree within ``tol`` (max absolute difference, default
+    :data:`BLOCK_TOL`).
+
+    When they do not, the message says why. Each diagnosis ``(description, wrong_block)`` of
+    ``diagnoses`` is a known mistake, built on the same input: when the learner's block has the same layers
+    (or computes the same outputs with the same weights), the message gives ``description``. Otherwise the
+    layers are compared role by role: a branch or layer missing or extra, branches joined in another order,
+    a layer's kernel size, filters, strides, padding or activation. An exception gives its first line and
+    the hint of ``hints`` (``{text in the error: hint}``; Concatenate errors get one by default);
+    ``NotImplementedError`` gives a friendly "not implemented yet". ``forgot_return`` and ``return_what``
+    word the messages for a function that returns None or something other than a tensor.
+
+    Example (a convolution block; the second version forgot the ReLU):
+        >>> from keras import layers
+        >>> def conv_block(x, filters):
+        ...     x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        ...     return layers.MaxPooling2D(2)(x)
+        >>> def without_relu(x, filters):
+        ...     return layers.MaxPooling2D(2)(layers.Conv2D(filters, 3, padding="same")(x))
+        >>> print(grade_keras_block("conv block", conv_block, conv_block, [((8, 6, 3), (4,))])[1])
+        conv block: correct: output shapes and parameter counts equal the reference's on 1 input,
+        and with its weights the outputs agree (max |diff| = 0.0e+00, tolerance 1e-05).
+        >>> print(grade_keras_block("conv block", without_relu, conv_block, [((8, 6, 3), (4,))])[1])
+        conv block: not yet: shapes and counts are right but the outputs differ by up to ... (input (8, 6, 3), filters=4): your layer 1 (3 x 3 Conv2D (4 filters)): no activation, should be relu.
+    """
+    label = f"Exercise {key_or_name}" if is_exercise_key(key_or_name) else key_or_name
+    pointer = solution_pointer(key_or_name)
+    hints = {"Concatenate": _CONCAT_HINT, **(hints or {})}
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for shape, args in cases:
+        shape, args = tuple(shape), tuple(args)
+        where = _case_text(reference_block, shape, args)
+        reference = _build_block(reference_block, shape, args)
+        x = keras.Input(shape)
+        try:
+            out = learner_block(x, *args)
+        except NotImplementedError:
+            return False, (f"{label}: not implemented yet: replace `raise NotImplementedError` with your code "
+                           "and run the cell again.")
+        except Exception as e:  # the learner's bug: say what, without a wall of traceback
+            hint = "".join(f" {text}." for part, text in hints.items() if part in str(e))
+            return False, (f"{label}: your function raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                           f" {where}.{hint} Call it on keras.Input({shape}) in a cell of its own to see the line.{pointer}")
+        if out is None:
+            return False, f"{label}: your function returned None: did you forget `{forgot_return}`?"
+        if not isinstance(out, keras.KerasTensor):
+            return False, f"{label}: your function returned a {type(out).__name__}; return {return_what}."
+        try:
+            learner = _Block(keras.Model(x, out))
+        except ValueError as e:
+            return False, f"{label}: the output does not come from the input x {where}: {e}"
+        batch = rng.normal(size=(2, *shape)).astype("float32")
+        expected = reference.outputs(batch)
+        same_form = (learner.model.output_shape == reference.model.output_shape
+                     and learner.model.count_params() == reference.model.count_params())
+        got = learner.outputs_with(reference, batch) if same_form else None
+        diff = _max_diff(got, expected) if got is not None else None
+        if diff is not None and diff <= tol:
+            worst = max(worst, diff)
+            continue
+        diagnosis = next((text for text, wrong_fn in diagnoses if _is_mistake(learner, wrong_fn, shape, args, batch, tol)),
+                         None) or _structure_diagnosis(learner, reference)
+        facts = (f"output {learner.model.output_shape[1:]} and {learner.model.count_params():,} parameters, should be "
+                 f"{reference.model.output_shape[1:]} and {reference.model.count_params():,} {where}")
+        if diff is not None:
+            facts = f"shapes and counts are right but the outputs differ by up to {diff:.1e} {where}"
+        why = f": {diagnosis}." if diagnosis else "."
+        return False, f"{label}: not yet: {facts}{why}{pointer}"
+    if is_exercise_key(key_or_name):
+        note_solved(key_or_name)
+    return True, (f"{label}: correct: output shapes and parameter counts equal the reference's on {len(cases)} "
+                  f"input{'s' if len(cases) > 1 else ''}, and with its weights the outputs agree "
+                  f"(max |diff| = {worst:.1e}, tolerance {tol:.0e}).")
+
+
+def _is_mistake(learner: _Block, wrong_fn: Callable[..., Any], shape: tuple[int, ...], args: tuple, x: np.ndarray,
+                tol: float) -> bool:
+    try:
+        wrong = _build_block(wrong_fn, shape, args)
+    except ValueError:  # e.g. 'valid' convolutions that do not fit the input
+        return False
+    return _same_as(learner, wrong, x, tol)
+
+
+def check_keras_block(
+    key_or_name: str,
+    learner_block: Callable[..., Any],
+    reference_block: Callable[..., Any],
+    cases: Sequence[BlockCase],
+    diagnoses: Sequence[Diagnosis] = (),
+    **options: Any,
+) -> None:
+    """Check a learner's Keras block against a reference: print what is right, or what is wrong and why.
+
+    Arguments as in :func:`grade_keras_block`. A typical "build this block" cell::
+
+        check_keras_block("08.5", vgg_block, course_utils.models.vgg.vgg_block, [((12, 10, 3), (8, 2))])
+
+    Example:
+        >>> from keras import layers
+        >>> def stub(x, filters):
+        ...     raise NotImplementedError
+        >>> check_keras_block("my block", stub, lambda x, filters: layers.Conv2D(filters, 1)(x), [((8, 8, 3), (4,))])
+        my block: not implemented yet: replace `raise NotImplementedError` with your code and run the cell again.
+    """
+    print(grade_keras_block(key_or_name, learner_block, reference_block, cases, diagnoses, **options)[1])

@@ -31,12 +31,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import keras
+import matplotlib.pyplot as plt
 import numpy as np
+import tensorflow as tf
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
-from . import arithmetic, pipelines, profiles, results
+from . import arithmetic, pipelines, results
+from .keras_internals import calls, functional_graph
 from .models.registry import ModelInfo, list_models
+from .plotting import OKABE_ITO, run_styles
+from .session import clear_session, current
 from .tables import html_table, text_table
-from .tracing import _graph_of, trace
+from .tracing import trace
 
 SIDE = 32  # the second input size of the table: CIFAR-10's and (padded) MNIST's side
 
@@ -48,7 +56,6 @@ class ArchitectureCost:
     ``macs_at_side`` is None when the model cannot take that input; ``note_at_side`` then says why
     (otherwise "native size", "" or "resizes to H x W inside": the cost is the native one).
     """
-
     name: str
     year: int | None
     family: str
@@ -71,7 +78,6 @@ class Speed:
 
     ``images_per_second`` is None for a model that was not timed; ``note`` then says why.
     """
-
     name: str
     images_per_second: float | None
     input_shape: tuple[int, int, int]
@@ -94,9 +100,6 @@ def build_shapes_only(info: ModelInfo | Callable[..., Any], **kwargs: Any):
         >>> build_shapes_only(vgg16, num_classes=10).count_params()  # a builder works too
         134301514
     """
-    import keras
-
-    profiles.import_tensorflow_quietly()
     build = info.build if isinstance(info, ModelInfo) else info
     with keras.StatelessScope(initialize_variables=False):
         return build(**kwargs)
@@ -129,25 +132,20 @@ def weight_layer_depth(model) -> int:
         >>> weight_layer_depth(lenet5_modern())
         5
     """
-    import keras
-
     def walk(graph, depth_in: Sequence[int]) -> list[int]:
         depth = {id(t): d for t, d in zip(graph.inputs, depth_in)}
-        nodes = [node for level in sorted(graph._nodes_by_depth, reverse=True) for node in graph._nodes_by_depth[level]]
-        for node in nodes:
-            if node.operation is None or node.is_input:
-                continue
-            before = max((depth.get(id(t), 0) for t in node.input_tensors), default=0)
-            inner = _graph_of(node.operation) if isinstance(node.operation, keras.Model) else None
-            if inner is not None and len(inner.inputs) == len(node.input_tensors):
-                outs = walk(inner, [depth.get(id(t), 0) for t in node.input_tensors])
+        for call in calls(graph):
+            before = max((depth.get(id(t), 0) for t in call.inputs), default=0)
+            inner = functional_graph(call.layer) if isinstance(call.layer, keras.Model) else None
+            if inner is not None and len(inner.inputs) == len(call.inputs):
+                outs = walk(inner, [depth.get(id(t), 0) for t in call.inputs])
             else:
-                outs = [before + is_weight_layer(node.operation)] * len(node.outputs)
-            for tensor, d in zip(node.outputs, outs):
+                outs = [before + is_weight_layer(call.layer)] * len(call.outputs)
+            for tensor, d in zip(call.outputs, outs):
                 depth[id(tensor)] = d
         return [depth[id(t)] for t in graph.outputs]
 
-    graph = _graph_of(model)
+    graph = functional_graph(model)
     if graph is None:
         raise ValueError(f"model {model.name!r} has no layer graph (subclassed or unbuilt): its depth cannot be followed")
     return max(walk(graph, [0] * len(graph.inputs)))
@@ -169,7 +167,7 @@ def architecture_cost(info: ModelInfo, side: int = SIDE) -> ArchitectureCost:
         t = trace(model)
         depth = weight_layer_depth(model)
     finally:
-        profiles.clear_session()
+        clear_session()
     at_side = (side, side, info.input_shape[2])
     if at_side == tuple(info.input_shape):
         params_side, macs_side, note = t.total_params, t.total_macs, "native size"
@@ -182,7 +180,7 @@ def architecture_cost(info: ModelInfo, side: int = SIDE) -> ArchitectureCost:
         except ValueError as e:  # Keras: a map would shrink below 1 x 1, a pooling window larger than its map...
             params_side, macs_side, note = None, None, f"does not build: {_first_sentence(e)}"
         finally:
-            profiles.clear_session()
+            clear_session()
     return ArchitectureCost(
         info.name, info.year, info.family, info.notebook, tuple(info.input_shape), depth, t.total_params,
         t.total_macs, t.macs_complete, t.activation_bytes, side, params_side, macs_side, note,
@@ -199,9 +197,6 @@ def _sgd_step(model, batch_size: int):
 
     It returns the first output, one row per image, so that ``images_per_second`` counts the images.
     """
-    import keras
-
-    tf = profiles.import_tensorflow_quietly()
     optimizer = keras.optimizers.SGD(1e-4)
     variables = model.trainable_variables
 
@@ -232,14 +227,14 @@ def training_speed(
         try:
             model = info.build(input_shape=shape)
         except ValueError:  # too small for this architecture: time it at its native size
-            profiles.clear_session()
+            clear_session()
             shape = tuple(info.input_shape)
             model = info.build()
         images = np.random.default_rng(seed).random((batch_size, *shape), dtype=np.float32)
         step = _sgd_step(model, batch_size)
         rate = pipelines.images_per_second([(images, None)], transform=step, warmup=1, min_seconds=seconds, repeats=1)
     finally:
-        profiles.clear_session()
+        clear_session()
     return Speed(info.name, rate, shape, batch_size)
 
 
@@ -264,7 +259,7 @@ def training_speeds(
             n = known.get(info.name)
             if n is None:
                 n = build_shapes_only(info).count_params()
-                profiles.clear_session()
+                clear_session()
             if n > max_parameters:
                 shape = tuple(info.input_shape) if side is None else (side, side, info.input_shape[2])
                 speeds[info.name] = Speed(info.name, None, shape, batch_size,
@@ -290,7 +285,7 @@ class RecordedRun:
 
 def recorded_runs(profile: str | None = None) -> list[RecordedRun]:
     """Return every run recorded in ``results/<profile>/`` (the active profile), complete ones first."""
-    entries = results.load_results(profile or profiles.profile_name(), include_incomplete=True)
+    entries = results.load_results(profile or current().profile, include_incomplete=True)
     runs = [RecordedRun(file, entry, tuple(results.incomplete_reasons(entry))) for file, entry in entries.items()]
     return sorted(runs, key=lambda r: not r.complete)
 
@@ -413,7 +408,7 @@ def comparison_table(
         ---------------------------------------------------------------------------------------------
         depth: weight layers on the longest path; MACs: multiply-accumulates per image (course_utils.tracing); act. memory: every layer's output for one image.
     """
-    profile = profile or profiles.profile_name()
+    profile = profile or current().profile
     speeds = speeds or {}
     side = costs[0].side if costs else SIDE
     rows = []
@@ -468,17 +463,12 @@ def plot_accuracy_vs_macs(costs: Sequence[ArchitectureCost], runs: Sequence[Reco
     MACs and parameters are those of the trained model as recorded (its input size); one colour per
     dataset, since accuracies on different datasets are not comparable.
     """
-    import matplotlib.pyplot as plt
-
-    from .plotting import run_styles
-
     chosen = results_to_plot(costs, runs)
     if not chosen:
         print("No complete run recorded in this profile yet: run the architecture notebooks first.")
         return
     datasets = list(dict.fromkeys(r.entry["dataset"] for r in chosen))
     style = dict(zip(datasets, run_styles(len(datasets))))
-    from matplotlib.lines import Line2D
 
     biggest = max(r.entry["parameters"] for r in chosen)
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -505,9 +495,6 @@ def plot_accuracy_vs_macs(costs: Sequence[ArchitectureCost], runs: Sequence[Reco
 
 def plot_costs(costs: Sequence[ArchitectureCost], title: str | None = None) -> None:
     """Draw parameters and MACs per image (native input and ``side`` x ``side``) per architecture, log axes."""
-    import matplotlib.pyplot as plt
-
-    from .plotting import OKABE_ITO
 
     names = [c.name for c in costs]
     x = np.arange(len(costs))
@@ -532,9 +519,6 @@ def plot_costs(costs: Sequence[ArchitectureCost], title: str | None = None) -> N
 def plot_timeline(costs: Sequence[ArchitectureCost], title: str | None = None) -> None:
     """Draw the published architectures (those with a year) on a timeline: MACs per image at the native input
     against the year, log scale, bubble area ~ parameters. Course variants (no year) are left out."""
-    import matplotlib.pyplot as plt
-
-    from .plotting import OKABE_ITO
 
     dated = sorted((c for c in costs if c.year is not None), key=lambda c: (c.year, c.macs))
     if not dated:
@@ -547,7 +531,6 @@ def plot_timeline(costs: Sequence[ArchitectureCost], title: str | None = None) -
     for i, c in enumerate(dated):
         ax.annotate(f"{c.name} ({c.depth} layers)", (c.year, c.macs), fontsize=8, xytext=(8, 6 - 16 * (i % 2)),
                     textcoords="offset points")
-    from matplotlib.ticker import MaxNLocator
 
     ax.set_yscale("log")
     first, last = dated[0].year, dated[-1].year

@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,8 +68,6 @@ def show_source(obj) -> None:
 
         course_utils.show_source(course_utils.arithmetic.conv_output_size)
     """
-    import inspect
-
     source = inspect.getsource(obj)
     try:
         from IPython import get_ipython

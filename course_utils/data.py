@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import pickle
 import socket
 import tarfile
@@ -37,11 +36,23 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
+import tensorflow as tf
 
-from . import profiles
-
-Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+# re-exported: notebooks 01 and 09 read CAPTCHAs through `data` (`data.captcha`, `data.load_captcha`, ...)
+from .captchas import CAPTCHA_TEST_SEED as CAPTCHA_TEST_SEED
+from .captchas import captcha_cache_dir as captcha_cache_dir
+from .captchas import captcha_image as captcha_image
+from .captchas import captcha_set as captcha_set
+from .captchas import generate_captchas as generate_captchas
+from .captchas import hand_drawn as captcha  # noqa: F401
+from .captchas import load_captcha as load_captcha
+from .folders import show_path
+from .session import current
+from .sources import SOURCES as SOURCES
+from .sources import Arrays, LoadedData, note_source
+from .sources import last_source as last_source
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
 
@@ -124,10 +135,6 @@ CONTENT_SHA256: dict[str, str] = {
 
 FETCH_COMMAND = "python -m course_utils fetch all"
 
-# Where load()'s arrays came from, as results.record stores it (its `data_source` field).
-SOURCES = ("real file", "real subset", "synthetic stand-in")
-
-
 class DataNotFoundError(FileNotFoundError):
     """Raised when a dataset is neither on disk nor downloadable (outside the smoke profile)."""
 
@@ -136,109 +143,14 @@ class CorruptDataError(ValueError):
     """Raised when a dataset file on disk fails its checksum, cannot be read or is missing from a set."""
 
 
-class LoadedData(tuple):
-    """What :func:`load` returns: ``((x_train, y_train), (x_test, y_test))`` plus where it came from.
-
-    It unpacks like a plain tuple. ``source`` is one of :data:`SOURCES`: "real file" (the whole
-    published dataset was read, even when ``load`` then drew a subset of it), "real subset" (the file
-    holds only part of the dataset, e.g. ``cifar10-subset.npz``: its test set is not the standard
-    one), "synthetic stand-in" (made-up images: results say nothing about the dataset).
-    ``is_synthetic`` is True for the last; ``description`` is the line :func:`load` printed.
-
-    Example:
-        >>> loaded = LoadedData(synthetic("mnist", 4, 2), "synthetic stand-in", "mnist: a stand-in")
-        >>> (x_train, y_train), (x_test, y_test) = loaded
-        >>> x_train.shape, loaded.source, loaded.is_synthetic
-        ((4, 28, 28), 'synthetic stand-in', True)
-    """
-
-    source: str
-    description: str
-
-    def __new__(cls, arrays: Arrays, source: str, description: str) -> LoadedData:
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {', '.join(map(repr, SOURCES))}, got {source!r}")
-        loaded = super().__new__(cls, arrays)
-        loaded.source = source
-        loaded.description = description
-        return loaded
-
-    @property
-    def is_synthetic(self) -> bool:
-        """True when the arrays are a synthetic stand-in, not the real dataset."""
-        return self.source == "synthetic stand-in"
-
-
-_LAST_SOURCE: dict[str, str] = {}  # dataset name -> the source of the last load() in this process
-
-
-def last_source(name: str) -> str:
-    """Return where the last :func:`load` of ``name`` got its data: one of :data:`SOURCES`.
-
-    For notebooks that unpack ``load``'s result at once, e.g. to pass ``data_source=`` to
-    ``results.record``.
-
-    Example:
-        >>> last_source("imagenet")
-        Traceback (most recent call last):
-        ...
-        ValueError: 'imagenet' has not been loaded in this session: call data.load('imagenet', ...) first
-    """
-    if name not in _LAST_SOURCE:
-        raise ValueError(f"{name!r} has not been loaded in this session: call data.load({name!r}, ...) first")
-    return _LAST_SOURCE[name]
-
-
 def data_dir() -> Path | None:
-    """Return the data directory from ``COURSE_DATA_DIR``, or None when it is not set."""
-    value = os.environ.get("COURSE_DATA_DIR", "").strip()
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    if not path.is_dir():
-        raise ValueError(
-            f"COURSE_DATA_DIR={value!r} is not a directory; point it at the folder holding "
-            f"{', '.join(FILES['mnist'] + FILES['cifar10'])} and fashion-mnist/, or unset it"
-        )
-    return path
+    """Return the session's data directory (``COURSE_DATA_DIR``), or None when it is not set."""
+    return current().settings.data_dir
 
 
 def keras_cache_dir() -> Path:
     """Return Keras' dataset cache folder (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``)."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "datasets"
-
-
-def shown_path(path: Path, anchors: dict[str, str] | None = None) -> str:
-    """Return ``path`` as printed output may show it: under ``$COURSE_DATA_DIR``, ``$KERAS_HOME`` or ``~``.
-
-    Notebook outputs are committed and shared, so they never hold a machine's absolute path; a path
-    under none of the ``anchors`` (default: those three, from the environment, first match wins) is
-    shown as it is.
-
-    Example:
-        >>> shown_path(Path("/srv/data/fashion-mnist/t10k-labels-idx1-ubyte.gz"), {"$COURSE_DATA_DIR": "/srv/data"})
-        '$COURSE_DATA_DIR/fashion-mnist/t10k-labels-idx1-ubyte.gz'
-        >>> shown_path(Path("/home/ada/.keras/datasets"), {"$KERAS_HOME": "", "~": "/home/ada"})
-        '~/.keras/datasets'
-    """
-    if anchors is None:
-        anchors = {
-            "$COURSE_DATA_DIR": os.environ.get("COURSE_DATA_DIR", "").strip(),
-            "$KERAS_HOME": os.environ.get("KERAS_HOME", "").strip(),
-            "~": os.path.expanduser("~"),
-        }
-    absolute = Path(os.path.abspath(path))
-    for label, root in anchors.items():
-        root = os.path.abspath(os.path.expanduser(root)) if root else ""
-        if not root or root == os.path.abspath(os.sep):  # unset, or "/" (which would hold everything)
-            continue
-        try:
-            inside = absolute.relative_to(root)
-        except ValueError:
-            continue
-        return label if inside == Path(".") else f"{label}/{inside.as_posix()}"
-    return str(path)
+    return current().settings.keras_datasets
 
 
 def _hexdigest(path: Path, algorithm: str, decompress: bool = False) -> str:
@@ -258,13 +170,13 @@ def sha256_of(path: Path, decompress: bool = False) -> str:
 def _verify(path: Path) -> None:
     name = path.name
     if not path.is_file():
-        raise CorruptDataError(f"{shown_path(path)} is missing; {_replace_hint(path)}")
+        raise CorruptDataError(f"{show_path(path)} is missing; {_replace_hint(path)}")
     if name in CONTENT_SHA256:
         try:
             got = sha256_of(path, decompress=True)
         except (OSError, EOFError) as e:
             raise CorruptDataError(
-                f"{shown_path(path)} is not a readable gzip file ({getattr(e, 'strerror', None) or e}); "
+                f"{show_path(path)} is not a readable gzip file ({getattr(e, 'strerror', None) or e}); "
                 f"{_replace_hint(path)}"
             ) from e
         algorithm, expected = "SHA-256", {CONTENT_SHA256[name]}
@@ -274,7 +186,7 @@ def _verify(path: Path) -> None:
         algorithm, got, expected = "SHA-256", sha256_of(path), FILE_SHA256.get(name, set())
     if got not in expected:
         raise CorruptDataError(
-            f"{shown_path(path)} has {algorithm} {got}, expected {' or '.join(sorted(expected))}: the file is "
+            f"{show_path(path)} has {algorithm} {got}, expected {' or '.join(sorted(expected))}: the file is "
             f"corrupt, truncated or a different version. It was left in place; {_replace_hint(path)}"
         )
 
@@ -296,7 +208,7 @@ def _load_fashion(folder: Path) -> Arrays:
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
         raise CorruptDataError(
-            f"{shown_path(folder)} holds only part of Fashion-MNIST: {', '.join(missing)} "
+            f"{show_path(folder)} holds only part of Fashion-MNIST: {', '.join(missing)} "
             f"{'is' if len(missing) == 1 else 'are'} missing (it needs {', '.join(FASHION_FILES)}). Nothing was "
             f"changed; place the missing file there, or move the folder away and run `{FETCH_COMMAND}` on a "
             "machine with internet"
@@ -346,7 +258,7 @@ def _load_cifar_folder(folder: Path) -> Arrays:
     missing = [b for b in CIFAR_BATCHES if not (folder / b).is_file()]
     if missing:
         raise CorruptDataError(
-            f"{shown_path(folder)} holds only part of CIFAR-10: {', '.join(missing)} missing. Nothing was "
+            f"{show_path(folder)} holds only part of CIFAR-10: {', '.join(missing)} missing. Nothing was "
             f"changed; {_replace_hint(folder)}"
         )
     for batch in CIFAR_BATCHES:
@@ -391,14 +303,12 @@ def _check_layout(name: str, arrays: Arrays, source: Path) -> None:
         want = SHAPES[name][key]
         if arr.dtype != np.uint8 or arr.shape[1:] != want[1:] or not 0 < arr.shape[0] <= want[0]:
             raise CorruptDataError(
-                f"{shown_path(source)}: {key} has shape {arr.shape} and dtype {arr.dtype}; {name} needs "
+                f"{show_path(source)}: {key} has shape {arr.shape} and dtype {arr.dtype}; {name} needs "
                 f"(N,{','.join(map(str, want[1:]))}) uint8 with N <= {want[0]}"
             )
 
 
 def _download(name: str) -> Arrays:
-    import keras
-
     loader = {
         "mnist": keras.datasets.mnist.load_data,
         "fashion_mnist": keras.datasets.fashion_mnist.load_data,
@@ -414,7 +324,7 @@ def _download(name: str) -> Arrays:
 
 def _not_found_message(name: str, reason: str) -> str:
     directory = data_dir()
-    places = (["$COURSE_DATA_DIR"] if directory else []) + [f"{shown_path(keras_cache_dir())} (Keras cache)"]
+    places = (["$COURSE_DATA_DIR"] if directory else []) + [f"{show_path(keras_cache_dir())} (Keras cache)"]
     files = " + ".join(FILES[name]) if name == "fashion_mnist" else " or ".join(FILES[name])
     return (
         f"{name} was not found in {' or '.join(places)} and could not be downloaded ({reason}).\n"
@@ -435,8 +345,8 @@ def load_full(name: str, profile: str | None = None) -> tuple[Arrays, str]:
         arrays = loader()
         _check_layout(name, arrays, path)
         return arrays, f"{name} from the {where} ({path.name})"
-    profile = profile or profiles.profile_name()
-    if profile == "smoke" or os.environ.get("COURSE_OFFLINE") == "1":
+    profile = profile or current().profile
+    if profile == "smoke" or current().settings.offline:
         reason = f"profile {profile!r} never downloads" if profile == "smoke" else "COURSE_OFFLINE=1"
         raise DataNotFoundError(_not_found_message(name, reason))
     try:
@@ -447,7 +357,7 @@ def load_full(name: str, profile: str | None = None) -> tuple[Arrays, str]:
         arrays = loader()
         _check_layout(name, arrays, path)
         break
-    return arrays, f"{name} downloaded by Keras into {shown_path(keras_cache_dir())}"
+    return arrays, f"{name} downloaded by Keras into {show_path(keras_cache_dir())}"
 
 
 def synthetic(name: str, train_size: int = 600, test_size: int = 100, seed: int = 0) -> Arrays:
@@ -536,7 +446,7 @@ def load(
         #         drawn from a real subset of cifar10: 5,085 of 50,000 train / 1,017 of 10,000 test images
         last_source("cifar10")   # 'real subset'
     """
-    profile = profiles.profile_name()
+    profile = current().profile
     try:
         arrays, description = load_full(name, profile)
     except DataNotFoundError as e:
@@ -549,7 +459,7 @@ def load(
             f"        Results below say nothing about real {name}. {str(e).splitlines()[-1]}"
         )
         print(description)
-        _LAST_SOURCE[name] = "synthetic stand-in"
+        note_source(name, "synthetic stand-in")
         return LoadedData(synthetic(name, n_train, n_test, seed), "synthetic stand-in", description)
     subset = _subset_note(name, arrays)
     (x_train, y_train), (x_test, y_test) = arrays
@@ -561,7 +471,7 @@ def load(
     if verbose:
         print(description)
     source = "real subset" if subset else "real file"
-    _LAST_SOURCE[name] = source
+    note_source(name, source)
     return LoadedData(((x_train, y_train), (x_test, y_test)), source, description)
 
 
@@ -577,15 +487,15 @@ def fetch(names: Sequence[str]) -> None:
         if present:
             where, path, loader = present[0]
             _check_layout(name, loader(), path)
-            print(f"{name}: already present and verified in the {where} ({shown_path(path)})")
+            print(f"{name}: already present and verified in the {where} ({show_path(path)})")
             continue
         _download(name)
         for _, path, loader in _candidates(name):
             _check_layout(name, loader(), path)
-            print(f"{name}: downloaded and verified: {shown_path(path)}")
+            print(f"{name}: downloaded and verified: {show_path(path)}")
             break
         else:
-            print(f"{name}: downloaded into {shown_path(keras_cache_dir())}")
+            print(f"{name}: downloaded into {show_path(keras_cache_dir())}")
 
 
 UINT8_RESIZE_CHUNK = 8
@@ -624,7 +534,6 @@ def make_dataset(
         >>> next(iter(make_dataset(np.zeros((10, 8, 8), np.uint8), np.zeros(10), 4, image_size=16, dtype="uint8")))[0].dtype
         tf.uint8
     """
-    tf = profiles.import_tensorflow_quietly()
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     if dtype not in ("float32", "uint8"):
@@ -669,336 +578,11 @@ def describe_sources() -> None:
     Folders are shown as ``$COURSE_DATA_DIR``, ``$KERAS_HOME`` or ``~`` (see :func:`shown_path`).
     """
     directory = data_dir()
-    print(f"COURSE_DATA_DIR: {'set' if directory else 'not set'}; Keras cache: {shown_path(keras_cache_dir())}")
+    print(f"COURSE_DATA_DIR: {'set' if directory else 'not set'}; Keras cache: {show_path(keras_cache_dir())}")
     for name in DATASETS:
         found = _candidates(name)
         where = (
-            f"{found[0][0]}: {shown_path(found[0][1])}" if found
+            f"{found[0][0]}: {show_path(found[0][1])}" if found
             else "not on this machine: would download (or stand-in in smoke)"
         )
         print(f"  {name:<14}{where}")
-
-
-CAPTCHA_FONTS = ("DejaVuSans-Bold.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSansMono-Bold.ttf")
-
-
-def captcha(
-    n: int,
-    seed: int = 0,
-    length: int = 4,
-    height: int = 60,
-    width: int = 160,
-    alphabet: str = "0123456789",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Draw ``n`` simple CAPTCHA images of ``length`` characters, offline and deterministically (the easy kind).
-
-    Returns ``x`` (n, height, width, 1) uint8 grey images (seed 000's 60 x 160 x 1 input) and ``y``
-    (n, length) uint8 character indices into ``alphabet``: one column per softmax head. Characters
-    are drawn in fonts that ship with matplotlib, each in its own slot, rotated and shifted at
-    random, over noise and interference lines, so nothing is downloaded. Notebook 01 shows these as
-    an example array; they are easier than what seed 000 reads (no overlap, no warping): notebook 09
-    trains on the ``captcha`` package's images instead (:func:`load_captcha`).
-
-    Example:
-        >>> x, y = captcha(3, seed=1)
-        >>> x.shape, x.dtype, y.shape
-        ((3, 60, 160, 1), dtype('uint8'), (3, 4))
-    """
-    import matplotlib
-    from PIL import Image, ImageDraw, ImageFilter, ImageFont
-
-    if n <= 0 or length <= 0:
-        raise ValueError(f"n and length must be positive, got n={n}, length={length}")
-    if width < 20 * length or height < 24:
-        raise ValueError(f"{width} x {height} pixels are too small for {length} characters; use at least {20 * length} x 24")
-    font_dir = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    size = int(height * 0.6)
-    fonts = [ImageFont.truetype(str(font_dir / f), size) for f in CAPTCHA_FONTS]
-    rng = np.random.default_rng(seed)
-    x = np.empty((n, height, width, 1), np.uint8)
-    y = rng.integers(0, len(alphabet), size=(n, length)).astype(np.uint8)
-    slot = width / length
-    for i in range(n):
-        canvas = Image.new("L", (width, height), int(rng.integers(200, 256)))
-        for j, c in enumerate(y[i]):
-            glyph = Image.new("L", (size + 8, size + 8), 0)
-            font = fonts[int(rng.integers(len(fonts)))]
-            ImageDraw.Draw(glyph).text((4, 0), alphabet[c], fill=255, font=font)
-            glyph = glyph.rotate(float(rng.uniform(-25, 25)), resample=Image.BILINEAR)
-            ink = Image.new("L", glyph.size, int(rng.integers(0, 90)))
-            left = int(j * slot + rng.uniform(0, max(1.0, slot - glyph.size[0])))
-            top = int(rng.uniform(0, max(1, height - glyph.size[1])))
-            canvas.paste(ink, (left, top), glyph)
-        draw = ImageDraw.Draw(canvas)
-        for _ in range(3):
-            points = [(int(rng.integers(0, width)), int(rng.integers(0, height))) for _ in range(2)]
-            draw.line(points, fill=int(rng.integers(0, 120)), width=int(rng.integers(1, 3)))
-        canvas = canvas.filter(ImageFilter.SMOOTH)
-        noisy = np.asarray(canvas, np.int16) + rng.integers(-25, 26, size=(height, width))
-        x[i, ..., 0] = np.clip(noisy, 0, 255).astype(np.uint8)
-    return x, y
-
-
-# --- CAPTCHAs from the `captcha` package (notebook 09) -------------------------------------------------------------
-# ImageCaptcha draws each character in its bundled font at a random size, rotates and warps it, lets neighbours
-# overlap, then adds noise dots and an arc: what seed 000's network reads. The package draws its random numbers from
-# `secrets` (the operating system), so on its own no two runs agree; _SeededSecrets stands in for that module while a
-# chunk is drawn, which makes every image a function of (seed, chunk, position) and the dataset reproducible.
-
-CAPTCHA_CHUNK = 250
-"""Images per generation task: chunk ``k`` of seed ``s`` is drawn from its own stream, whatever the worker count."""
-
-CAPTCHA_TEST_SEED = 9000
-"""Seed of the fixed held-out CAPTCHA test set (:func:`load_captcha`); training sets use other seeds."""
-
-
-class _SeededSecrets:
-    """The three functions of the ``secrets`` module that ``captcha.image`` calls, drawn from a seeded stream."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def randbelow(self, n: int) -> int:
-        return self._stream.randrange(n)
-
-    def randbits(self, k: int) -> int:
-        return self._stream.getrandbits(k)
-
-    def choice(self, seq: Sequence[Any]) -> Any:
-        return self._stream.choice(seq)
-
-
-def _draw_captcha(generator: Any, text: str, stream: Any, size: tuple[int, int]) -> Any:
-    """Draw ``text`` with ``generator`` (an ``ImageCaptcha`` of ``size``: width, height) from ``stream``; a grey PIL image."""
-    import captcha.image
-    from PIL import Image
-
-    real_secrets = captcha.image.secrets
-    captcha.image.secrets = _SeededSecrets(stream)
-    try:
-        image = generator.generate_image(text)
-    finally:
-        captcha.image.secrets = real_secrets
-    if image.size != size:  # the package resizes to the requested size; never trust it blindly
-        image = image.resize(size, Image.BILINEAR)
-    return image.convert("L")
-
-
-def captcha_image(text: str, seed: int = 0, *, height: int = 60, width: int = 160) -> Any:
-    """Return a grey PIL image of ``text`` drawn by the ``captcha`` package, the same for the same text and seed.
-
-    Example:
-        >>> image = captcha_image("2024", seed=3)
-        >>> image.size, image.mode, np.array_equal(np.asarray(image), np.asarray(captcha_image("2024", seed=3)))
-        ((160, 60), 'L', True)
-    """
-    import random
-
-    import captcha.image
-
-    if not text:
-        raise ValueError("text is empty: give the characters to draw, e.g. captcha_image('2024')")
-    generator = captcha.image.ImageCaptcha(width=width, height=height)
-    return _draw_captcha(generator, text, random.Random(f"captcha-text:{seed}:{text}"), (width, height))
-
-
-def _captcha_chunk(task: tuple[int, int, int, int, int, int, str]) -> tuple[np.ndarray, np.ndarray]:
-    """Draw chunk ``k`` (``count`` images) of the stream ``seed``: grey uint8 images and character indices."""
-    import random
-
-    import captcha.image
-
-    seed, k, count, length, height, width, alphabet = task
-    stream = random.Random(f"captcha:{seed}:{k}")  # a string seed is hashed the same way in every process
-    generator = captcha.image.ImageCaptcha(width=width, height=height)
-    x = np.empty((count, height, width, 1), np.uint8)
-    y = np.empty((count, length), np.uint8)
-    for i in range(count):
-        y[i] = [stream.randrange(len(alphabet)) for _ in range(length)]
-        x[i, ..., 0] = np.asarray(_draw_captcha(generator, "".join(alphabet[c] for c in y[i]), stream, (width, height)))
-    return x, y
-
-
-def generate_captchas(
-    n: int,
-    seed: int = 0,
-    *,
-    length: int = 4,
-    height: int = 60,
-    width: int = 160,
-    alphabet: str = "0123456789",
-    workers: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Generate ``n`` CAPTCHAs with the ``captcha`` package: ``x`` (n, height, width, 1) uint8 grey, ``y`` (n, length).
-
-    ``y[i, j]`` is the index in ``alphabet`` of character ``j`` of image ``i``: one column per softmax
-    head. The images depend only on ``seed`` (and the package and Pillow versions), not on
-    ``workers``: chunks of :data:`CAPTCHA_CHUNK` images are drawn in parallel processes (default: one
-    per CPU core, none for a small ``n``) from their own seeded streams, and the first ``m`` images of
-    a larger set are the same as a set of ``m``. Prefer :func:`captcha_set`, which caches the result.
-
-    Example:
-        >>> x, y = generate_captchas(3, seed=1)
-        >>> x.shape, x.dtype, y.shape, y.dtype
-        ((3, 60, 160, 1), dtype('uint8'), (3, 4), dtype('uint8'))
-        >>> bool((generate_captchas(3, seed=1)[0] == x).all())
-        True
-    """
-    if n <= 0 or length <= 0:
-        raise ValueError(f"n and length must be positive, got n={n}, length={length}")
-    if height < 20 or width < 20:
-        raise ValueError(f"a {width} x {height} CAPTCHA is too small to read; use at least 20 x 20 (seed 000: 160 x 60)")
-    tasks = [(seed, k, min(CAPTCHA_CHUNK, n - start), length, height, width, alphabet)
-             for k, start in enumerate(range(0, n, CAPTCHA_CHUNK))]
-    workers = min(len(tasks), workers if workers is not None else (os.cpu_count() or 1))
-    if workers <= 1:
-        parts = [_captcha_chunk(task) for task in tasks]
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # fork (Linux): the workers start at once and use only Pillow and NumPy, never TensorFlow; spawn elsewhere
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" else "spawn"
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-            parts = list(pool.map(_captcha_chunk, tasks))
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-
-def captcha_cache_dir() -> Path:
-    """Return the folder that caches generated CAPTCHAs: ``$COURSE_CACHE_DIR``, else the user's cache folder.
-
-    The user's cache folder is ``$XDG_CACHE_HOME/cnn-classics/captcha`` or ``~/.cache/cnn-classics/captcha``
-    (next to the warm-start weights of :mod:`course_utils.warm_start`): never inside the repository
-    (generated data is not committed) and independent of ``COURSE_DATA_DIR``.
-    """
-    return profiles.user_folder("cache", "captcha", "COURSE_CACHE_DIR")
-
-
-def _captcha_versions() -> str:
-    from importlib import metadata
-
-    return f"captcha {metadata.version('captcha')}, Pillow {metadata.version('pillow')}"
-
-
-def captcha_cache_file(n: int, seed: int, length: int = 4, height: int = 60, width: int = 160) -> Path:
-    """Return where :func:`captcha_set` caches ``n`` CAPTCHAs of this size and seed (the file may not exist).
-
-    Example:
-        >>> captcha_cache_file(20000, seed=0).name
-        'captcha-160x60-4chars-seed0-n20000.npz'
-    """
-    return captcha_cache_dir() / f"captcha-{width}x{height}-{length}chars-seed{seed}-n{n}.npz"
-
-
-def _shown_cache_path(path: Path) -> str:
-    value = os.environ.get("COURSE_CACHE_DIR", "").strip()
-    return shown_path(path, {"$COURSE_CACHE_DIR": value, "~": os.path.expanduser("~")})
-
-
-def _read_captcha_cache(path: Path, expected: dict[str, Any], image_shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | str:
-    """Return the cached arrays, or a reason why the file cannot be used."""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            x, y, meta = f["x"], f["y"], {k: f[k].item() for k in ("n", "seed", "length", "alphabet", "versions")}
-    except Exception as error:  # a cut-short write, a damaged file, a file that is no .npz
-        return f"it cannot be read ({type(error).__name__})"
-    if meta != expected:
-        changed = [k for k in expected if meta.get(k) != expected[k]]
-        return f"it was made with other settings ({', '.join(changed)})"
-    if x.shape != (expected["n"], *image_shape, 1) or y.shape != (expected["n"], expected["length"]):
-        return f"its arrays have the wrong shapes {x.shape} and {y.shape}"
-    return x, y
-
-
-def captcha_set(
-    n: int,
-    seed: int = 0,
-    *,
-    length: int = 4,
-    height: int = 60,
-    width: int = 160,
-    alphabet: str = "0123456789",
-    workers: int | None = None,
-    cache: bool = True,
-    verbose: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return :func:`generate_captchas`' ``(x, y)``, read from the cache file when it is there, else generated and cached.
-
-    The cache file (:func:`captcha_cache_file`) is keyed by size, length, seed and count, and records
-    the ``captcha`` and Pillow versions: a file made by other versions, or one that cannot be read
-    (a run cut short while writing), is generated again, with a line saying why. The file is
-    written under a temporary name and renamed, so a half-written file never looks complete.
-
-    Example:
-        >>> x, y = captcha_set(2, seed=5, cache=False, verbose=False)
-        >>> x.shape, y.shape
-        ((2, 60, 160, 1), (2, 4))
-    """
-    import time
-
-    path = captcha_cache_file(n, seed, length, height, width)
-    expected = {"n": n, "seed": seed, "length": length, "alphabet": alphabet, "versions": _captcha_versions()}
-    if cache and path.is_file():
-        cached = _read_captcha_cache(path, expected, (height, width))
-        if not isinstance(cached, str):
-            if verbose:
-                print(f"{n:,} CAPTCHAs (seed {seed}) read from the cache {_shown_cache_path(path)}")
-            return cached
-        print(f"the cached CAPTCHAs {_shown_cache_path(path)} are not usable: {cached}; generating them again")
-    start = time.perf_counter()
-    x, y = generate_captchas(n, seed, length=length, height=height, width=width, alphabet=alphabet, workers=workers)
-    seconds = time.perf_counter() - start
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")
-        np.savez_compressed(partial, x=x, y=y, **{k: np.array(v) for k, v in expected.items()})
-        os.replace(partial, path)
-    if verbose:
-        where = f", cached in {_shown_cache_path(path)}" if cache else ""
-        print(f"{n:,} CAPTCHAs (seed {seed}) generated in {seconds:.1f} s{where}")
-    return x, y
-
-
-def load_captcha(
-    train_size: int,
-    test_size: int = 2000,
-    seed: int = 0,
-    *,
-    stand_in: bool = False,
-    workers: int | None = None,
-    cache: bool = True,
-    verbose: bool = True,
-) -> LoadedData:
-    """Return ``((x_train, y_train), (x_test, y_test))`` CAPTCHAs of the ``captcha`` package, 60 x 160 x 1, 4 digits.
-
-    The test set is the fixed held-out set: seed :data:`CAPTCHA_TEST_SEED`, whatever ``seed`` the
-    training set uses (a smaller ``test_size`` takes the first images of the same stream), so
-    results of different runs are measured on the same images. Both sets are cached
-    (:func:`captcha_set`). The source is "real file" (these are the images the task is about);
-    ``stand_in=True`` uses the hand-drawn :func:`captcha` instead, a "synthetic stand-in" for quick
-    checks. ``last_source("captcha")`` answers afterwards.
-
-    Example:
-        >>> (x_train, y_train), (x_test, y_test) = load_captcha(4, 2, cache=False, verbose=False)
-        >>> x_train.shape, y_test.shape, last_source("captcha")
-        ((4, 60, 160, 1), (2, 4), 'real file')
-    """
-    if seed == CAPTCHA_TEST_SEED:
-        raise ValueError(f"seed {CAPTCHA_TEST_SEED} draws the held-out test set; train on another seed")
-    if train_size <= 0 or test_size <= 0:
-        raise ValueError(f"train_size and test_size must be positive, got {train_size} and {test_size}")
-    if stand_in:
-        arrays = (captcha(train_size, seed=seed), captcha(test_size, seed=CAPTCHA_TEST_SEED))
-        source = "synthetic stand-in"
-        description = (f"captcha: {train_size:,} train / {test_size:,} test hand-drawn stand-in images "
-                       "(data.captcha, easier than the captcha package's)")
-    else:
-        train = captcha_set(train_size, seed, workers=workers, cache=cache, verbose=verbose)
-        test = captcha_set(test_size, CAPTCHA_TEST_SEED, workers=workers, cache=cache, verbose=verbose)
-        arrays, source = (train, test), "real file"
-        description = (f"captcha: {train_size:,} train / {test_size:,} held-out test images from the captcha package "
-                       f"({_captcha_versions()})")
-    if verbose:
-        print(description)
-    _LAST_SOURCE["captcha"] = source
-    return LoadedData(arrays, source, description)

@@ -27,15 +27,15 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import keras
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
-
-from .profiles import import_tensorflow_quietly
-
-tf = import_tensorflow_quietly()
-import keras  # noqa: E402
+import tensorflow as tf
 
 
 def layer_chain(model: keras.Model) -> list[keras.layers.Layer] | None:
@@ -279,8 +279,6 @@ def overlay(image: np.ndarray, cam: np.ndarray, alpha: float = 0.5) -> np.ndarra
         >>> overlay(np.zeros((32, 32, 3)), np.ones((2, 2))).shape
         (32, 32, 3)
     """
-    import matplotlib
-
     image = np.asarray(image, np.float32)
     if image.max() > 1.0:
         image = image / 255.0
@@ -295,9 +293,6 @@ def plot_grad_cam(
     images: np.ndarray, cams: np.ndarray, titles: Sequence[str], title: str, cols: int = 8, size: float = 1.5
 ) -> None:
     """Show each image above its Grad-CAM overlay, captioned (e.g. ``"cat (dog)"`` for predicted (true))."""
-    import math
-
-    import matplotlib.pyplot as plt
 
     n = len(images)
     if n == 0:

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
-
-from .profiles import import_tensorflow_quietly
-
-import_tensorflow_quietly()
-import keras  # noqa: E402
+import tensorflow as tf
 
 # --- 06_lenet5: LeNet-5's own layers (LeCun et al., 1998) -------------------------------------
 
@@ -104,7 +101,6 @@ class Subsampling(keras.layers.Layer):
         >>> tuple(layer(np.zeros((1, 28, 28, 6), "float32")).shape), layer.count_params(), layer.param_formula()
         ((1, 14, 14, 6), 12, '2*6')
     """
-
     def __init__(self, pool_size: int = 2, activation=lecun_tanh, **kwargs):
         super().__init__(**kwargs)
         if int(pool_size) < 1:
@@ -161,7 +157,6 @@ class PartialConv2D(keras.layers.Layer):
         >>> tuple(c3(np.zeros((1, 14, 14, 6), "float32")).shape), c3.count_params()
         ((1, 10, 10, 16), 1516)
     """
-
     def __init__(self, table=LENET_C3_TABLE, kernel_size: int = 5, activation=lecun_tanh, **kwargs):
         super().__init__(**kwargs)
         self.table = tuple(tuple(int(i) for i in column) for column in table)
@@ -251,7 +246,6 @@ class RBFOutput(keras.layers.Layer):
         >>> int(np.argmin(d)), float(d[0, 3]), rbf.count_params()
         (3, 0.0, 840)
     """
-
     def __init__(self, units: int = 10, trainable_codes: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.units = int(units)
@@ -341,7 +335,6 @@ def lrn_numpy(a, k: float = 2.0, n: int = 5, alpha: float = 1e-4, beta: float = 
         >>> round(float(lrn_numpy(a, k=2, n=5, alpha=1.0, beta=1.0)[0, 0, 0, 0]), 4)   # 1 / (2 + 3)
         0.2
     """
-
     a = np.asarray(a, dtype=np.float64)
     channels = a.shape[-1]
     b = np.empty_like(a)
@@ -366,7 +359,6 @@ class LocalResponseNormalization(keras.layers.Layer):
         >>> bool(np.allclose(LocalResponseNormalization(name="lrn")(x), lrn_numpy(x), atol=1e-6))
         True
     """
-
     def __init__(self, k: float = 2.0, n: int = 5, alpha: float = 1e-4, beta: float = 0.75, **kwargs):
         super().__init__(**kwargs)
         if n < 1 or n % 2 == 0:
@@ -374,8 +366,6 @@ class LocalResponseNormalization(keras.layers.Layer):
         self.k, self.n, self.alpha, self.beta = float(k), int(n), float(alpha), float(beta)
 
     def call(self, a):
-        import tensorflow as tf
-
         # TensorFlow's kernel computes exactly the formula above (its alpha is not divided by n, as in
         # the paper), with a fast gradient; lrn_numpy is the readable reference it is checked against.
         x = tf.cast(a, tf.float32)

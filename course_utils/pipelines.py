@@ -21,10 +21,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from . import data
-from .profiles import import_tensorflow_quietly
 
 GENERATOR, TF_DATA, UINT8, IN_MODEL = (
     "Python generator (seed 003)", "tf.data pipeline", "tf.data, uint8 out", "resize inside the model")
@@ -39,7 +40,6 @@ def generator_batches(x: np.ndarray, y: np.ndarray, batch_size: int, size: int =
     This function keeps that behaviour, as seed 003's generator has it; the other pipelines resize
     to the full 224.
     """
-    tf = import_tensorflow_quietly()
     while True:
         for start in range(0, len(x), batch_size):
             batch = tf.image.resize_with_pad(x[start : start + batch_size], size, size)
@@ -48,8 +48,6 @@ def generator_batches(x: np.ndarray, y: np.ndarray, batch_size: int, size: int =
 
 def resize_in_model(size: int = 224, name: str = "resize_in_model") -> Callable:
     """Return a compiled function that resizes float batches to ``size`` like a ``Resizing`` layer would."""
-    tf = import_tensorflow_quietly()
-    import keras
 
     layer = keras.layers.Resizing(size, size, name=name)
     return tf.function(lambda images: layer(images))

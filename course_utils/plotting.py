@@ -23,6 +23,8 @@ from matplotlib.colors import to_hex
 from matplotlib.patches import Patch
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
+from .tracing import trace
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
@@ -147,7 +149,6 @@ def plot_layer_costs(
     if hasattr(trace_or_model, "rows"):
         traced = trace_or_model
     else:
-        from .tracing import trace
 
         traced = trace(trace_or_model)
     rows = [r for r in traced.rows if types is None or r.type in types]
@@ -240,8 +241,16 @@ def confusion_counts(y_true: Sequence, y_pred: Sequence, n_classes: int) -> np.n
         >>> confusion_counts([0, 1, 1], [0, 1, 0], 2).tolist()
         [[1, 0], [1, 1]]
     """
+    true, pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    if true.shape != pred.shape:
+        raise ValueError(f"y_true has {true.size} labels and y_pred {pred.size}: pass one prediction per image")
+    for name, labels in (("y_true", true), ("y_pred", pred)):
+        outside = labels[(labels < 0) | (labels >= n_classes)]
+        if outside.size:  # np.add.at would wrap a -1 into the last class without a word
+            raise ValueError(f"{name} holds {outside[0]}, outside the classes 0..{n_classes - 1}: "
+                             "pass class indices (argmax of the predictions), not one-hot rows or -1 placeholders")
     matrix = np.zeros((n_classes, n_classes), dtype=int)
-    np.add.at(matrix, (np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)), 1)
+    np.add.at(matrix, (true, pred), 1)
     return matrix
 
 

@@ -2,7 +2,7 @@
 
 The checkers (:func:`course_utils.check`, :func:`course_utils.check_function` and the "implement it"
 checkers built on them) call :func:`mark_solved` when an answer is right; 00_start_here shows
-:func:`show` (a table per notebook, with links). The file lives outside the repository:
+:func:`course_utils.exercises.show_progress` (a table per notebook, with links). The file lives outside the repository:
 
 - ``COURSE_PROGRESS_FILE`` if set (the test suite points it at a temporary folder);
 - else ``$XDG_DATA_HOME/cnn-classics/progress.json`` (``~/.local/share/cnn-classics/progress.json``;
@@ -28,13 +28,12 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-from . import profiles
+from .folders import show_path
+from .session import current
 
 PROGRESS_ENV = "COURSE_PROGRESS_FILE"
-SWITCH_ENV = "COURSE_PROGRESS"
 FILE_VERSION = 1
 
 
@@ -47,9 +46,7 @@ def progress_path() -> Path:
         ...     str(progress_path())
         '/tmp/p.json'
     """
-    if os.environ.get(PROGRESS_ENV, "").strip():
-        return Path(os.environ[PROGRESS_ENV]).expanduser()
-    return profiles.user_folder("data", "") / "progress.json"
+    return current().settings.progress_file
 
 
 def recording() -> bool:
@@ -57,12 +54,13 @@ def recording() -> bool:
 
     ``COURSE_PROGRESS=0`` turns recording off everywhere.
     """
-    if os.environ.get(SWITCH_ENV, "").strip().lower() in ("0", "false", "no"):
-        return False
-    if os.environ.get(PROGRESS_ENV, "").strip():
+    values = current().settings
+    if values.progress is not None:
+        return values.progress
+    if values.progress_file_set:
         return True
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # IPython is optional: outside a notebook nothing is recorded
     except ImportError:
         return False
     return get_ipython() is not None
@@ -80,10 +78,10 @@ def _set_aside(path: Path, why: str) -> None:
     try:
         path.rename(target)
     except OSError as e:
-        print(f"progress: {path} could not be read ({why}) nor renamed ({e}); progress is not saved until it is "
+        print(f"progress: {show_path(path)} could not be read ({why}) nor renamed ({e}); progress is not saved until it is "
               "fixed or moved away.")
         return
-    print(f"progress: {path} could not be read ({why}); it was renamed to {target.name} (nothing deleted) and "
+    print(f"progress: {show_path(path)} could not be read ({why}); it was renamed to {target.name} (nothing deleted) and "
           "your progress starts afresh.")
 
 
@@ -127,83 +125,6 @@ def mark_solved(key: str) -> bool:
                            + "\n", encoding="utf-8")
         os.replace(partial, path)
     except OSError as e:
-        print(f"progress: could not save that {key} is solved to {path} ({e}); set {PROGRESS_ENV} to a writable file.")
+        print(f"progress: could not save that {key} is solved to {show_path(path)} ({e}); set {PROGRESS_ENV} to a writable file.")
         return False
     return True
-
-
-@dataclass(frozen=True)
-class NotebookProgress:
-    """One notebook's exercises: which the learner has solved, which are still open."""
-
-    stem: str
-    title: str
-    solved: tuple[str, ...]
-    open: tuple[str, ...]
-
-    @property
-    def link(self) -> str:
-        """A Markdown link to the notebook, relative to the ``notebooks/`` folder."""
-        return f"[{self.stem[:2]} {self.title}]({self.stem}.ipynb)"
-
-
-def by_notebook(solved_keys: dict[str, str] | None = None) -> list[NotebookProgress]:
-    """Return the progress of every notebook present, in course order (exercise keys from the registry).
-
-    ``solved_keys`` defaults to :func:`solved`; an exercise belongs to the notebook whose number
-    starts its key (``06.3`` to ``06_lenet5``, ``A1.2`` to ``A1_fast_training_on_a_cpu``).
-
-    Example:
-        >>> rows = {row.stem: row for row in by_notebook({"06.1": "2026-01-01T00:00:00+00:00"})}
-        >>> rows["06_lenet5"].solved, rows["06_lenet5"].open[:2]
-        (('06.1',), ('06.2', '06.3'))
-    """
-    from . import course
-    from .checks import exercise_keys
-
-    done = solved() if solved_keys is None else solved_keys
-    keys = exercise_keys()
-    rows = []
-    for notebook in course.present():
-        mine = [k for k in keys if k.split(".", 1)[0] == notebook.stem[:2]]
-        rows.append(NotebookProgress(notebook.stem, notebook.title, tuple(k for k in mine if k in done),
-                                     tuple(k for k in mine if k not in done)))
-    return rows
-
-
-def progress_table(solved_keys: dict[str, str] | None = None) -> str:
-    """Return a Markdown table: per notebook, a link, exercises solved of all, and those still open.
-
-    Example:
-        >>> print(progress_table({"00.1": "2026-01-01T00:00:00+00:00"}).splitlines()[2])
-        | [00 Start here](00_start_here.ipynb) | 1 of 2 | 00.2 |
-    """
-    rows = by_notebook(solved_keys)
-    lines = ["| notebook | solved | still open |", "|---|---:|---|"]
-    for row in rows:
-        total = len(row.solved) + len(row.open)
-        count = f"{len(row.solved)} of {total}" if total else "no exercises"
-        lines.append(f"| {row.link} | {count} | {', '.join(row.open) if row.open else '-'} |")
-    done = sum(len(r.solved) for r in rows)
-    everything = sum(len(r.solved) + len(r.open) for r in rows)
-    lines.append(f"| **all notebooks** | **{done} of {everything}** | |")
-    return "\n".join(lines)
-
-
-def show() -> None:
-    """Display the progress table (Markdown in a notebook, text elsewhere) and where progress is kept."""
-    table = progress_table()
-    where = progress_path()
-    home = Path.home()
-    shown = f"~/{where.relative_to(home).as_posix()}" if where.is_relative_to(home) else str(where)
-    note = f"Progress is kept in `{shown}` (outside the course folder); checkers add to it when an answer is right."
-    try:
-        from IPython import get_ipython
-        from IPython.display import Markdown, display
-    except ImportError:
-        print(table + "\n" + note)
-        return
-    if get_ipython() is None:
-        print(table + "\n" + note)
-    else:
-        display(Markdown(table + "\n\n" + note))

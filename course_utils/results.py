@@ -23,8 +23,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import profiles
-from .data import SOURCES
+import keras
+import tensorflow as tf
+
+from .folders import show_path
+from .session import current
+from .sources import SOURCES
+from .tables import markdown_table
+from .tracing import trace
 
 NOTEBOOK_TIMES = "notebook_times"
 INCOMPLETE = "incomplete"  # sub-folder for runs that are not results
@@ -38,19 +44,14 @@ STOP_REASONS = (STOP_INTERRUPTED, STOP_TIME_BUDGET)
 
 
 def results_root() -> Path:
-    """Return the results folder: ``COURSE_RESULTS_DIR``, else ``results/`` of the repository
-    checkout this package lives in, else ``./results``."""
-    if os.environ.get("COURSE_RESULTS_DIR"):
-        return Path(os.environ["COURSE_RESULTS_DIR"]).expanduser()
-    repo = Path(__file__).resolve().parents[1]
-    if (repo / "pyproject.toml").is_file() and (repo / "notebooks").is_dir():
-        return repo / "results"
-    return Path.cwd() / "results"
+    """Return the results folder of the session: ``COURSE_RESULTS_DIR``, else ``results/`` of the
+    repository checkout this package lives in, else ``./results``."""
+    return current().settings.results_dir
 
 
 def results_dir(profile: str | None = None) -> Path:
-    """Return ``results/<profile>`` (the active profile by default)."""
-    return results_root() / (profile or profiles.profile_name())
+    """Return ``results/<profile>`` (the session's profile by default)."""
+    return results_root() / (profile or current().profile)
 
 
 def check_data_source(data_source: Any) -> str:
@@ -78,11 +79,6 @@ def incomplete_reasons(entry: dict[str, Any]) -> list[str]:
     if entry.get("data_source") == "synthetic stand-in":
         reasons.append("it trained on a synthetic stand-in, not the real data")
     return reasons
-
-
-def _shown(path: Path) -> Path:
-    """``path`` relative to the repository when it lies inside it (shorter messages)."""
-    return path.relative_to(results_root().parent) if path.is_relative_to(results_root().parent) else path
 
 
 def record(
@@ -113,11 +109,6 @@ def record(
     Parameters and MACs come from :func:`course_utils.tracing.trace`; device and versions from the
     running TensorFlow. ``images_per_second`` defaults to ``train_size * epochs / train_seconds``.
     """
-    import keras
-
-    from .tracing import trace
-
-    tf = profiles.import_tensorflow_quietly()
     if not 0.0 <= test_accuracy <= 1.0:
         raise ValueError(f"test_accuracy is a fraction in [0, 1], got {test_accuracy}")
     if train_seconds <= 0:
@@ -128,7 +119,7 @@ def record(
     if bool(interrupted) != (stop_reason is not None):
         raise ValueError(f"interrupted={interrupted!r} and stop_reason={stop_reason!r} disagree: a run cut short "
                          "has a stop_reason, a complete one has none (pass run.interrupted and run.stop_reason)")
-    profile = profile or profiles.profile_name()
+    profile = profile or current().profile
     t = trace(model)
     gpus = tf.config.list_physical_devices("GPU")
     entry = {
@@ -170,14 +161,14 @@ def record(
             before = f"{100 * json.loads(path.read_text(encoding='utf-8'))['test_accuracy']:.2f} %"
         except (ValueError, KeyError, TypeError):
             before = "unreadable"
-        print(f"replacing the earlier record {_shown(path)} (test accuracy {before} -> "
+        print(f"replacing the earlier record {show_path(path)} (test accuracy {before} -> "
               f"{100 * entry['test_accuracy']:.2f} %)")
     path.write_text(json.dumps(entry, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if reasons:
-        print(f"NOT RECORDED AS A RESULT: {' and '.join(reasons)}. Written to {_shown(path)} instead, which "
+        print(f"NOT RECORDED AS A RESULT: {' and '.join(reasons)}. Written to {show_path(path)} instead, which "
               f"load_results() and the README tables leave out (test accuracy {100 * entry['test_accuracy']:.2f} %).")
     else:
-        print(f"recorded {_shown(path)}: test accuracy {100 * entry['test_accuracy']:.2f} %, "
+        print(f"recorded {show_path(path)}: test accuracy {100 * entry['test_accuracy']:.2f} %, "
               f"{entry['train_seconds']} s of training")
     return path
 
@@ -243,20 +234,17 @@ def results_table(results: dict[str, dict[str, Any]]) -> str:
 
     A subset shows as ``dataset (real subset)``; MACs that count known layers only as ``at least N``.
     """
-    lines = [
-        "| run | dataset (train / test) | epochs | test accuracy | training s | images/s | parameters | MACs/image |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    header = ["run", "dataset (train / test)", "epochs", "test accuracy", "training s", "images/s", "parameters",
+              "MACs/image"]
+    body = []
     for name, r in results.items():
         source = r.get("data_source")
         data = r["dataset"] + (f" ({source})" if source in ("real subset", "synthetic stand-in") else "")
         macs = f"{r['macs_per_image']:,}" if r.get("macs_complete", True) else f"at least {r['macs_per_image']:,}"
-        lines.append(
-            f"| {name} | {data} ({r['train_size']:,} / {r['test_size']:,}) | {r['epochs']} | "
-            f"{100 * r['test_accuracy']:.2f} % | {r['train_seconds']:.1f} | {r['images_per_second']:,.0f} | "
-            f"{r['parameters']:,} | {macs} |"
-        )
-    return "\n".join(lines)
+        body.append([name, f"{data} ({r['train_size']:,} / {r['test_size']:,})", str(r["epochs"]),
+                     f"{100 * r['test_accuracy']:.2f} %", f"{r['train_seconds']:.1f}", f"{r['images_per_second']:,.0f}",
+                     f"{r['parameters']:,}", macs])
+    return markdown_table(header, body, numeric=range(2, 8))
 
 
 def record_benchmark(name: str, figures: dict[str, Any], profile: str | None = None) -> Path:
@@ -265,17 +253,19 @@ def record_benchmark(name: str, figures: dict[str, Any], profile: str | None = N
     Benchmarks live apart from training runs: :func:`load_results` never reads them.
 
     Example:
-        >>> import tempfile; os.environ["COURSE_RESULTS_DIR"] = tempfile.mkdtemp()
-        >>> record_benchmark("demo", {"images_per_second": 12.5}, profile="smoke").name
-        written .../smoke/benchmarks/demo.json
+        >>> import tempfile
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"COURSE_RESULTS_DIR": tempfile.mkdtemp()}):
+        ...     record_benchmark("demo", {"images_per_second": 12.5}, profile="smoke").name
+        written $COURSE_RESULTS_DIR/smoke/benchmarks/demo.json
         'demo.json'
-        >>> del os.environ["COURSE_RESULTS_DIR"]
+        >>> "COURSE_RESULTS_DIR" in os.environ
+        False
     """
     path = results_dir(profile) / "benchmarks" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    shown = path.relative_to(results_root().parent) if path.is_relative_to(results_root().parent) else path
-    print(f"written {shown}")
+    print(f"written {show_path(path)}")
     return path
 
 
@@ -283,62 +273,6 @@ def record_benchmark(name: str, figures: dict[str, Any], profile: str | None = N
 # --- benchmarks: the machine, ratios measured in one run, the README tables ---------------------------------------
 
 BENCHMARKS = "benchmarks"  # results/<profile>/benchmarks/<name>.json, written by benchmarks/run.py
-
-
-def load_average() -> float | None:
-    """Return the 1-minute load average (None where the system has none, e.g. Windows).
-
-    Above the core count, other programs shared the CPU with whatever was measured.
-    """
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
-        return None
-
-
-def cpu_model() -> str:
-    """Return the processor's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` reports."""
-    import platform
-
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
-def memory_gib() -> float | None:
-    """Return the machine's physical memory in GiB (None where ``os.sysconf`` cannot tell)."""
-    try:
-        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def machine_info(**extra: Any) -> dict[str, Any]:
-    """Return what a benchmark figure depends on: CPU model, cores, memory, device, versions, load average.
-
-    ``extra`` adds fields (for example this run's ``matmul_gflops``). Benchmarks store it under
-    ``"machine"`` next to their figures, so that figures from different machines are never compared
-    without knowing it.
-    """
-    import platform
-
-    import keras
-
-    tf = profiles.import_tensorflow_quietly()
-    return {
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "memory_gib": memory_gib(),
-        "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "load_average_1min": load_average(),
-        **extra,
-    }
 
 
 def ratio(value: float, reference: float) -> float:
@@ -399,7 +333,7 @@ def benchmarks_table(benchmarks: dict[str, dict[str, Any]]) -> str:
         >>> print(benchmarks_table(fake).splitlines()[-1])
         | data | tf.data | 2,760 images/s | generator: 966 images/s | 2.86 | AMD EPYC, 2 cores, matmul 123 GFLOP/s, load 1.5, 2026-11-23 |
     """
-    lines = ["| benchmark | figure | value | reference (same run) | ratio | machine, date |", "|---|---|---:|---|---:|---|"]
+    body = []
     for name, bench in benchmarks.items():
         m = bench.get("machine", {})
         machine = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"
@@ -409,10 +343,11 @@ def benchmarks_table(benchmarks: dict[str, dict[str, Any]]) -> str:
             machine += f", load {m['load_average_1min']}"
         machine += f", {bench.get('date', '?')}"
         for row in bench.get("summary", []):
-            lines.append(f"| {name} | {row['figure']} | {_figure_text(row['value'])} {row['unit']} | "
-                         f"{row['reference']}: {_figure_text(row['reference_value'])} {row['unit']} | "
-                         f"{row['ratio']:.2f} | {machine} |")
-    return "\n".join(lines)
+            body.append([name, row["figure"], f"{_figure_text(row['value'])} {row['unit']}",
+                         f"{row['reference']}: {_figure_text(row['reference_value'])} {row['unit']}",
+                         f"{row['ratio']:.2f}", machine])
+    return markdown_table(["benchmark", "figure", "value", "reference (same run)", "ratio", "machine, date"], body,
+                          numeric=(2, 4))
 
 
 def notebook_resources(profile: str = "classroom") -> dict[str, dict[str, Any]]:
@@ -431,19 +366,19 @@ def resources_table(profiles_shown: tuple[str, ...] = ("classroom", "smoke")) ->
     """
     recorded = {p: notebook_resources(p) for p in profiles_shown}
     stems = sorted(set().union(*recorded.values()))
-    head = "| notebook | " + " | ".join(f"{p}: run time | {p}: peak memory" for p in profiles_shown) + " |"
-    lines = [head, "|---|" + "---:|---:|" * len(profiles_shown)]
+    header = ["notebook"] + [f"{p}: {what}" for p in profiles_shown for what in ("run time", "peak memory")]
+    body = []
     for stem in stems:
         cells = []
         for p in profiles_shown:
             r = recorded[p].get(stem)
             cells.append("-" if r is None else f"{_duration_text(r['seconds'])}")
             cells.append("-" if r is None or r["peak_rss_mib"] is None else f"{r['peak_rss_mib'] / 1024:.2f} GiB")
-        lines.append(f"| {stem} | " + " | ".join(cells) + " |")
+        body.append([stem, *cells])
     cells = []  # the whole course: total run time, and the largest peak
     for p in profiles_shown:
         peaks = [r["peak_rss_mib"] for r in recorded[p].values() if r["peak_rss_mib"] is not None]
         cells.append(f"{sum(r['seconds'] for r in recorded[p].values()) / 60:.1f} min in all")
         cells.append(f"at most {max(peaks) / 1024:.2f} GiB" if peaks else "-")
-    lines.append("| all notebooks | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    body.append(["all notebooks", *cells])
+    return markdown_table(header, body, numeric=range(1, len(header)))

@@ -20,12 +20,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import keras
+import matplotlib.pyplot as plt
 import numpy as np
-
-from .profiles import import_tensorflow_quietly
-
-import_tensorflow_quietly()
-import keras  # noqa: E402
 
 
 class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
@@ -37,7 +34,6 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
     10,000 and 0.25 (PyTorch: 0.3). Momentum cycling, the other half of fastai's policy, is left out:
     Keras' SGD keeps a fixed momentum.
     """
-
     def __init__(self, peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.25,
                  div_factor: float = 25.0, final_div_factor: float = 1e4):
         if not peak_learning_rate > 0:
@@ -95,7 +91,6 @@ class RangeTest:
     ``steepest_rate`` is where the smoothed loss falls fastest per unit of log rate. Both ignore the
     first ``skip_start`` and last ``skip_end`` batches, as fastai does.
     """
-
     learning_rates: np.ndarray
     losses: np.ndarray
     smoothed_losses: np.ndarray
@@ -139,7 +134,6 @@ class RangeTest:
 
     def plot(self, ax=None, title: str = "Learning-rate range test"):
         """Plot smoothed loss (and raw batch losses, faint) against the learning rate on a log axis."""
-        import matplotlib.pyplot as plt
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.6))
@@ -236,3 +230,49 @@ def lr_find(
     if not math.isfinite(losses[-1]):  # a nan/inf would hide the curve: drop it, keep the rest
         seen_rates, losses = seen_rates[:-1] or seen_rates, losses[:-1] or [float("nan")]
     return RangeTest(np.asarray(seen_rates), np.asarray(losses), smooth(losses, beta), stopped)
+
+
+def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.1):
+    """Return a learning-rate schedule: linear warm-up from 0 to the peak, then cosine decay to 0.
+
+    The warm-up takes ``warmup_fraction`` of ``total_steps`` (at least one step). Pass the result
+    to an optimizer: ``keras.optimizers.Adam(warmup_cosine(5e-3, steps))``.
+
+    Example:
+        >>> schedule = warmup_cosine(1e-2, total_steps=100)
+        >>> [round(float(schedule(step)), 4) for step in (0, 10, 100)]
+        [0.0, 0.01, 0.0]
+    """
+    if total_steps < 2 or not 0 <= warmup_fraction < 1:
+        raise ValueError(
+            f"need total_steps >= 2 and 0 <= warmup_fraction < 1, got {total_steps} and {warmup_fraction}"
+        )
+    warmup = max(1, int(total_steps * warmup_fraction))
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=total_steps - warmup, warmup_target=peak_learning_rate, warmup_steps=warmup
+    )
+
+
+def planned_steps(optimizer) -> int | None:
+    """Return how many steps ``optimizer``'s learning-rate schedule is laid out over; None for a constant rate.
+
+    Read from the optimizer's public config: a :func:`warmup_cosine` (Keras' ``CosineDecay``:
+    warm-up plus decay steps) or a :func:`one_cycle` schedule. :func:`course_utils.training.fit`
+    compares it with the steps it is asked to run, so that an epoch count stated twice (once for
+    the schedule, once for ``fit``) cannot silently disagree.
+
+    Example:
+        >>> planned_steps(keras.optimizers.Adam(warmup_cosine(1e-2, total_steps=100)))
+        100
+        >>> planned_steps(keras.optimizers.SGD(one_cycle(0.1, total_steps=40))), planned_steps(keras.optimizers.SGD(0.1))
+        (40, None)
+    """
+    rate = optimizer.get_config().get("learning_rate")
+    if not isinstance(rate, dict):
+        return None
+    config = rate.get("config", {})
+    if rate.get("class_name") == "CosineDecay":
+        return int(config["decay_steps"]) + int(config.get("warmup_steps") or 0)
+    if rate.get("class_name") == "OneCycle":
+        return int(config["total_steps"])
+    return None

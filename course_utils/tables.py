@@ -1,4 +1,4 @@
-"""Plain tables as text and HTML: the one renderer behind traces, layer tables and results.
+"""Tables as text, HTML and Markdown: the one renderer behind traces, layer tables, results and the README.
 
 A table is a header (column names) and a body (rows of already-formatted strings). The text form
 pads columns (numbers right-aligned), the HTML form is what Jupyter shows.
@@ -14,7 +14,9 @@ Example:
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 
 def text_table(
@@ -63,3 +65,32 @@ def html_table(
     if footer:
         out += f"<p>{html.escape(footer)}</p>"
     return out
+
+
+def markdown_table(header: Sequence[str], body: Sequence[Sequence[str]], numeric: Iterable[int] = ()) -> str:
+    """Return the table as GitHub Markdown; columns listed in ``numeric`` are right-aligned (``---:``).
+
+    Cells are written as given: escape a ``|`` inside one yourself.
+
+    Example:
+        >>> print(markdown_table(["layer", "params"], [["C1", "156"]], numeric=(1,)))
+        | layer | params |
+        |---|---:|
+        | C1 | 156 |
+    """
+    right = set(numeric)
+    lines = ["| " + " | ".join(header) + " |", "|" + "".join("---:|" if i in right else "---|" for i in range(len(header)))]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def format_value(value: object) -> str:
+    """Return ``value`` as the course prints it: integers with thousands separators, the rest as ``str``.
+
+    Example:
+        >>> format_value(138357544), format_value(True), format_value((28, 28, 1))
+        ('138,357,544', 'True', '(28, 28, 1)')
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    return str(value)

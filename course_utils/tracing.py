@@ -33,15 +33,17 @@ from __future__ import annotations
 
 import html
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import keras
 import numpy as np
 
 from . import arithmetic
-from .profiles import import_tensorflow_quietly
+from .keras_internals import Call, calls, functional_graph
 from .tables import html_table, text_table
 
 COLUMNS = ("layer", "type", "output shape", "params", "formula", "MACs", "RF / jump", "act. memory")
@@ -129,7 +131,6 @@ class Row:
     the layer sees the whole input or when they are unknown (``rf_known`` False). ``macs`` is None
     for a layer the tracer does not know. ``rf`` and ``jump`` give a single side when the axes agree.
     """
-
     name: str
     type: str
     output_shape: tuple
@@ -498,12 +499,6 @@ def _output_bytes(name: str, specs: list) -> int:
     return total
 
 
-def _graph_of(model):
-    """Return the functional graph of a model (a Sequential's inner one), or None (subclassed, unbuilt)."""
-    graph = model._functional if hasattr(model, "_functional") else model  # a Sequential keeps one inside
-    return graph if graph is not None and hasattr(graph, "_nodes_by_depth") else None
-
-
 class _Walk:
     """Walks a functional graph node by node (each call of a layer is one node), recursing into sub-models."""
 
@@ -529,22 +524,15 @@ class _Walk:
             )
 
     def graph(self, graph, flows: dict[int, _Flow], prefix: str) -> None:
-        order = {id(op): i for i, op in enumerate(graph.operations)}
-        nodes = [(depth, node) for depth, depth_nodes in graph._nodes_by_depth.items() for node in depth_nodes]
-        nodes.sort(
-            key=lambda dn: (-dn[0], order.get(id(dn[1].operation), 0), dn[1].operation._inbound_nodes.index(dn[1]))
-        )
-        for _, node in nodes:
-            if node.operation is None or node.is_input:
-                continue
-            ins = [flows[id(t)] for t in node.input_tensors]
-            op = node.operation
-            inner = _graph_of(op) if isinstance(op, self.keras.Model) else None
+        for call in calls(graph):
+            ins = [flows[id(t)] for t in call.inputs]
+            op = call.layer
+            inner = functional_graph(op) if isinstance(op, self.keras.Model) else None
             if inner is not None and len(inner.inputs) == len(ins):
                 outs = self.nested(op, inner, ins, prefix)
             else:
-                outs = self.layer(op, node, ins, prefix)
-            for tensor, flow in zip(node.outputs, outs):
+                outs = self.layer(op, call, ins, prefix)
+            for tensor, flow in zip(call.outputs, outs):
                 flows[id(tensor)] = flow
 
     def nested(self, model, inner, ins: list[_Flow], prefix: str) -> list[_Flow]:
@@ -554,13 +542,13 @@ class _Walk:
         self.graph(inner, inner_flows, f"{prefix}{name}/")
         return [inner_flows[id(t)] for t in inner.outputs]
 
-    def layer(self, op, node, ins: list[_Flow], prefix: str) -> list[_Flow]:
+    def layer(self, op, call: Call, ins: list[_Flow], prefix: str) -> list[_Flow]:
         if all(
-            tuple(f.spec.shape) == tuple(t.shape) and f.spec.dtype == t.dtype for f, t in zip(ins, node.input_tensors)
+            tuple(f.spec.shape) == tuple(t.shape) and f.spec.dtype == t.dtype for f, t in zip(ins, call.inputs)
         ):
-            out_specs = list(node.outputs)  # the graph was built on these very shapes
+            out_specs = list(call.outputs)  # the graph was built on these very shapes
         else:  # a sub-model built for other sizes (e.g. (None, None, 3)): work the shapes out again
-            args, kwargs = node.arguments.fill_in({id(t): f.spec for t, f in zip(node.input_tensors, ins)})
+            args, kwargs = call.arguments_with({id(t): f.spec for t, f in zip(call.inputs, ins)})
             out_specs = self.keras.tree.flatten(op.compute_output_spec(*args, **kwargs))
         kind = type(op).__name__
         name = f"{prefix}{op.name}"
@@ -597,13 +585,10 @@ def trace(model, columns: str | Sequence[str] = "all") -> Trace:
         >>> t.total_params, t.macs_complete, str(t).splitlines()[1].split()
         (61706, True, ['layer', 'type', 'output', 'shape', 'params', 'formula'])
     """
-    import_tensorflow_quietly()
-    import keras
-
     shown = _column_names(columns)
     if not isinstance(model, keras.Model):
         raise ValueError(f"trace() needs a keras.Model, got {type(model).__name__}")
-    graph = _graph_of(model)
+    graph = functional_graph(model)
     if not model.built or graph is None or not graph.inputs:
         if graph is None and model.built and not isinstance(model, keras.Sequential):
             raise ValueError(
@@ -662,7 +647,6 @@ def available_memory() -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    import os
 
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 

@@ -11,8 +11,9 @@ short, marks the returned :class:`TrainingRun`, and returns normally, so in a "R
 following cells still run. :func:`course_utils.results.record` never files such a run as a result.
 
 Warm start: :func:`fit_or_reuse` (and :func:`train_and_record`) save the trained weights to a cache
-outside the repository (:mod:`course_utils.warm_start`); with ``retrain=False`` (a notebook's
-``RETRAIN = False``) they load checked weights from it instead of training, and the run says so.
+outside the repository (:mod:`course_utils.warm_start`); with ``retrain=False`` (by default the
+session's: ``course_utils.setup(retrain=False)`` or ``COURSE_RETRAIN=0``) they load checked weights
+from it instead of training, and the run says so.
 """
 
 from __future__ import annotations
@@ -22,19 +23,18 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
 from . import results, warm_start
-from .profiles import import_tensorflow_quietly
-
-import_tensorflow_quietly()
-import keras  # noqa: E402
-
-TIME_BUDGET_ENV = "COURSE_TIME_BUDGET"
+from .schedules import planned_steps
+from .schedules import warmup_cosine as warmup_cosine  # re-exported: notebooks call training.warmup_cosine
+from .session import current
+from .sources import last_source
 
 
 @dataclass
@@ -48,7 +48,6 @@ class TrainingRun:
     trained now; ``seconds``, ``history`` and the rest then describe the run that trained them, on
     ``trained_at`` (UTC).
     """
-
     history: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
     images: int = 0
@@ -88,7 +87,6 @@ class MeanOf:
     :func:`fit` adds it to each epoch's logs under ``name`` (so it is in the history too) before
     checkpointing and early stopping look at the logs. Make one with :func:`mean_of`.
     """
-
     names: tuple[str, ...]
     name: str
 
@@ -139,20 +137,6 @@ def _monitor_key(monitor: str | MeanOf | None, validation_data) -> str:
 def _maximise(key: str) -> bool:
     """Accuracies and AUCs improve upwards; losses and errors downwards."""
     return "acc" in key or "auc" in key
-
-
-def _time_budget_from_env() -> float | None:
-    value = os.environ.get(TIME_BUDGET_ENV, "").strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not seconds > 0:
-        raise ValueError(f"{TIME_BUDGET_ENV}={value!r} is not a positive number of seconds; set e.g. "
-                         f"{TIME_BUDGET_ENV}=600, or unset it for no budget")
-    return seconds
 
 
 class _AddMonitorToLogs(keras.callbacks.Callback):
@@ -254,6 +238,25 @@ def _move_aside(path: Path) -> Path:
         n += 1
 
 
+def _check_schedule_length(model, train_data, epochs: int, steps_per_epoch: int | None) -> None:
+    """Raise when the optimizer's schedule spans another number of steps than ``fit`` is asked to run.
+
+    A schedule built for 5 epochs and a ``fit`` of 3 (or the other way round) would stop half-way
+    down the cosine or run on at a rate of zero: the epoch count, stated twice, must agree.
+    """
+    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    planned = planned_steps(optimizer) if optimizer is not None else None
+    if planned is None:
+        return
+    if steps_per_epoch is None and hasattr(train_data, "cardinality"):
+        known = int(train_data.cardinality())
+        steps_per_epoch = known if known > 0 else None  # -1 infinite, -2 unknown
+    if steps_per_epoch is not None and planned != epochs * steps_per_epoch:
+        raise ValueError(f"the learning-rate schedule spans {planned:,} steps, but fit runs {epochs} epoch(s) x "
+                         f"{steps_per_epoch:,} steps = {epochs * steps_per_epoch:,}: build the schedule from the same "
+                         "epoch count and steps per epoch as fit (one variable for both)")
+
+
 def fit(
     model,
     train_data,
@@ -303,11 +306,12 @@ def fit(
         >>> run.epochs, run.images, run.monitor, run.stop_reason
         (3, 12, 'accuracy', None)
     """
+    _check_schedule_length(model, train_data, epochs, steps_per_epoch)
     monitor_key = _monitor_key(monitor, validation_data)
     if restore_best is None:
         restore_best = monitor_key.startswith("val_")
     if time_budget_s is None:
-        time_budget_s = _time_budget_from_env()
+        time_budget_s = current().time_budget
     elif not time_budget_s > 0:
         raise ValueError(f"time_budget_s must be a positive number of seconds, got {time_budget_s}")
     if checkpoint is not None:
@@ -390,16 +394,63 @@ def _fit_recipe(epochs: int, fit_kwargs: Mapping[str, Any], recipe: Mapping[str,
     }
 
 
+@dataclass(frozen=True)
+class TrainedOn:
+    """What a run trains on: the dataset, where its files came from, how many images, the batch size.
+
+    Recorded with the result (:func:`course_utils.results.record`) and part of the warm-start key
+    (:func:`fit_or_reuse`). Build it once per notebook with :meth:`of` and pass it as ``on=``.
+
+    Example:
+        >>> on = TrainedOn("mnist", "real file", train_size=55000, batch_size=128)
+        >>> on.train_size, on.with_size(1000).train_size
+        (55000, 1000)
+    """
+    dataset: str
+    data_source: str
+    train_size: int
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        results.check_data_source(self.data_source)
+        if self.train_size < 1:
+            raise ValueError(f"train_size must be at least 1, got {self.train_size}")
+
+    @classmethod
+    def of(cls, dataset: str, x_train, batch_size: int | None = None, data_source: str | None = None) -> TrainedOn:
+        """The data ``x_train`` of ``dataset`` (its source: the last load of it, unless given)."""
+        return cls(dataset, data_source or last_source(dataset), len(x_train), batch_size)
+
+    def with_size(self, train_size: int) -> TrainedOn:
+        """The same data, ``train_size`` images of it (a subset trained on in one experiment)."""
+        return replace(self, train_size=int(train_size))
+
+
+def _merge_on(on: TrainedOn | None, given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` (dataset=, data_source=, train_size=, batch_size=) completed from ``on``; a clash is an error."""
+    if on is None:
+        return given
+    merged = dict(given)
+    for key in ("dataset", "data_source", "train_size", "batch_size"):
+        value = getattr(on, key)
+        if merged.get(key) is not None and value is not None and merged[key] != value:
+            raise ValueError(f"{key}={merged[key]!r} contradicts on.{key}={value!r}: pass one of them")
+        if merged.get(key) is None:
+            merged[key] = value
+    return merged
+
+
 def fit_or_reuse(
     name: str,
     model,
     train_data,
     epochs: int,
     *,
-    retrain: bool = True,
-    dataset: str,
-    data_source: str,
-    train_size: int,
+    on: TrainedOn | None = None,
+    retrain: bool | None = None,
+    dataset: str | None = None,
+    data_source: str | None = None,
+    train_size: int | None = None,
     recipe: Mapping[str, Any] | None = None,
     **fit_kwargs,
 ) -> TrainingRun:
@@ -408,7 +459,8 @@ def fit_or_reuse(
     The cache entry's key is ``name``, the profile, ``dataset``, ``data_source``, ``train_size`` and a
     hash of the recipe: the model's layers, optimizer and loss, ``epochs``, the ``fit`` settings that
     shape the weights, and ``recipe`` (pass what else does: learning rate, augmentation, seed...).
-    ``retrain=True`` (the default) trains as :func:`fit` does, then saves the weights, unless the stop
+    ``retrain`` defaults to the session's (:func:`course_utils.setup`, ``COURSE_RETRAIN``; True unless
+    set otherwise). ``retrain=True`` trains as :func:`fit` does, then saves the weights, unless the stop
     button or ``COURSE_TIME_BUDGET`` cut the run short (an explicit ``time_budget_s`` is part of the
     recipe, so a run ended by it is cached). ``retrain=False`` loads the entry when its checks pass
     (:func:`course_utils.warm_start.load`: sha256, weight shapes) and returns the run that trained
@@ -425,30 +477,36 @@ def fit_or_reuse(
         ...     return model
         >>> where = dict(dataset="demo", data_source="real file", train_size=4)
         >>> first = fit_or_reuse("tiny", tiny(), ds, 2, verbose=0, **where)
-        warm start: weights saved to $COURSE_CACHE_DIR/.../tiny-demo-real_file-4-....weights.h5 (RETRAIN = False reuses them)
+        warm start: weights saved to $COURSE_CACHE_DIR/.../tiny-demo-real_file-4-....weights.h5 (setup(retrain=False) reuses them)
         >>> again = fit_or_reuse("tiny", tiny(), ds, 2, retrain=False, verbose=0, **where)
         warm start: REUSED the weights of tiny trained on ... (2 epochs, ... s of training then; none now). ...
         >>> again.from_cache, again.epochs, again.seconds == first.seconds
         (True, 2, True)
         >>> _ = sandbox.stop()
     """
-    results.check_data_source(data_source)
-    entry = warm_start.entry_for(name, model, dataset=dataset, data_source=data_source, train_size=train_size,
-                                 recipe=_fit_recipe(epochs, fit_kwargs, recipe))
-    if not retrain:
+    given = _merge_on(on, {"dataset": dataset, "data_source": data_source, "train_size": train_size})
+    missing = [k for k in ("dataset", "data_source", "train_size") if given.get(k) is None]
+    if missing:
+        raise ValueError(f"fit_or_reuse({name!r}) needs {', '.join(missing)} for its cache key: pass on=TrainedOn(...)")
+    results.check_data_source(given["data_source"])
+    if on is not None and on.batch_size is not None:
+        recipe = {"batch_size": on.batch_size, **dict(recipe or {})}
+    entry = warm_start.entry_for(name, model, dataset=given["dataset"], data_source=given["data_source"],
+                                 train_size=given["train_size"], recipe=_fit_recipe(epochs, fit_kwargs, recipe))
+    if not (current().retrain if retrain is None else retrain):
         sidecar = warm_start.load(entry, model)
         if sidecar is not None:
             run = _run_from_cache(sidecar)
             cut = f", cut short by the {run.stop_reason}" if run.stop_reason else ""
             print(f"warm start: REUSED the weights of {name} trained on {run.trained_at} UTC ({run.epochs} epochs{cut}, "
-                  f"{run.seconds:.1f} s of training then; none now). Set RETRAIN = True to train again.")
+                  f"{run.seconds:.1f} s of training then; none now). setup(retrain=True) trains again.")
             return run
     run = fit(model, train_data, epochs, **fit_kwargs)
     budget_by_design = run.stop_reason == results.STOP_TIME_BUDGET and fit_kwargs.get("time_budget_s") is not None
     if run.stop_reason is None or budget_by_design:
         warm_start.save(entry, model, {k: getattr(run, k) for k in _CACHED_FIELDS})
     else:
-        print(f"warm start: not cached: this run was cut short ({run.stop_reason}), and a later RETRAIN = False "
+        print(f"warm start: not cached: this run was cut short ({run.stop_reason}), and a later retrain=False "
               "should not reuse it as if it were complete.")
     return run
 
@@ -462,27 +520,6 @@ def _run_from_cache(sidecar: Mapping[str, Any]) -> TrainingRun:
     return run
 
 
-def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.1):
-    """Return a learning-rate schedule: linear warm-up from 0 to the peak, then cosine decay to 0.
-
-    The warm-up takes ``warmup_fraction`` of ``total_steps`` (at least one step). Pass the result
-    to an optimizer: ``keras.optimizers.Adam(warmup_cosine(5e-3, steps))``.
-
-    Example:
-        >>> schedule = warmup_cosine(1e-2, total_steps=100)
-        >>> [round(float(schedule(step)), 4) for step in (0, 10, 100)]
-        [0.0, 0.01, 0.0]
-    """
-    if total_steps < 2 or not 0 <= warmup_fraction < 1:
-        raise ValueError(
-            f"need total_steps >= 2 and 0 <= warmup_fraction < 1, got {total_steps} and {warmup_fraction}"
-        )
-    warmup = max(1, int(total_steps * warmup_fraction))
-    return keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=total_steps - warmup, warmup_target=peak_learning_rate, warmup_steps=warmup
-    )
-
-
 @dataclass(frozen=True)
 class TimePlan:
     """How many steps of ``batch_size`` images ``seconds`` of training buy at a measured speed.
@@ -494,7 +531,6 @@ class TimePlan:
     (one validation pass) are the parts of ``fit``'s wall time that train nothing; the steps get
     the rest. A plan of whole passes (:func:`plan_training` without ``seconds``) has no seconds nor speed.
     """
-
     seconds: float | None
     images_per_second: float | None
     epochs: int
@@ -521,7 +557,6 @@ class TrainingCosts:
     time beyond one step that ``fit`` and ``evaluate`` spend once (building, compiling); ``validation_seconds``:
     one pass over the validation data (0 without it).
     """
-
     images_per_second: float
     fixed_seconds: float
     validation_seconds: float = 0.0
@@ -562,12 +597,24 @@ def plan_for_seconds(
     if fixed_seconds < 0 or seconds_per_epoch < 0:
         raise ValueError(f"need fixed_seconds >= 0 and seconds_per_epoch >= 0, got {fixed_seconds} and {seconds_per_epoch}")
     per_pass = math.ceil(train_size / batch_size)
-    epochs = 1
-    while True:  # ends: the steps never grow with the epochs, the passes do (2 steps fit in 2 epochs)
-        steps = max(2, round((seconds - fixed_seconds - epochs * seconds_per_epoch) * images_per_second / batch_size))
-        if steps <= epochs * per_pass:
-            break
-        epochs += 1
+
+    def steps_for(epochs: int) -> int:  # what the time left after ``epochs`` validations buys
+        return max(2, round((seconds - fixed_seconds - epochs * seconds_per_epoch) * images_per_second / batch_size))
+
+    def fits(epochs: int) -> bool:
+        try:
+            return steps_for(epochs) <= epochs * per_pass
+        except OverflowError:  # epochs * seconds_per_epoch overflowed: no time left, so it fits
+            return True
+
+    # steps_for never grows with the epochs (each operation and round are monotonic) while the passes
+    # do, so ``fits`` turns true once and stays true: bisect for the first such epoch count, which is at
+    # most ceil(steps_for(1) / per_pass) (that many passes hold steps_for(1) >= steps_for(e) steps).
+    low, high = 1, -(-steps_for(1) // per_pass)  # where steps_for raises, a search from 1 epoch up raised too
+    while low < high:  # about log2(steps / per_pass) steps
+        middle = (low + high) // 2
+        low, high = (low, middle) if fits(middle) else (middle + 1, high)
+    epochs, steps = low, steps_for(low)
     return TimePlan(seconds, images_per_second, epochs, max(1, round(steps / epochs)),
                     float(fixed_seconds), float(seconds_per_epoch))
 
@@ -583,7 +630,7 @@ def plan_training(
     batches: int = 20,
     validation_data=None,
     name: str | None = None,
-    retrain: bool = True,
+    retrain: bool | None = None,
 ) -> TimePlan:
     """Return how long to train: ``epochs`` whole passes, or, with ``seconds``, the steps they buy here.
 
@@ -611,6 +658,8 @@ def plan_training(
         return TimePlan(None, None, int(epochs), math.ceil(train_size / batch_size))
     path = warm_start.plan_file(name) if name is not None else None
     sizes = {"seconds": seconds, "train_size": int(train_size), "batch_size": int(batch_size)}
+    if retrain is None:
+        retrain = current().retrain
     if path is not None and not retrain and path.is_file():
         try:
             kept = json.loads(path.read_text(encoding="utf-8"))
@@ -771,6 +820,7 @@ def train_and_record(
     loss=None,
     metrics: Sequence | Mapping | None = ("accuracy",),
     compile_options: Mapping[str, Any] | None = None,
+    on: TrainedOn | None = None,
     dataset: str | None = None,
     train_size: int | None = None,
     test_size: int | None = None,
@@ -779,12 +829,14 @@ def train_and_record(
     head_names: Sequence[str] | None = None,
     extra: Mapping[str, Any] | None = None,
     record: bool = True,
-    retrain: bool = True,
+    retrain: bool | None = None,
     recipe: Mapping[str, Any] | None = None,
     **fit_kwargs,
 ) -> TrainingRun:
     """Compile, :func:`fit`, measure test accuracy and :func:`course_utils.results.record`; return the run.
 
+    ``on`` (:class:`TrainedOn`) says what the run trains on (dataset, source, size, batch size: or pass
+    them one by one); ``test_size`` defaults to the number of test images scored (one head).
     ``optimizer``/``loss``/``metrics`` (and ``compile_options`` such as ``steps_per_execution``)
     compile the model inside its distribution strategy's scope; with ``optimizer=None`` the model
     must already be compiled. ``fit_kwargs`` go to :func:`fit` (``validation_data``,
@@ -795,7 +847,7 @@ def train_and_record(
 
     Warm start: with ``dataset``, ``data_source`` and ``train_size`` given, training goes through
     :func:`fit_or_reuse` (its cache key also covers ``batch_size``, ``extra`` and ``recipe``): the
-    weights are cached, and ``retrain=False`` (a notebook's ``RETRAIN``) reuses checked cached
+    weights are cached, and ``retrain=False`` (default: the session's) reuses checked cached
     weights; test accuracy is then measured again, and the record is marked as coming from the
     cache, with the original training time (``extra["warm_start"]``).
 
@@ -811,9 +863,13 @@ def train_and_record(
         >>> run.test_accuracy == accuracy(*predict_classes(model, ds))
         True
     """
+    given = _merge_on(on, {"dataset": dataset, "data_source": data_source, "train_size": train_size,
+                           "batch_size": batch_size})
+    dataset, data_source, train_size, batch_size = (given[k] for k in ("dataset", "data_source", "train_size",
+                                                                       "batch_size"))
     if record:
-        missing = [k for k, v in {"dataset": dataset, "train_size": train_size, "test_size": test_size,
-                                  "batch_size": batch_size, "data_source": data_source}.items() if v is None]
+        missing = [k for k, v in {"dataset": dataset, "train_size": train_size, "batch_size": batch_size,
+                                  "data_source": data_source}.items() if v is None]
         if missing:
             raise ValueError(f"train_and_record({name!r}): recording needs {', '.join(missing)}; pass them, "
                              "or record=False")
@@ -835,18 +891,22 @@ def train_and_record(
         run = fit_or_reuse(name, model, train_ds, epochs, retrain=retrain, dataset=dataset, data_source=data_source,
                            train_size=train_size, recipe={"batch_size": batch_size, "extra": extra, **dict(recipe or {})},
                            **fit_kwargs)
-    elif not retrain:
+    elif retrain is False:
         raise ValueError(f"train_and_record({name!r}, retrain=False): finding cached weights needs dataset=, "
                          "data_source= and train_size=; pass them, or retrain=True")
     else:
         run = fit(model, train_ds, epochs, **fit_kwargs)
     names = _head_names(model, head_names)
     if len(names) == 1:
-        run.test_accuracy = accuracy(*predict_classes(model, test_ds))
+        y_true, y_pred = predict_classes(model, test_ds)
+        run.test_accuracy = accuracy(y_true, y_pred)
+        test_size = len(y_true) if test_size is None else test_size
     else:
         scores = evaluate_heads(model, test_ds, names)
         run.test_accuracy, run.head_accuracy = scores.sequence, scores.per_head
     if record:
+        if test_size is None:
+            raise ValueError(f"train_and_record({name!r}): a model with several heads needs test_size= to record")
         run.record_path = record_run(name, model, run, dataset=dataset, train_size=train_size, test_size=test_size,
                                      batch_size=batch_size, data_source=data_source, extra=extra)
     return run
@@ -857,11 +917,12 @@ def record_run(
     model,
     run: TrainingRun,
     *,
-    dataset: str,
-    train_size: int,
     test_size: int,
-    batch_size: int,
-    data_source: str,
+    on: TrainedOn | None = None,
+    dataset: str | None = None,
+    train_size: int | None = None,
+    batch_size: int | None = None,
+    data_source: str | None = None,
     test_accuracy: float | None = None,
     extra: Mapping[str, Any] | None = None,
     profile: str | None = None,
@@ -874,7 +935,15 @@ def record_run(
     A cut-short run or one on a synthetic stand-in lands in ``results/<profile>/incomplete/``.
     A run whose weights came from the warm-start cache (``run.from_cache``) is marked so in
     ``extra["warm_start"]``; its training seconds are those of the run that trained the weights.
+    ``on`` (:class:`TrainedOn`) gives dataset, source, training-set size and batch size at once.
     """
+    given = _merge_on(on, {"dataset": dataset, "data_source": data_source, "train_size": train_size,
+                           "batch_size": batch_size})
+    missing = [k for k, v in given.items() if v is None]
+    if missing:
+        raise ValueError(f"record_run({name!r}) needs {', '.join(missing)}: pass on=TrainedOn(...)")
+    dataset, data_source, train_size, batch_size = (given[k] for k in ("dataset", "data_source", "train_size",
+                                                                       "batch_size"))
     accuracy_value = run.test_accuracy if test_accuracy is None else test_accuracy
     if accuracy_value is None:
         raise ValueError("run.test_accuracy is not set: pass test_accuracy=..., or train with train_and_record")

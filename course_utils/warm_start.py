@@ -2,8 +2,8 @@
 
 A second run of a notebook in class should take seconds, not the minutes of training. Every training
 run that :func:`course_utils.training.fit_or_reuse` (and ``train_and_record``) completes saves its
-weights here; run the notebook again with ``RETRAIN = False`` (its parameters cell, or
-``COURSE_RETRAIN=0`` for every notebook) and the weights are loaded instead of trained.
+weights here; run the notebook again with ``course_utils.setup(..., retrain=False)`` in its first cell
+(or ``COURSE_RETRAIN=0`` for every notebook) and the weights are loaded instead of trained.
 
 One entry per (run name, profile, dataset, data source, training-set size, recipe hash): the recipe
 hash covers the model's layers (classes, settings, weight shapes), the optimizer and loss, the
@@ -19,9 +19,9 @@ saying why, and the caller trains (and replaces the entry). Only weights are sto
 whole model, so loading executes nothing; whole ``.keras`` models in the course load with Keras'
 ``safe_mode=True`` (:func:`load_model`).
 
-The cache folder is ``COURSE_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/cnn-classics/weights``
-(``~/.cache/cnn-classics/weights``; on Windows ``%LOCALAPPDATA%\\cnn-classics\\weights``). Delete it
-at any time: it only saves time.
+The cache folder is ``weights/`` in the course's cache folder: ``$COURSE_CACHE_DIR/weights`` if set, else
+``$XDG_CACHE_HOME/cnn-classics/weights`` (``~/.cache/cnn-classics/weights``; on Windows
+``%LOCALAPPDATA%\\cnn-classics\\weights``). Delete it at any time: it only saves time.
 
 Example:
     >>> import tempfile, keras
@@ -51,43 +51,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import profiles
+import keras
+import numpy as np
+
+from .folders import show_path
+from .session import current
 
 CACHE_ENV = "COURSE_CACHE_DIR"
-RETRAIN_ENV = "COURSE_RETRAIN"
 SIDECAR_VERSION = 1
 
 
 def cache_root() -> Path:
-    """Return the weights cache folder: ``COURSE_CACHE_DIR``, else the user's cache folder (never the repository).
+    """Return the weights cache folder of the session (``$COURSE_CACHE_DIR/weights``, never the repository).
 
     Example:
         >>> from unittest import mock
         >>> with mock.patch.dict(os.environ, {CACHE_ENV: "/tmp/my-cache"}):
-        ...     str(cache_root())
-        '/tmp/my-cache'
+        ...     cache_root().as_posix()
+        '/tmp/my-cache/weights'
     """
-    return profiles.user_folder("cache", "weights", CACHE_ENV)
+    return current().weights_dir
 
 
 def retrain() -> bool:
-    """Return the default of a notebook's ``RETRAIN``: False only when ``COURSE_RETRAIN`` is 0/false/no.
+    """Return the session's retrain switch: False reuses weights trained before on this machine.
 
-    Training notebooks read it in their parameters cell; set ``COURSE_RETRAIN=0`` before class to
-    reuse the weights trained when preparing, or edit ``RETRAIN = False`` in one notebook.
+    ``course_utils.setup(retrain=False)`` or ``COURSE_RETRAIN=0`` (every notebook) sets it to False.
 
     Example:
         >>> from unittest import mock
-        >>> with mock.patch.dict(os.environ, {RETRAIN_ENV: "0"}):
+        >>> with mock.patch.dict(os.environ, {"COURSE_RETRAIN": "0"}):
         ...     retrain()
         False
     """
-    value = os.environ.get(RETRAIN_ENV, "").strip().lower()
-    if value in ("", "1", "true", "yes"):
-        return True
-    if value in ("0", "false", "no"):
-        return False
-    raise ValueError(f"{RETRAIN_ENV}={value!r}: use 1 (train, the default) or 0 (reuse cached weights), or unset it")
+    return current().retrain
 
 
 def _slug(text: str) -> str:
@@ -99,13 +96,13 @@ def plan_file(name: str, profile: str | None = None) -> Path:
     """Where a time-planned run keeps its plan (:func:`course_utils.training.plan_training` with ``name``).
 
     A plan turns seconds into steps at the speed measured on this machine, and the steps are part of
-    the weights' cache key; reusing the plan is what lets ``RETRAIN = False`` find those weights.
+    the weights' cache key; reusing the plan is what lets ``retrain=False`` find those weights.
 
     Example:
         >>> plan_file("vgg captcha", profile="classroom").name
         'vgg_captcha.plan.json'
     """
-    return cache_root() / (profile or profiles.profile_name()) / f"{_slug(name)}.plan.json"
+    return cache_root() / (profile or current().profile) / f"{_slug(name)}.plan.json"
 
 
 def _leaf_layers(model) -> Iterator:
@@ -119,7 +116,6 @@ def _leaf_layers(model) -> Iterator:
 
 def _stable(value: Any) -> Any:
     """``value`` as plain JSON data that is the same in every session (no memory addresses)."""
-    import numpy as np
 
     if isinstance(value, Mapping):
         return {str(k): _stable(v) for k, v in value.items()}
@@ -209,15 +205,7 @@ class CacheEntry:
 
     def shown(self) -> str:
         """The weights file as ``$COURSE_CACHE_DIR/...`` or ``~/...`` (no machine paths in messages)."""
-        return _shown(self.weights)
-
-
-def _shown(path: Path) -> str:
-    root = cache_root()
-    if os.environ.get(CACHE_ENV, "").strip() and path.is_relative_to(root):
-        return f"${CACHE_ENV}/{path.relative_to(root).as_posix()}"
-    home = Path.home()
-    return f"~/{path.relative_to(home).as_posix()}" if path.is_relative_to(home) else str(path)
+        return show_path(self.weights)
 
 
 def entry_for(
@@ -235,7 +223,7 @@ def entry_for(
     The recipe hash covers ``recipe`` (epochs, learning rate, augmentation, ...: what the caller
     knows), the model's layers (:func:`describe_model`) and, when compiled, its optimizer and loss.
     """
-    profile = profile or profiles.profile_name()
+    profile = profile or current().profile
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
     full_recipe = {
         "recipe": dict(recipe or {}),
@@ -339,15 +327,13 @@ def save(entry: CacheEntry, model, run: Mapping[str, Any]) -> Path | None:
         os.replace(partial_sidecar, entry.sidecar)
     except OSError as e:
         print(f"warm start: could not save the weights of {entry.name} to {entry.shown()} ({e}); training "
-              f"works as before, only RETRAIN = False will train again. Set {CACHE_ENV} to a writable folder.")
+              f"works as before, only retrain=False will train again. Set {CACHE_ENV} to a writable folder.")
         return None
-    print(f"warm start: weights saved to {entry.shown()} (RETRAIN = False reuses them)")
+    print(f"warm start: weights saved to {entry.shown()} (setup(retrain=False) reuses them)")
     return entry.weights
 
 
 def _keras_version() -> str:
-    import keras
-
     return keras.__version__
 
 
@@ -361,6 +347,4 @@ def load_model(path: str | Path):
         >>> load_model(path).count_params()
         8
     """
-    import keras
-
     return keras.models.load_model(path, safe_mode=True)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Rectangle
 
 from . import scratch
 from .arithmetic import conv_output_size, pool_output_size
@@ -94,7 +97,6 @@ def _partial_map(image: np.ndarray, kernel: np.ndarray, position: int) -> np.nda
 
 def draw_conv_step(image: np.ndarray = DEMO_IMAGE, kernel: np.ndarray = DEMO_KERNEL, position: int = 0) -> None:
     """Draw one step of the convolution: input with the kernel window, kernel, products, feature map."""
-    from matplotlib.patches import Rectangle
 
     image, kernel = np.asarray(image), np.asarray(kernel)
     step = conv_step(image, kernel, position)
@@ -173,8 +175,6 @@ def convolution_explorer(
 
         explorer = course_utils.widgets.convolution_explorer()
     """
-    import ipywidgets as widgets
-
     image, kernel = np.asarray(image), np.asarray(kernel)
     h_out, w_out = _positions(image, kernel)
     last = h_out * w_out - 1
@@ -211,9 +211,6 @@ def plot_conv_grid(n: int, k: int, s: int = 1, p: int = 0, d: int = 1, title: st
 
         plot_conv_grid(7, 3, s=2, p=1)
     """
-    from matplotlib.patches import Rectangle
-
-
     out = conv_output_size(n, k, s, p, d)  # raises a clear ValueError when the kernel does not fit
     span = d * (k - 1) + 1
     n_pad = n + 2 * p
@@ -263,7 +260,6 @@ def plot_coverage(maps: dict, title: str) -> None:
 
         plot_coverage({"no padding": scratch.coverage_count(8, 3), "padding 1": scratch.coverage_count(8, 3, p=1)}, "3 x 3 kernel")
     """
-
     top = max(int(np.max(m)) for m in maps.values())
     fig, axes = plt.subplots(1, len(maps), figsize=(3.6 * len(maps), 3.6), squeeze=False)
     for ax, (name, counts) in zip(axes[0], maps.items()):
@@ -280,8 +276,6 @@ def plot_coverage(maps: dict, title: str) -> None:
 
 
 def _output_cmap():
-    from matplotlib.colors import ListedColormap
-
     return ListedColormap(["#f2f2f2", "#0072B2", "#E69F00"])
 
 
@@ -321,21 +315,19 @@ def padding_stride_explorer(n: int = 32, k: int = 5, s: int = 1, p: int = 0, d: 
         explorer = padding_stride_explorer(n=32, k=5)     # LeNet C1: output 28 x 28
         explorer.sliders["p"].value = 2                    # 'same' for k=5: output 32 x 32
     """
-    import ipywidgets as w
-
     if show:
         plot_conv_grid(n, k, s, p, d)  # the static fallback
     style = {"description_width": "initial"}
     sliders = {
-        "n": w.IntSlider(value=n, min=1, max=256, description="input n", style=style),
-        "k": w.IntSlider(value=k, min=1, max=11, description="kernel k", style=style),
-        "s": w.IntSlider(value=s, min=1, max=4, description="stride s", style=style),
-        "p": w.IntSlider(value=p, min=0, max=5, description="padding p", style=style),
-        "d": w.IntSlider(value=d, min=1, max=3, description="dilation d", style=style),
+        "n": widgets.IntSlider(value=n, min=1, max=256, description="input n", style=style),
+        "k": widgets.IntSlider(value=k, min=1, max=11, description="kernel k", style=style),
+        "s": widgets.IntSlider(value=s, min=1, max=4, description="stride s", style=style),
+        "p": widgets.IntSlider(value=p, min=0, max=5, description="padding p", style=style),
+        "d": widgets.IntSlider(value=d, min=1, max=3, description="dilation d", style=style),
     }
-    output_text = w.HTML()
-    formula_text = w.HTML()
-    figure = w.Output()
+    output_text = widgets.HTML()
+    formula_text = widgets.HTML()
+    figure = widgets.Output()
 
     def update(_change=None) -> None:
         values = {name: slider.value for name, slider in sliders.items()}
@@ -355,7 +347,7 @@ def padding_stride_explorer(n: int = 32, k: int = 5, s: int = 1, p: int = 0, d: 
         slider.observe(update, names="value")
     # text only at the start: the static figure above already shows the starting grid (no duplicate)
     output_text.value, formula_text.value = _size_text(**{name: sl.value for name, sl in sliders.items()})
-    ui = w.VBox([w.HBox([w.VBox(list(sliders.values())), w.VBox([output_text, formula_text])]), figure])
+    ui = widgets.VBox([widgets.HBox([widgets.VBox(list(sliders.values())), widgets.VBox([output_text, formula_text])]), figure])
     if show:
         from IPython.display import display
 
@@ -374,8 +366,6 @@ def plot_pooling(image, pool: int = 2, stride: int | None = None, padding: str =
 
         plot_pooling(photo, pool=3, stride=2)          # AlexNet's overlapping pooling
     """
-
-
     x = np.asarray(image, dtype="float32")[None, ..., None]
     pooled = {"max": scratch.max_pool2d(x, pool, stride, padding)[0, ..., 0], "average": scratch.avg_pool2d(x, pool, stride, padding)[0, ..., 0]}
     fig, axes = plt.subplots(1, 3, figsize=(9, 3.3))
@@ -391,7 +381,6 @@ def plot_pooling(image, pool: int = 2, stride: int | None = None, padding: str =
 
 
 def _pool_text(n_h: int, n_w: int, pool: int, stride: int, padding: str) -> tuple[str, str]:
-
     try:
         h, w = pool_output_size(n_h, pool, stride, padding), pool_output_size(n_w, pool, stride, padding)
     except ValueError as error:
@@ -412,8 +401,6 @@ def pooling_explorer(image, pool: int = 2, stride: int = 2, padding: str = "vali
         explorer = pooling_explorer(photo)                 # 128 x 128 -> output: 64 x 64
         explorer.sliders["pool"].value = 3                 # overlapping 3/2
     """
-    import ipywidgets as w
-
     image = np.asarray(image, dtype="float32")
     if image.ndim != 2:
         raise ValueError(f"pooling_explorer needs one grey H x W image, got shape {image.shape}; pass image[..., 0]")
@@ -421,11 +408,11 @@ def pooling_explorer(image, pool: int = 2, stride: int = 2, padding: str = "vali
         plot_pooling(image, pool, stride, padding)  # the static fallback
     style = {"description_width": "initial"}
     sliders = {
-        "pool": w.IntSlider(value=pool, min=1, max=8, description="window", style=style),
-        "stride": w.IntSlider(value=stride, min=1, max=8, description="stride", style=style),
-        "padding": w.ToggleButtons(value=padding, options=["valid", "same"], description="padding", style=style),
+        "pool": widgets.IntSlider(value=pool, min=1, max=8, description="window", style=style),
+        "stride": widgets.IntSlider(value=stride, min=1, max=8, description="stride", style=style),
+        "padding": widgets.ToggleButtons(value=padding, options=["valid", "same"], description="padding", style=style),
     }
-    output_text, formula_text, figure = w.HTML(), w.HTML(), w.Output()
+    output_text, formula_text, figure = widgets.HTML(), widgets.HTML(), widgets.Output()
 
     def update(_change=None) -> None:
         values = {name: control.value for name, control in sliders.items()}
@@ -439,7 +426,7 @@ def pooling_explorer(image, pool: int = 2, stride: int = 2, padding: str = "vali
         control.observe(update, names="value")
     # text only at the start: the static figure above already shows the starting state (no duplicate)
     output_text.value, formula_text.value = _pool_text(*image.shape, **{k: c.value for k, c in sliders.items()})
-    ui = w.VBox([w.HBox([w.VBox(list(sliders.values())), w.VBox([output_text, formula_text])]), figure])
+    ui = widgets.VBox([widgets.HBox([widgets.VBox(list(sliders.values())), widgets.VBox([output_text, formula_text])]), figure])
     if show:
         from IPython.display import display
 

@@ -5,7 +5,7 @@ and slide types (RISE metadata, one rule: slide_types).
     python scripts/sync_course.py --check   # exit 1 if anything is out of date (tests use this)
 
 Sources: the repository address in pyproject.toml ([project.urls] Repository), the course map in
-course_utils/course.py and the recorded results in results/classroom/.
+course_utils/course.py, the settings in course_utils/settings.py and the recorded results in results/classroom/.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course_utils import course, results  # noqa: E402
+from course_utils import course, results, settings  # noqa: E402
+from course_utils.tables import markdown_table  # noqa: E402
 
 FIRST_CELL_MARK = "# extra code: makes this notebook run anywhere"
 
@@ -57,20 +58,21 @@ def readme_sections(url: str, slug: str) -> dict[str, str]:
         f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(slug, '00_start_here')})"
     )
     times = results.notebook_times("classroom")
-    rows = ["| # | notebook | what you learn | classroom run time | Colab |", "|---|---|---|---:|---|"]
+    rows = []
     for nb in course.NOTEBOOKS:
         here = (ROOT / "notebooks" / nb.filename).is_file()
         name = f"[{nb.title}](notebooks/{nb.filename})" if here else f"{nb.title} (coming)"
         seconds = times.get(nb.stem)
         t = "-" if seconds is None else f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
         colab = f"[open]({colab_url(slug, nb.stem)})" if here else "-"
-        rows.append(f"| {nb.stem[:2]} | {name} | {nb.teaches} | {t} | {colab} |")
+        rows.append([nb.stem[:2], name, nb.teaches, t, colab])
     recorded = results.load_results("classroom")
     table = results.results_table(recorded) if recorded else "No training results recorded yet."
     benchmarks = results.load_benchmarks("classroom")  # make bench: results/classroom/benchmarks/*.json
     performance = results.benchmarks_table(benchmarks) if benchmarks else "No benchmark recorded yet: run `make bench`."
-    return {"badges": badges, "notebooks": "\n".join(rows), "results": table, "performance": performance,
-            "resources": results.resources_table(("classroom",))}
+    notebooks = markdown_table(["#", "notebook", "what you learn", "classroom run time", "Colab"], rows, numeric=(3,))
+    return {"badges": badges, "notebooks": notebooks, "results": table, "performance": performance,
+            "resources": results.resources_table(("classroom",)), "settings": settings.markdown_table()}
 
 
 def sync_readme(text: str, sections: dict[str, str]) -> str:

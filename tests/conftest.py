@@ -1,23 +1,6 @@
-"""Shared test set-up: quiet TensorFlow, an isolated Keras cache, smoke profile by default."""
+"""Fixtures shared by the unit tests (the suite-wide set-up is in the repository's conftest.py)."""
 
-import atexit
-import os
-import shutil
-import tempfile
-
-import matplotlib
 import pytest
-
-matplotlib.use("Agg")
-os.environ.setdefault("COURSE_PROFILE", "smoke")
-# The suite never writes to the user's folders: warm-start weights and learner progress go to a
-# temporary folder for the whole session (tests that look at them set their own with monkeypatch).
-_SANDBOX = tempfile.mkdtemp(prefix="course-utils-tests-")
-os.environ["COURSE_CACHE_DIR"] = os.path.join(_SANDBOX, "weights-cache")
-os.environ["COURSE_PROGRESS_FILE"] = os.path.join(_SANDBOX, "progress.json")
-atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)
-
-import course_utils  # noqa: E402,F401  (imports TensorFlow quietly, once)
 
 
 @pytest.fixture

@@ -219,7 +219,7 @@ def test_full_profile_path_runs_on_cpu_with_mixed_precision():
     P = course_utils.params("07_alexnet", "full")
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        strategy = course_utils.profiles.import_tensorflow_quietly().distribute.get_strategy()
+        strategy = course_utils.quiet.import_tensorflow_quietly().distribute.get_strategy()
         with strategy.scope():
             model = models.alexnet_for_profile(P.model, num_classes=10)
             model.compile(keras.optimizers.Adam(P.learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils import data, models, profiles, training
+from course_utils import captchas, data, models, profiles, training
 from course_utils.exercises import nb09_vgg_captcha as nb09
 from course_utils.models.vgg_captcha import HEADS
 
@@ -74,7 +74,7 @@ def test_full_profile_path_trains_a_couple_of_steps_on_cpu():
     assert P.model == "paper"
     model = models.captcha_for_profile(P.model)
     assert model.get_layer("fc1").units == 4096
-    x, y = data.generate_captchas(4, seed=3, workers=1)
+    x, y = captchas.generate_captchas(4, seed=3, workers=1)
     ds = data.make_dataset(x, {name: y[:, i] for i, name in enumerate(HEADS)}, batch_size=2)
     run = training.train_and_record(
         "full-path", model, ds, ds, epochs=1, optimizer=keras.optimizers.Adam(P.learning_rate),
@@ -90,62 +90,62 @@ def test_full_profile_path_trains_a_couple_of_steps_on_cpu():
 # --- the data --------------------------------------------------------------------------------------------------------
 
 def test_generation_is_seeded_and_independent_of_workers(monkeypatch):
-    monkeypatch.setattr(data, "CAPTCHA_CHUNK", 3)  # 7 images: three chunks, so two workers split the work
-    x1, y1 = data.generate_captchas(7, seed=4, workers=1)
-    x2, y2 = data.generate_captchas(7, seed=4, workers=2)
+    monkeypatch.setattr(captchas, "CAPTCHA_CHUNK", 3)  # 7 images: three chunks, so two workers split the work
+    x1, y1 = captchas.generate_captchas(7, seed=4, workers=1)
+    x2, y2 = captchas.generate_captchas(7, seed=4, workers=2)
     assert x1.shape == (7, 60, 160, 1) and x1.dtype == np.uint8 and y1.shape == (7, 4) and y1.dtype == np.uint8
     assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
-    x3, y3 = data.generate_captchas(4, seed=4, workers=1)  # a smaller set is the start of the same stream
+    x3, y3 = captchas.generate_captchas(4, seed=4, workers=1)  # a smaller set is the start of the same stream
     assert np.array_equal(x3, x1[:4]) and np.array_equal(y3, y1[:4])
-    x4, _ = data.generate_captchas(4, seed=5, workers=1)
+    x4, _ = captchas.generate_captchas(4, seed=5, workers=1)
     assert not np.array_equal(x4, x3)
     assert y1.max() <= 9 and len({tuple(r) for r in y1}) > 1
     assert (x1 < 128).any() and (x1 > 200).any()  # dark strokes on a light background, not a blank
 
 
 def test_captcha_image_is_the_package_drawing_seeded():
-    a, b = data.captcha_image("2024", seed=1), data.captcha_image("2024", seed=1)
+    a, b = captchas.captcha_image("2024", seed=1), captchas.captcha_image("2024", seed=1)
     assert a.size == (160, 60) and a.mode == "L" and np.array_equal(np.asarray(a), np.asarray(b))
-    assert not np.array_equal(np.asarray(a), np.asarray(data.captcha_image("2024", seed=2)))
+    assert not np.array_equal(np.asarray(a), np.asarray(captchas.captcha_image("2024", seed=2)))
     with pytest.raises(ValueError, match="text is empty"):
-        data.captcha_image("")
+        captchas.captcha_image("")
 
 
 def test_cache_write_read_and_a_corrupt_file_is_regenerated(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
-    x, y = data.captcha_set(3, seed=7, workers=1)
-    path = tmp_path / "captcha-160x60-4chars-seed7-n3.npz"
-    assert data.captcha_cache_file(3, 7) == path and path.is_file()
+    x, y = captchas.captcha_set(3, seed=7, workers=1)
+    path = tmp_path / "captcha" / "captcha-160x60-4chars-seed7-n3.npz"
+    assert captchas.captcha_cache_file(3, 7) == path and path.is_file()
     assert "generated in" in capsys.readouterr().out
-    x2, y2 = data.captcha_set(3, seed=7, workers=1)
-    assert "read from the cache $COURSE_CACHE_DIR/captcha-160x60-4chars-seed7-n3.npz" in capsys.readouterr().out
+    x2, y2 = captchas.captcha_set(3, seed=7, workers=1)
+    assert "read from the cache $COURSE_CACHE_DIR/captcha/captcha-160x60-4chars-seed7-n3.npz" in capsys.readouterr().out
     assert np.array_equal(x, x2) and np.array_equal(y, y2)
     path.write_bytes(b"not an npz file")  # e.g. a run killed while writing
-    x3, _ = data.captcha_set(3, seed=7, workers=1)
+    x3, _ = captchas.captcha_set(3, seed=7, workers=1)
     out = capsys.readouterr().out
     assert "are not usable: it cannot be read" in out and "generating them again" in out
     assert np.array_equal(x3, x) and np.load(path)["x"].shape == (3, 60, 160, 1)
-    assert not list(tmp_path.glob("*.partial.npz"))
+    assert not list(path.parent.glob("*.partial.npz"))
 
 
 def test_default_cache_is_outside_the_repository(monkeypatch, tmp_path):
     monkeypatch.delenv("COURSE_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert data.captcha_cache_dir() == tmp_path / "cnn-classics" / "captcha"
+    assert captchas.captcha_cache_dir() == tmp_path / "cnn-classics" / "captcha"
     monkeypatch.delenv("XDG_CACHE_HOME")
-    assert data.captcha_cache_dir() == Path.home() / ".cache" / "cnn-classics" / "captcha"
-    assert ROOT not in data.captcha_cache_dir().parents
+    assert captchas.captcha_cache_dir() == Path.home() / ".cache" / "cnn-classics" / "captcha"
+    assert ROOT not in captchas.captcha_cache_dir().parents
 
 
 def test_load_captcha_has_a_fixed_test_set_and_a_source():
-    (xa, _), (ta, la) = data.load_captcha(2, 3, seed=1, cache=False, verbose=False)
+    (xa, _), (ta, la) = captchas.load_captcha(2, 3, seed=1, cache=False, verbose=False)
     assert data.last_source("captcha") == "real file"
-    (xb, _), (tb, lb) = data.load_captcha(2, 3, seed=2, cache=False, verbose=False)
+    (xb, _), (tb, lb) = captchas.load_captcha(2, 3, seed=2, cache=False, verbose=False)
     assert not np.array_equal(xa, xb) and np.array_equal(ta, tb) and np.array_equal(la, lb)
-    loaded = data.load_captcha(2, 2, stand_in=True, verbose=False)
+    loaded = captchas.load_captcha(2, 2, stand_in=True, verbose=False)
     assert loaded.source == "synthetic stand-in" and data.last_source("captcha") == "synthetic stand-in"
     with pytest.raises(ValueError, match="draws the held-out test set"):
-        data.load_captcha(2, 2, seed=data.CAPTCHA_TEST_SEED)
+        captchas.load_captcha(2, 2, seed=captchas.CAPTCHA_TEST_SEED)
 
 
 # --- read_captcha ----------------------------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def _fixed_reader(digits=(2, 0, 2, 4)) -> keras.Model:
 
 def test_read_captcha_accepts_pil_path_and_arrays(tmp_path):
     model = _fixed_reader()
-    pil = data.captcha_image("2024", seed=1)
+    pil = captchas.captcha_image("2024", seed=1)
     grey = np.asarray(pil)
     pil.save(tmp_path / "c.png")
     for image in (pil, tmp_path / "c.png", str(tmp_path / "c.png"), grey, grey[..., None], pil.convert("RGB")):
@@ -176,7 +176,7 @@ def test_read_captcha_accepts_pil_path_and_arrays(tmp_path):
 
 
 def test_captcha_input_conversions_match_pil():
-    pil = data.captcha_image("5938", seed=2)
+    pil = captchas.captcha_image("5938", seed=2)
     grey = np.asarray(pil)
     expected = grey[None, ..., None] / 255.0
     assert np.allclose(models.captcha_input(pil), expected)
@@ -232,3 +232,14 @@ def test_stub_is_not_implemented_yet(capsys):
 
     nb09.check_whole_accuracy(stub)
     assert "Exercise 09.4: not implemented yet" in capsys.readouterr().out
+
+
+def test_the_captcha_package_itself_is_left_untouched():
+    """The seeded stream goes into the course's private copy of captcha.image, never into the package's module."""
+    import secrets
+
+    import captcha.image
+
+    captchas.generate_captchas(2, seed=1, workers=1)
+    assert captcha.image.secrets is secrets
+    assert captchas._image_module() is not captcha.image

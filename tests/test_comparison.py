@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from course_utils import comparison, results, tracing
-from course_utils.checks import grade
+from course_utils.exercises import grade
 from course_utils.exercises import nb12_model_comparison as nb12
 from course_utils.models import model_info
 from course_utils.models.registry import ModelInfo

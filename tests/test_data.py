@@ -45,7 +45,7 @@ def test_classroom_without_data_names_file_and_fetch_command(no_data, monkeypatc
 
 def test_bad_data_dir_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "missing"))
-    with pytest.raises(ValueError, match="is not a directory"):
+    with pytest.raises(ValueError, match="is not a folder"):
         data.load("mnist")
 
 

@@ -14,7 +14,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from course_utils import checks, course, exercises, scratch
-from course_utils.checks import Exercise
+from course_utils.exercises import Exercise
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = exercises.load_all()
@@ -45,7 +45,7 @@ def test_every_key_the_notebooks_check_exists():
 
 @pytest.mark.parametrize("ex", ALL, ids=lambda ex: ex.key)
 def test_the_answer_is_graded_correct(ex):
-    ok, message = checks.grade(ex.key, ex.answer)
+    ok, message = exercises.grade(ex.key, ex.answer)
     assert ok, message
     assert message.startswith(f"Exercise {ex.key}: correct")
 
@@ -56,46 +56,46 @@ def test_the_answer_is_graded_correct(ex):
     ids=lambda v: v.key if isinstance(v, Exercise) else repr(v),
 )
 def test_each_typical_mistake_is_wrong_with_its_own_message(ex, mistake):
-    ok, message = checks.grade(ex.key, mistake)
+    ok, message = exercises.grade(ex.key, mistake)
     assert not ok, f"{ex.key}: the listed mistake {mistake!r} is graded correct"
     assert ex.mistakes[mistake] in message
 
 
 def test_unanswered_and_unknown():
-    assert checks.grade("03.2", ...) == (
+    assert exercises.grade("03.2", ...) == (
         False, "Exercise 03.2: not answered yet: replace Ellipsis with your answer and run the cell again.")
     with pytest.raises(KeyError, match=r"no exercise '98.7'; known: 00.1, 00.2, .*07.5"):
-        checks.grade("98.7", 1)  # (99.1 is the doctest's example in checks.register)
+        exercises.grade("98.7", 1)  # (99.1 is the doctest's example in exercises.register)
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[1])
 def test_reloading_a_module_replaces_its_exercises(module):
     first = module.EXERCISES[0]
     reloaded = importlib.reload(module)
-    assert checks.exercise(first.key) is reloaded.EXERCISES[0] is not first
-    assert checks.grade(first.key, first.answer)[0]
+    assert exercises.exercise(first.key) is reloaded.EXERCISES[0] is not first
+    assert exercises.grade(first.key, first.answer)[0]
 
 
 def test_reloading_the_package_and_the_checks_module():
     importlib.reload(exercises)
     importlib.reload(checks)  # an empty registry: check() loads the notebook's module again
     try:
-        assert checks.grade("04.1", 13)[0]
-        assert checks.exercise("04.1").key == "04.1"
+        assert exercises.grade("04.1", 13)[0]
+        assert exercises.exercise("04.1").key == "04.1"
     finally:
         exercises.load_all()
 
 
 def test_a_key_taken_by_another_module_is_an_error(monkeypatch):
     for attribute in ("_entries", "_origins"):  # the "99.7" registered below leaves the registry with the test
-        monkeypatch.setattr(checks._REGISTRY, attribute, dict(getattr(checks._REGISTRY, attribute)))
+        monkeypatch.setattr(exercises._REGISTRY, attribute, dict(getattr(exercises._REGISTRY, attribute)))
     copy = Exercise("03.2", "a copy", 55, "copied")
     with pytest.raises(ValueError, match="'03.2' is already registered by course_utils.exercises.nb03_padding_and_stride"):
-        checks.register(copy, origin="somewhere_else")
-    assert checks.exercise("03.2").question != "a copy"
-    checks.register(Exercise("99.7", "q", 1, "s"), origin="my_cell")
-    checks.register(Exercise("99.7", "q", 2, "s"), origin="my_cell")  # the cell run again
-    assert checks.grade("99.7", 2)[0]
+        exercises.register(copy, origin="somewhere_else")
+    assert exercises.exercise("03.2").question != "a copy"
+    exercises.register(Exercise("99.7", "q", 1, "s"), origin="my_cell")
+    exercises.register(Exercise("99.7", "q", 2, "s"), origin="my_cell")  # the cell run again
+    assert exercises.grade("99.7", 2)[0]
 
 
 def test_a_module_defining_another_notebooks_key_is_an_error(monkeypatch):
@@ -106,7 +106,7 @@ def test_a_module_defining_another_notebooks_key_is_an_error(monkeypatch):
 
 
 def test_check_loads_only_the_notebook_it_needs():
-    script = ("import sys; from course_utils import checks; checks.check('03.2', 55); "
+    script = ("import sys; from course_utils import exercises; exercises.check('03.2', 55); "
               "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('course_utils.exercises.')))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import checks, trace
+from course_utils import exercises, trace
 from course_utils.exercises import nb11_inception as nb11
 from course_utils.models import inception
 
@@ -223,7 +223,7 @@ def _learner_module(x, c1, c3_reduce, c3, c5_reduce, c5, pool_proj):
 
 def test_exercise_accepts_another_correct_writing():
     assert nb11.grade_inception_module(_learner_module)[0]
-    assert checks.grade("11.5", _learner_module)[0]
+    assert exercises.grade("11.5", _learner_module)[0]
 
 
 @pytest.mark.parametrize("name", [f.__name__ for f in nb11.MODULE_MISTAKES])
@@ -250,13 +250,13 @@ def test_exercise_stub_none_and_errors():
 
 
 def test_exercise_answers_worked_by_hand():
-    assert checks.exercise("11.1").answer == 256 * 48 + 48 * 5 * 5 * 128 == 165_888
-    assert checks.exercise("11.2").answer == 256 + 320 + 128 + 128 == 832
-    assert checks.exercise("11.3").answer == 2 * 5 * 160 * 160 == 256_000
-    assert checks.exercise("11.4").answer == aux_head_by_hand(528, 10) == 529 * 128 + 2049 * 1024 + 1025 * 10
+    assert exercises.exercise("11.1").answer == 256 * 48 + 48 * 5 * 5 * 128 == 165_888
+    assert exercises.exercise("11.2").answer == 256 + 320 + 128 + 128 == 832
+    assert exercises.exercise("11.3").answer == 2 * 5 * 160 * 160 == 256_000
+    assert exercises.exercise("11.4").answer == aux_head_by_hand(528, 10) == 529 * 128 + 2049 * 1024 + 1025 * 10
     for key in ("11.1", "11.2", "11.3", "11.4"):
-        exercise = checks.exercise(key)
-        assert checks.grade(key, exercise.answer)[0]
+        exercise = exercises.exercise(key)
+        assert exercises.grade(key, exercise.answer)[0]
         for wrong, text in exercise.mistakes.items():
-            ok, message = checks.grade(key, wrong)
+            ok, message = exercises.grade(key, wrong)
             assert not ok and text in message, (key, wrong)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_utils import checks, data, profiles, schedules
+from course_utils import checks, data, exercises, profiles, recipes, schedules
 from course_utils.exercises import nb10_mini_vgg as nb10
 from course_utils.models import mini_vgg as mv
 from course_utils.models import model_info
@@ -64,7 +64,7 @@ def test_registered_for_notebook_10_and_bad_arguments():
 
 
 def test_seed_recipe_is_sgd_nesterov_at_a_constant_rate():
-    recipe = mv.seed_recipe()
+    recipe = recipes.seed_recipe()
     assert isinstance(recipe.optimizer, keras.optimizers.SGD)
     assert float(recipe.optimizer.learning_rate) == pytest.approx(0.01)
     assert recipe.optimizer.momentum == 0.9 and recipe.optimizer.nesterov
@@ -72,20 +72,20 @@ def test_seed_recipe_is_sgd_nesterov_at_a_constant_rate():
 
 
 def test_better_recipe_settings():
-    recipe = mv.better_recipe(0.08, total_steps=400)
+    recipe = recipes.better_recipe(0.08, total_steps=400)
     schedule = recipe.optimizer._learning_rate
     assert isinstance(schedule, schedules.OneCycle)
     assert (schedule.peak_learning_rate, schedule.total_steps) == (0.08, 400)
     assert recipe.optimizer.weight_decay == 5e-4 and recipe.optimizer.nesterov
     assert recipe.loss.get_config()["label_smoothing"] == 0.1
     with pytest.raises(ValueError, match="unknown augmentation"):
-        mv.better_recipe(0.08, 400, augmentation="cutout")
+        recipes.better_recipe(0.08, 400, augmentation="cutout")
 
 
 def test_flip_augmentation_flips_whole_images_or_leaves_them():
     images = np.random.default_rng(0).random((64, 4, 5, 3)).astype("float32")
     tf.random.set_seed(0)
-    out = np.asarray(mv.better_recipe(0.1, 10).augment(images))
+    out = np.asarray(recipes.better_recipe(0.1, 10).augment(images))
     flipped = [np.array_equal(o, i[:, ::-1]) for o, i in zip(out, images)]
     kept = [np.array_equal(o, i) for o, i in zip(out, images)]
     assert all(f or k for f, k in zip(flipped, kept))
@@ -98,7 +98,7 @@ def test_full_profile_path_trains_two_steps_on_cpu():
     P = profiles.params("10_mini_vgg", "full")
     assert (P.better_model, P.better_width, P.augmentation, P.better_epochs) == ("v2", 2.0, "crop+flip", 20)
     model = mv.mini_vgg(P.better_model, width=P.better_width / 4)
-    recipe = mv.better_recipe(0.1, total_steps=2, augmentation=P.augmentation)
+    recipe = recipes.better_recipe(0.1, total_steps=2, augmentation=P.augmentation)
     model.compile(optimizer=recipe.optimizer, loss=recipe.loss, metrics=["accuracy"])
     (x, y), _ = data.synthetic("cifar10", train_size=2 * P.batch_size, test_size=10)
     ds = data.make_dataset(x, keras.utils.to_categorical(y, 10), P.batch_size, shuffle=True, augment=recipe.augment)
@@ -145,7 +145,7 @@ def test_exercise_stub(capsys):
 
 
 def test_answers_worked_by_hand():
-    assert checks.exercise("10.1").answer == 2_171_178 + (16 * 16 - 8 * 8) * 64 * 512  # only fc1 grows
-    assert checks.grade("10.2", (0.82, 0.02))[0] and not checks.grade("10.2", (0.8, 0.022))[0]
-    assert checks.grade("10.3", (0.002, 0.05, 0.025))[0]
-    assert not checks.grade("10.3", (0.0, 0.05, 0.025))[0]
+    assert exercises.exercise("10.1").answer == 2_171_178 + (16 * 16 - 8 * 8) * 64 * 512  # only fc1 grows
+    assert exercises.grade("10.2", (0.82, 0.02))[0] and not exercises.grade("10.2", (0.8, 0.022))[0]
+    assert exercises.grade("10.3", (0.002, 0.05, 0.025))[0]
+    assert not exercises.grade("10.3", (0.0, 0.05, 0.025))[0]

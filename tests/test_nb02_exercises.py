@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from course_utils import checks, scratch
+from course_utils import checks, exercises, scratch
 from course_utils.exercises import nb02_convolution as ex02
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ def test_the_reference_and_an_independent_answer_pass_against_keras():
 
 
 def test_the_worked_solution_passes():
-    text = checks.exercise("02.5").solution
+    text = exercises.exercise("02.5").solution
     code = text[text.index("def conv2d_forward"):text.index("return out") + len("return out")]
     namespace = {"np": np}
     exec(code, namespace)
@@ -127,10 +127,10 @@ def test_the_stub_is_not_implemented_yet_and_the_inputs_are_never_square():
 
 
 def test_check_accepts_a_function_for_02_5():
-    assert checks.grade("02.5", _einsum_conv)[0]
-    ok, message = checks.grade("02.5", _flipped)
+    assert exercises.grade("02.5", _einsum_conv)[0]
+    ok, message = exercises.grade("02.5", _flipped)
     assert not ok and "not yet" in message
-    ok, message = checks.grade("02.5", 42)
+    ok, message = exercises.grade("02.5", 42)
     assert not ok and "should be a function" in message
 
 

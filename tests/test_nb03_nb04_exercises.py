@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from course_utils import arithmetic, checks, scratch
+from course_utils import arithmetic, exercises, scratch
 from course_utils.exercises import nb03_padding_and_stride as ex03
 from course_utils.exercises import nb04_pooling as ex04
 
@@ -83,8 +83,8 @@ def test_conv_output_size_checker_other_answers():
 
 
 def test_check_grades_the_function_too():
-    assert checks.grade("03.6", _counting_positions)[0]
-    ok, message = checks.grade("03.6", ex03._ceil_not_floor)
+    assert exercises.grade("03.6", _counting_positions)[0]
+    ok, message = exercises.grade("03.6", ex03._ceil_not_floor)
     assert not ok and ex03.SIZE_MISTAKES[ex03._ceil_not_floor] in message
 
 

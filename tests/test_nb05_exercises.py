@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from course_utils import checks
+from course_utils import exercises
 from course_utils.exercises import nb05_flatten_dense_dropout as nb05
 
 STUCK = "(Stuck? `course_utils.solution('05.4')` shows a worked solution.)"
@@ -36,7 +36,7 @@ def test_a_right_function_passes_with_the_stated_figures():
                                   "x / (1 - rate) (max |diff| = ")
         assert "standard errors of 1 - rate and of the input's mean (tolerance 5)" in message
         assert "at inference the input unchanged, like keras.layers.Dropout (max |diff| = " in message
-    assert checks.grade("05.4", learner_right)[0]
+    assert exercises.grade("05.4", learner_right)[0]
 
 
 @pytest.mark.parametrize("learner, diagnosis", [
@@ -104,12 +104,12 @@ def test_stub_and_other_learner_errors():
 
 
 def test_the_registered_exercise_and_its_solution(capsys):
-    ex = checks.exercise("05.4")
+    ex = exercises.exercise("05.4")
     assert ex.answer is nb05._reference_dropout
     for wrong_fn, diagnosis in ex.mistakes.items():
         assert diagnosis in nb05.grade_dropout(wrong_fn)[1]
-    assert not checks.grade("05.4", 0.5)[0]
-    checks.solution("05.4")
+    assert not exercises.grade("05.4", 0.5)[0]
+    exercises.solution("05.4")
     solution = capsys.readouterr().out
     code = solution.split(":\n\n", 1)[1].split("\n\n", 1)[0]
     namespace = {"np": np}
@@ -118,6 +118,6 @@ def test_the_registered_exercise_and_its_solution(capsys):
 
 
 def test_answers_of_05_1_to_05_3_by_hand():
-    assert checks.exercise("05.1").answer == 2 * 5 * 512
-    assert checks.exercise("05.2").answer == (2 * 5 * 512 + 1) * 4096
-    assert checks.exercise("05.3").answer == (5.0, 3.0)  # 3.0 / (1 - 0.4), and 3.0 at inference
+    assert exercises.exercise("05.1").answer == 2 * 5 * 512
+    assert exercises.exercise("05.2").answer == (2 * 5 * 512 + 1) * 4096
+    assert exercises.exercise("05.3").answer == (5.0, 3.0)  # 3.0 / (1 - 0.4), and 3.0 at inference

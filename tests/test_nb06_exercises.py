@@ -4,7 +4,7 @@ connections. Also the new answers of 06.1 and 06.3, worked by hand."""
 
 import pytest
 
-from course_utils import checks
+from course_utils import exercises
 from course_utils.exercises import nb06_lenet5 as nb06
 
 # The paper's Table I (LeCun et al. 1998), written out column by column: the S2 maps each C3 map reads.
@@ -26,7 +26,7 @@ def test_the_reference_solution_is_table_one_and_passes():
 def test_any_order_within_an_entry_and_any_sequence_type_pass():
     assert nb06.grade_c3_table(lambda: TABLE_I) == (True, CORRECT)  # (4, 5, 0): the ring's order
     assert nb06.grade_c3_table(lambda: [set(entry) for entry in TABLE_I])[0]
-    assert checks.grade("06.5", [list(entry) for entry in TABLE_I])[0]
+    assert exercises.grade("06.5", [list(entry) for entry in TABLE_I])[0]
 
 
 def _replace(j, entry):
@@ -68,7 +68,7 @@ def test_stub_none_and_errors():
 
 
 def test_registered_mistakes_agree_with_the_checker():
-    exercise = checks.exercise("06.5")
+    exercise = exercises.exercise("06.5")
     assert len(exercise.mistakes) >= 4
     for table, text in exercise.mistakes.items():
         ok, message = nb06.grade_c3_table(lambda table=table: table)
@@ -77,9 +77,9 @@ def test_registered_mistakes_agree_with_the_checker():
 
 def test_new_answers_worked_by_hand():
     # 06.1: 3 x 3 kernels with the table: 6 maps read 3 S2 maps, 9 read 4, 1 reads 6
-    assert checks.exercise("06.1").answer == (9 * 3 + 1) * 6 + (9 * 4 + 1) * 9 + (9 * 6 + 1) * 1 == 556
+    assert exercises.exercise("06.1").answer == (9 * 3 + 1) * 6 + (9 * 4 + 1) * 9 + (9 * 6 + 1) * 1 == 556
     # 06.3: a 36 x 36 input: C1 32, S2 16, C3 12 x 12 units, each with its map's 1,516-parameter share
-    assert checks.exercise("06.3").answer == 1_516 * 12 * 12
+    assert exercises.exercise("06.3").answer == 1_516 * 12 * 12
 
 
 def test_check_prints_the_verdict(capsys):

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from course_utils import checks, training
+from course_utils import exercises, schedules
 from course_utils.exercises import nbA1_fast_training_on_a_cpu as nbA1
 
 
@@ -14,23 +14,23 @@ def test_graph_calls_worked_by_hand():
     assert nbA1.graph_calls_per_epoch(55_000, 128, 32) == 14  # 430 steps: 13 calls of 32 and one of 14
     assert nbA1.graph_calls_per_epoch(48_000, 256, 16) == 12  # 188 steps (187.5 rounded up), 11.75 -> 12
     assert nbA1.graph_calls_per_epoch(1000, 100, 1) == 10
-    assert checks.exercise("A1.1").answer == 12
+    assert exercises.exercise("A1.1").answer == 12
 
 
 def test_schedule_values_worked_by_hand():
     # peak 1e-2 over 1000 steps: warm-up 100 steps (linear), then half a cosine over 900 steps
     values = nbA1.schedule_values(np.array([0, 50, 100, 550, 1000]), 1e-2, 1000)
     np.testing.assert_allclose(values, [0.0, 5e-3, 1e-2, 5e-3, 0.0], atol=1e-8)
-    assert checks.exercise("A1.2").answer == pytest.approx(5e-3, abs=1e-9)
+    assert exercises.exercise("A1.2").answer == pytest.approx(5e-3, abs=1e-9)
     rate_at_325 = 1e-2 * (1 + math.cos(math.pi * 225 / 900)) / 2  # a quarter of the way down
-    assert float(training.warmup_cosine(1e-2, 1000)(325)) == pytest.approx(rate_at_325, rel=1e-5)
+    assert float(schedules.warmup_cosine(1e-2, 1000)(325)) == pytest.approx(rate_at_325, rel=1e-5)
 
 
 def test_the_reference_solution_passes():
     ok, message = nbA1.grade_warmup_cosine(nbA1.warmup_cosine_numpy)
     assert ok, message
     assert message.startswith("Exercise A1.3: correct: max |diff| = ") and "over 4 random inputs" in message
-    assert checks.grade("A1.3", nbA1.warmup_cosine_numpy)[0]
+    assert exercises.grade("A1.3", nbA1.warmup_cosine_numpy)[0]
 
 
 @pytest.mark.parametrize("diagnosis, wrong", nbA1.SCHEDULE_DIAGNOSES, ids=lambda v: v[:30] if isinstance(v, str) else "")
@@ -38,7 +38,7 @@ def test_each_typical_mistake_is_diagnosed(diagnosis, wrong):
     ok, message = nbA1.grade_warmup_cosine(wrong)
     assert not ok
     assert message.startswith("Exercise A1.3: not yet: max |diff| = ") and f": {diagnosis}." in message
-    assert not checks.grade("A1.3", wrong)[0]
+    assert not exercises.grade("A1.3", wrong)[0]
 
 
 def test_the_mistakes_really_differ_from_the_schedule():

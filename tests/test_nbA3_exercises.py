@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import checks
+from course_utils import exercises
 from course_utils.exercises import nbA3_batch_normalization as nbA3
 
 DIAGNOSIS = {fn.__name__: text for text, fn in nbA3.DIAGNOSES}
@@ -35,7 +35,7 @@ def test_a_right_function_passes_against_the_reference_and_keras():
                         r"1e-06\); against Keras \d\.\de-\d\d \(tolerance 1e-05\); also correct on batches of vectors "
                         r"\(N, C\)\.", message), message
     assert nbA3.grade_batch_norm_inference(nbA3._reference)[0]
-    assert checks.grade("A3.1", learner_right)[0]
+    assert exercises.grade("A3.1", learner_right)[0]
 
 
 def _all_but_last(x):
@@ -68,10 +68,10 @@ def test_every_diagnosis_is_tested_and_registered():
               "_epsilon_outside", "_divided_by_variance", "_variance_squared", "_without_gamma_beta",
               "_gamma_beta_swapped"}
     assert set(DIAGNOSIS) == tested
-    ex = checks.exercise("A3.1")
+    ex = exercises.exercise("A3.1")
     assert {fn.__name__ for fn in ex.mistakes} == tested
     for wrong_fn, text in ex.mistakes.items():
-        ok, message = checks.grade("A3.1", wrong_fn)
+        ok, message = exercises.grade("A3.1", wrong_fn)
         assert not ok and text in message
 
 
@@ -94,7 +94,7 @@ def test_stub():
 
 
 def test_the_printed_solution_passes(capsys):
-    checks.solution("A3.1")
+    exercises.solution("A3.1")
     code = capsys.readouterr().out.split(":\n\n", 1)[1].split("\n\n", 1)[0]
     namespace = {"np": np}
     exec("\n".join(line[4:] for line in code.splitlines()), namespace)
@@ -102,7 +102,7 @@ def test_the_printed_solution_passes(capsys):
 
 
 def test_a3_2_moving_mean_by_hand_and_in_keras():
-    assert checks.exercise("A3.2").answer == pytest.approx(1.9)  # 0.9 * (0.9 * 0 + 0.1 * 10) + 0.1 * 10
+    assert exercises.exercise("A3.2").answer == pytest.approx(1.9)  # 0.9 * (0.9 * 0 + 0.1 * 10) + 0.1 * 10
     layer = keras.layers.BatchNormalization(momentum=0.9)
     batch = np.full((16, 1), 10.0, np.float32)
     for _ in range(2):
@@ -111,7 +111,7 @@ def test_a3_2_moving_mean_by_hand_and_in_keras():
 
 
 def test_a3_3_keras_momentum_gives_pytorchs_default_update():
-    keras_momentum = checks.exercise("A3.3").answer
+    keras_momentum = exercises.exercise("A3.3").answer
     assert keras_momentum == 0.9
     # PyTorch's documented update, running = (1 - momentum) * running + momentum * batch, momentum 0.1
     running, layer = 0.0, keras.layers.BatchNormalization(momentum=keras_momentum)
@@ -127,4 +127,4 @@ def test_a3_4_parameters_of_batch_norm_after_alexnets_conv1():
     bn = model.layers[-1]
     total = sum(int(np.prod(w.shape)) for w in bn.weights)
     trainable = sum(int(np.prod(w.shape)) for w in bn.trainable_weights)
-    assert checks.exercise("A3.4").answer == (total, trainable) == (384, 192)
+    assert exercises.exercise("A3.4").answer == (total, trainable) == (384, 192)

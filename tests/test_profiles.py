@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import profiles
+from course_utils import quiet, session
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,13 +53,13 @@ REAL_LINES = [
 
 def test_each_collected_noise_line_is_dropped_and_each_real_line_kept():
     for line in NOISE_LINES:
-        assert profiles._without_noise(line + "\n") == "", line
+        assert quiet._without_noise(line + "\n") == "", line
     for line in REAL_LINES:
-        assert profiles._without_noise(line + "\n") == line + "\n", line
+        assert quiet._without_noise(line + "\n") == line + "\n", line
 
 
 def test_capture_drops_noise_and_replays_the_rest(capfd):
-    with profiles.quiet_stderr():
+    with quiet.quiet_stderr():
         os.write(2, (NOISE_LINES[3] + "\n").encode())
         os.write(2, (REAL_LINES[1] + "\n").encode())
         assert capfd.readouterr().err == ""  # captured while inside the block
@@ -68,7 +68,7 @@ def test_capture_drops_noise_and_replays_the_rest(capfd):
 
 def test_capture_replays_everything_when_the_block_raises(capfd):
     with pytest.raises(ImportError, match="libcudart"):
-        with profiles.quiet_stderr():
+        with quiet.quiet_stderr():
             os.write(2, (NOISE_LINES[0] + "\n" + REAL_LINES[0] + "\n").encode())
             raise ImportError("libcudart.so.12: cannot open shared object file")
     assert capfd.readouterr().err == NOISE_LINES[0] + "\n" + REAL_LINES[0] + "\n"
@@ -76,7 +76,7 @@ def test_capture_replays_everything_when_the_block_raises(capfd):
 
 def test_course_debug_passes_everything_through(capfd, monkeypatch):
     monkeypatch.setenv("COURSE_DEBUG", "1")
-    with profiles.quiet_stderr():
+    with quiet.quiet_stderr():
         os.write(2, (NOISE_LINES[1] + "\n").encode())
         assert capfd.readouterr().err == NOISE_LINES[1] + "\n"  # already there: not captured
     assert capfd.readouterr().err == ""
@@ -84,10 +84,10 @@ def test_course_debug_passes_everything_through(capfd, monkeypatch):
 
 def test_capture_left_by_a_crashed_process_is_replayed_once(capfd, monkeypatch, tmp_path):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr(profiles, "_alive", lambda pid: pid != 4242)
+    monkeypatch.setattr(quiet, "_alive", lambda pid: pid != 4242)
     (tmp_path / "course_utils-stderr-4242-abc.log").write_text("F0000 check failed: CUDA driver too old\n")
     (tmp_path / "course_utils-stderr-4343-def.log").write_text("still starting\n")  # a live process's capture
-    with profiles.quiet_stderr():
+    with quiet.quiet_stderr():
         pass
     err = capfd.readouterr().err
     assert err == "course_utils: process 4242 died while starting TensorFlow; it had written:\n" \
@@ -117,10 +117,10 @@ def test_importing_course_utils_is_silent_although_tensorflow_logs(tmp_path):
     ],
 )
 def test_gpu_fallback_note(monkeypatch, gpus, nvidia_smi, cuda_build, expected):
-    tf = profiles.import_tensorflow_quietly()
-    monkeypatch.setattr(profiles.shutil, "which", lambda name: nvidia_smi if name == "nvidia-smi" else None)
+    tf = quiet.import_tensorflow_quietly()
+    monkeypatch.setattr(session.shutil, "which", lambda name: nvidia_smi if name == "nvidia-smi" else None)
     monkeypatch.setattr(tf.sysconfig, "get_build_info", lambda: {"is_cuda_build": cuda_build})
-    note = profiles.gpu_fallback_note(gpus)
+    note = session.gpu_fallback_note(gpus)
     if expected is None:
         assert note is None
     else:
@@ -128,9 +128,9 @@ def test_gpu_fallback_note(monkeypatch, gpus, nvidia_smi, cuda_build, expected):
 
 
 def test_setup_prints_the_note_after_the_banner(monkeypatch, capsys):
-    monkeypatch.setattr(profiles, "_gpus", lambda: [])
-    monkeypatch.setattr(profiles.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
-    run = profiles.setup(seed=1)
+    monkeypatch.setattr(session, "_gpus", lambda: [])
+    monkeypatch.setattr(session.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    run = session.setup(seed=1)
     lines = capsys.readouterr().out.splitlines()
     assert run.device == "CPU" and len(lines) == 2
     assert lines[0].startswith("course_utils | profile: smoke | device: CPU") and lines[1].startswith("NOTE:")

@@ -2,23 +2,23 @@ import numpy as np
 import pytest
 
 import course_utils
-from course_utils import checks, profiles
+from course_utils import checks, exercises, profiles, session
 
 
 def test_profile_from_environment(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "Classroom")
-    assert profiles.profile_name() == "classroom"
+    assert session.current().profile == "classroom"
     monkeypatch.setenv("COURSE_PROFILE", "fast")
     with pytest.raises(ValueError, match="COURSE_PROFILE='fast' is not a profile"):
-        profiles.profile_name()
+        _ = session.current().profile
 
 
 def test_default_profile_follows_the_gpu_list(monkeypatch):
     monkeypatch.delenv("COURSE_PROFILE", raising=False)
-    monkeypatch.setattr(profiles, "_gpus", lambda: [])
-    assert profiles.profile_name() == "classroom"
-    monkeypatch.setattr(profiles, "_gpus", lambda: ["GPU:0"])
-    assert profiles.profile_name() == "full"
+    monkeypatch.setattr(session, "_gpus", lambda: [])
+    assert session.current().profile == "classroom"
+    monkeypatch.setattr(session, "_gpus", lambda: ["GPU:0"])
+    assert session.current().profile == "full"
 
 
 def test_every_notebook_has_every_profile():
@@ -30,20 +30,20 @@ def test_every_notebook_has_every_profile():
 
 def test_params_errors():
     with pytest.raises(ValueError, match="no parameters for notebook"):
-        profiles.params("99_nothing")
+        profiles.params("99_nothing", "smoke")
     assert profiles.params("00_start_here", "smoke").profile == "smoke"
 
 
 def test_setup_banner_and_strategy(capsys, monkeypatch):
-    monkeypatch.setattr(profiles, "_gpus", lambda: [])  # the CPU path, whatever this machine has
-    monkeypatch.setattr(profiles.shutil, "which", lambda name: None)  # no NVIDIA driver: no extra note
-    run = profiles.setup(seed=3)
+    monkeypatch.setattr(session, "_gpus", lambda: [])  # the CPU path, whatever this machine has
+    monkeypatch.setattr(session.shutil, "which", lambda name: None)  # no NVIDIA driver: no extra note
+    run = session.setup(seed=3)
     banner = capsys.readouterr().out.strip()
     assert banner.startswith("course_utils | profile: smoke | device: CPU | TensorFlow ")
     assert banner.endswith("seed: 3") and run.mixed_precision is False
     assert run.strategy.num_replicas_in_sync == 1
     a = np.random.rand()
-    profiles.setup(seed=3, verbose=False)
+    session.setup(seed=3, verbose=False)
     assert np.random.rand() == a
 
 
@@ -66,17 +66,17 @@ def test_rel_error_magnitudes():
 
 
 def test_grade_explains_mistakes():
-    assert checks.grade("00.1", profiles.NOTEBOOK_PARAMS["02_convolution"]["smoke"]["learn_steps"])[0]
-    ok, message = checks.grade("00.1", profiles.NOTEBOOK_PARAMS["02_convolution"]["full"]["learn_steps"])
+    assert exercises.grade("00.1", profiles.NOTEBOOK_PARAMS["02_convolution"]["smoke"]["learn_steps"])[0]
+    ok, message = exercises.grade("00.1", profiles.NOTEBOOK_PARAMS["02_convolution"]["full"]["learn_steps"])
     assert not ok and "the full profile's value" in message
-    ok, message = checks.grade("00.2", [784, 784])
+    ok, message = exercises.grade("00.2", [784, 784])
     assert not ok and "4 bytes" in message
-    ok, message = checks.grade("00.2", 784)
+    ok, message = exercises.grade("00.2", 784)
     assert not ok and "should be a tuple" in message
-    ok, message = checks.grade("00.2", (1, 2))
+    ok, message = exercises.grade("00.2", (1, 2))
     assert not ok and "solution('00.2')" in message
     with pytest.raises(KeyError, match="no exercise"):
-        checks.grade("99.9", 1)
+        exercises.grade("99.9", 1)
 
 
 def test_public_names():

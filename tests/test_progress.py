@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from course_utils import checks, course, progress, scratch
+from course_utils import checks, course, exercises, progress, scratch
 from course_utils.exercises import (
     nb02_convolution,
     nb05_flatten_dense_dropout,
@@ -29,8 +29,8 @@ def progress_file(monkeypatch, tmp_path):
 
 
 def test_a_right_answer_is_remembered_a_wrong_one_is_not(progress_file):
-    checks.check("00.1", 50)   # 00.1: notebook 02's learn_steps in the smoke profile, 50 in NOTEBOOK_PARAMS
-    checks.check("00.2", (1, 2))  # wrong
+    exercises.check("00.1", 50)   # 00.1: notebook 02's learn_steps in the smoke profile, 50 in NOTEBOOK_PARAMS
+    exercises.check("00.2", (1, 2))  # wrong
     content = json.loads(progress_file.read_text())
     assert list(content["solved"]) == ["00.1"] and content["version"] == 1
 
@@ -38,7 +38,7 @@ def test_a_right_answer_is_remembered_a_wrong_one_is_not(progress_file):
 def test_the_first_time_solved_is_kept(progress_file):
     progress_file.parent.mkdir(parents=True)
     progress_file.write_text(json.dumps({"version": 1, "solved": {"00.1": "2026-01-01T00:00:00+00:00"}}))
-    checks.check("00.1", 50)
+    exercises.check("00.1", 50)
     assert progress.solved() == {"00.1": "2026-01-01T00:00:00+00:00"}
 
 
@@ -57,7 +57,7 @@ def test_an_implement_it_checker_records_its_exercise(progress_file):
     ("11.5", nb11_inception.check_inception_module, None),
 ])
 def test_every_implement_it_checker_records_a_right_answer_and_only_that(progress_file, capsys, key, checker, solution):
-    answer = checks.exercise(key).answer  # the reference function (06.5: the table, wrapped in a function)
+    answer = exercises.exercise(key).answer  # the reference function (06.5: the table, wrapped in a function)
     wrong = lambda *args: (_ for _ in ()).throw(NotImplementedError)  # noqa: E731 (the stub as handed out)
     checker(wrong)
     assert key not in progress.solved() and "not implemented yet" in capsys.readouterr().out
@@ -73,7 +73,7 @@ def test_an_unreadable_file_is_set_aside_not_deleted(progress_file, capsys):
     assert "could not be read" in out and "(nothing deleted)" in out
     aside = list(progress_file.parent.glob("progress.unreadable-*.json"))
     assert len(aside) == 1 and aside[0].read_text() == '{"solved": {"00.1": '
-    checks.check("00.1", 50)  # progress starts afresh
+    exercises.check("00.1", 50)  # progress starts afresh
     assert set(progress.solved()) == {"00.1"}
 
 
@@ -91,18 +91,18 @@ def test_nothing_is_written_outside_a_notebook_without_the_variable(monkeypatch,
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert progress.progress_path() == tmp_path / "xdg" / "cnn-classics" / "progress.json"
     assert not progress.recording()  # pytest is no IPython kernel
-    checks.check("00.1", 50)
+    exercises.check("00.1", 50)
     assert list(tmp_path.rglob("*")) == []
 
 
 def test_progress_can_be_switched_off(progress_file, monkeypatch):
     monkeypatch.setenv("COURSE_PROGRESS", "0")
-    checks.check("00.1", 50)
+    exercises.check("00.1", 50)
     assert not progress_file.exists()
 
 
 def test_the_table_counts_per_notebook_and_links_each_one():
-    table = progress.progress_table({"06.1": "t", "06.3": "t"})
+    table = exercises.progress_table({"06.1": "t", "06.3": "t"})
     lines = table.splitlines()
     # 06 has five exercises, 06.1 to 06.5 (its Exercises section); two are solved
     assert "| [06 LeNet-5, layer by layer](06_lenet5.ipynb) | 2 of 5 | 06.2, 06.4, 06.5 |" in lines
@@ -121,15 +121,15 @@ def test_the_table_counts_per_notebook_and_links_each_one():
 
 def test_every_exercise_belongs_to_a_notebook_of_the_course_map():
     numbers = {nb.stem[:2] for nb in course.NOTEBOOKS}
-    assert [k for k in checks.exercise_keys() if k.split(".")[0] not in numbers] == []
+    assert [k for k in exercises.exercise_keys() if k.split(".")[0] not in numbers] == []
 
 
 PRESENT = {nb.stem[:2]: nb for nb in course.present()}  # notebooks still being written join when they arrive
 
 
-@pytest.mark.parametrize("key", [k for k in checks.exercise_keys() if k.split(".")[0] in PRESENT])
+@pytest.mark.parametrize("key", [k for k in exercises.exercise_keys() if k.split(".")[0] in PRESENT])
 def test_every_exercise_has_a_solution_reachable_from_its_notebook(key, capsys):
-    checks.solution(key)
+    exercises.solution(key)
     printed = capsys.readouterr().out
     assert printed.startswith(f"Solution {key}: ") and len(printed) > len(f"Solution {key}: ") + 20
     notebook = PRESENT[key.split(".")[0]]
@@ -138,20 +138,20 @@ def test_every_exercise_has_a_solution_reachable_from_its_notebook(key, capsys):
 
 
 def test_a_wrong_answer_points_to_the_solution():
-    assert "`course_utils.solution('00.1')`" in checks.grade("00.1", 49)[1]
+    assert "`course_utils.solution('00.1')`" in exercises.grade("00.1", 49)[1]
 
 
 @pytest.mark.parametrize("answer", [[784, 3136], np.array([784, 3136]), (np.int64(784), 3136.0),
                                     tf.constant([784, 3136]), np.array([784, 3136], dtype="float32")])
 def test_any_form_of_a_pair_is_accepted(answer):
-    assert checks.grade("00.2", answer)[0]  # 00.2: (784, 3136) bytes, worked out in notebook 00
+    assert exercises.grade("00.2", answer)[0]  # 00.2: (784, 3136) bytes, worked out in notebook 00
 
 
 @pytest.mark.parametrize("answer", [50, 50.0, np.int32(50), np.array(50), tf.constant(50)])
 def test_any_form_of_a_number_is_accepted(answer):
-    assert checks.grade("00.1", answer)[0]
+    assert exercises.grade("00.1", answer)[0]
 
 
 def test_an_unhashable_wrong_answer_gets_a_message_not_a_crash():
-    ok, message = checks.grade("00.2", {784, 3136})
+    ok, message = exercises.grade("00.2", {784, 3136})
     assert not ok and "should be a tuple" in message

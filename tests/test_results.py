@@ -86,7 +86,7 @@ def test_replacing_a_record_is_announced(results_dir, capsys):
     _record(test_accuracy=0.5)
     _record(test_accuracy=0.75)
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == "replacing the earlier record results/smoke/lenet.json (test accuracy 50.00 % -> 75.00 %)"
+    assert lines[1] == "replacing the earlier record $COURSE_RESULTS_DIR/smoke/lenet.json (test accuracy 50.00 % -> 75.00 %)"
     assert results.load_results("smoke")["lenet"]["test_accuracy"] == 0.75
 
 

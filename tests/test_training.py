@@ -1,5 +1,6 @@
 import json
 import math
+import time
 
 import keras
 import numpy as np
@@ -8,7 +9,7 @@ import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils import data, training
+from course_utils import data, schedules, training
 
 # 32 images in 4 batches of 8: every count below is worked out by hand from these sizes.
 N_IMAGES, BATCH = 32, 8
@@ -332,13 +333,13 @@ def test_train_and_record_with_two_heads(results_dir):
 
 
 def test_warmup_cosine_rises_then_decays():
-    schedule = training.warmup_cosine(0.01, total_steps=200, warmup_fraction=0.1)
+    schedule = schedules.warmup_cosine(0.01, total_steps=200, warmup_fraction=0.1)
     rates = [float(schedule(step)) for step in range(201)]
     assert rates[0] == 0.0 and max(rates) == pytest.approx(0.01) and int(np.argmax(rates)) == 20
     assert all(a <= b for a, b in zip(rates[:20], rates[1:21]))
     assert all(a >= b - 1e-12 for a, b in zip(rates[20:], rates[21:])) and rates[-1] == pytest.approx(0.0, abs=1e-9)
     with pytest.raises(ValueError, match="warmup_fraction"):
-        training.warmup_cosine(0.01, total_steps=1)
+        schedules.warmup_cosine(0.01, total_steps=1)
 
 
 def test_trace_by_type_adds_up():
@@ -418,6 +419,50 @@ def test_overheads_come_off_the_budget_before_the_steps():
     with pytest.raises(ValueError, match="fixed_seconds >= 0"):
         training.plan_for_seconds(10, 120, 5085, 64, fixed_seconds=-1)
     assert training.TimePlan(None, None, 3, 79).planned_seconds(64) is None  # whole passes: no speed, no estimate
+
+
+def _plan_for_seconds_by_linear_search(seconds, images_per_second, train_size, batch_size, fixed_seconds=0.0,
+                                       seconds_per_epoch=0.0):
+    """The linear search ``plan_for_seconds`` used until issue 24, kept as the reference for its faster form."""
+    per_pass = math.ceil(train_size / batch_size)
+    epochs = 1
+    while True:
+        steps = max(2, round((seconds - fixed_seconds - epochs * seconds_per_epoch) * images_per_second / batch_size))
+        if steps <= epochs * per_pass:
+            break
+        epochs += 1
+    return training.TimePlan(seconds, images_per_second, epochs, max(1, round(steps / epochs)),
+                             float(fixed_seconds), float(seconds_per_epoch))
+
+
+# whole numbers as well as floats, so that (seconds - overheads) x speed / batch lands on .5 ties for round()
+_small_seconds = st.one_of(st.integers(1, 120), st.floats(0.01, 120), st.sampled_from([0.5, 1.5, 2.5, 12.5]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(seconds=_small_seconds, speed=st.one_of(st.integers(1, 200), st.floats(0.01, 200)),
+       train_size=st.integers(1, 3000), batch_size=st.integers(1, 64),
+       fixed=st.one_of(st.just(0.0), st.integers(0, 60), st.floats(0, 60)),
+       per_epoch=st.one_of(st.just(0.0), st.integers(0, 3), st.floats(0, 3), st.floats(0, 1e-3)))
+def test_plan_for_seconds_is_the_plan_the_linear_search_found(seconds, speed, train_size, batch_size, fixed,
+                                                               per_epoch):
+    # at most 120 x 200 / 1 = 24,000 steps: the reference's loop stays short
+    expected = _plan_for_seconds_by_linear_search(seconds, speed, train_size, batch_size, fixed, per_epoch)
+    assert training.plan_for_seconds(seconds, speed, train_size, batch_size, fixed_seconds=fixed,
+                                     seconds_per_epoch=per_epoch) == expected
+
+
+def test_plan_for_seconds_is_quick_where_the_linear_search_took_seconds():
+    start = time.perf_counter()
+    # 5000 s x 5000 images/s / 1 image a step = 25,000,000 steps; a pass is 1 step: 25,000,000 epochs of 1
+    plan = training.plan_for_seconds(5000, 5000, 1, 1)
+    # (10,000 - 100) x 1000 / 1 = 9,900,000 steps before validation; 10 s a validation, a pass of 1 step:
+    # e epochs leave (9,900 - 10 e) x 1000 steps <= e  <=>  e >= 9,900,000 / 10,001 = 989.9...: 990 epochs,
+    # (9,900 - 9,900) x 1000 = 0 -> at least 2 steps, round(2 / 990) = 0 -> at least 1 step an epoch
+    costly = training.plan_for_seconds(10_000, 1000, 1, 1, fixed_seconds=100, seconds_per_epoch=10)
+    assert time.perf_counter() - start < 0.5  # the linear search took 24 s on the first
+    assert (plan.epochs, plan.steps_per_epoch) == (25_000_000, 1)
+    assert (costly.epochs, costly.steps_per_epoch) == (990, 1)
 
 
 def test_measure_training_costs_times_steps_after_the_first_and_a_validation_pass():

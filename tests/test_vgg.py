@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import arithmetic, checks, trace
+from course_utils import arithmetic, exercises, trace
 from course_utils.exercises import nb08_vgg16 as nb08
 from course_utils.explain import class_scores, feature_maps
 from course_utils.models.vgg import (
@@ -317,10 +317,10 @@ def test_exercise_answers_worked_by_hand():
     convs = (CONV[3, 64] + CONV[64, 64] + CONV[64, 128] + CONV[128, 128] + CONV[128, 256] + 2 * CONV[256, 256]
              + CONV[256, 512] + 5 * CONV[512, 512])
     assert convs == 14_714_688
-    assert checks.exercise("08.1").answer == convs + 513 * 4096 + 4097 * 4096 + 4097 * 10
-    assert checks.exercise("08.2").answer == 212 + 2 * (4 + 8 + 16) == 268
-    assert checks.exercise("08.3").answer == 384 // 32 - 7 + 1
-    assert checks.exercise("08.4").answer == (9, 36, 81)
+    assert exercises.exercise("08.1").answer == convs + 513 * 4096 + 4097 * 4096 + 4097 * 10
+    assert exercises.exercise("08.2").answer == 212 + 2 * (4 + 8 + 16) == 268
+    assert exercises.exercise("08.3").answer == 384 // 32 - 7 + 1
+    assert exercises.exercise("08.4").answer == (9, 36, 81)
 
 
 def test_config_table_puts_the_counts_beside_the_papers():

@@ -8,7 +8,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from course_utils import data, training, warm_start
+from course_utils import data, session, training, warm_start
 
 # 32 images in 4 batches of 8, two classes (as in test_training.py)
 N_IMAGES, BATCH = 32, 8
@@ -74,7 +74,7 @@ def test_retrain_true_trains_even_with_a_good_entry(trained, capsys):
     before = json.loads(entry.sidecar.read_text())["saved_at"]
     again = training.fit_or_reuse("tiny", _tiny(seed=1), _ds(), 2, images_per_epoch=N_IMAGES, verbose=0, **WHERE)
     assert not again.from_cache
-    assert "warm start: weights saved to $COURSE_CACHE_DIR/smoke/tiny-tiny_digits-real_subset-32-" in capsys.readouterr().out
+    assert "warm start: weights saved to $COURSE_CACHE_DIR/weights/smoke/tiny-tiny_digits-real_subset-32-" in capsys.readouterr().out
     assert json.loads(entry.sidecar.read_text())["saved_at"] >= before
 
 
@@ -204,41 +204,44 @@ def test_retrain_default_rejects_a_typo(monkeypatch):
         warm_start.retrain()
 
 
-# --- the notebooks' wiring -------------------------------------------------------------------------------
+# --- the session decides: notebooks pass nothing -----------------------------------------------------------
+
+
+def test_the_session_retrain_switch_reaches_every_training_call_without_being_passed(trained, monkeypatch, capsys):
+    """setup(retrain=False) alone makes fit_or_reuse and train_and_record reuse, and plan_training keep its plan."""
+    model, _, _ = trained
+    on = training.TrainedOn(**WHERE, batch_size=BATCH)
+    training.train_and_record("tiny_recorded", _tiny(), _ds(), _ds(), epochs=2, images_per_epoch=N_IMAGES, verbose=0,
+                              record=False, on=on)  # trained and cached, as the session says (retrain=True)
+    session.setup(seed=0, verbose=False, retrain=False)
+    _no_training(monkeypatch)
+    fresh = _tiny(seed=1)
+    again = training.fit_or_reuse("tiny", fresh, _ds(), 2, images_per_epoch=N_IMAGES, verbose=0, **WHERE)
+    assert again.from_cache and _same(fresh.get_weights(), model.get_weights())
+    recorded = training.train_and_record("tiny_recorded", _tiny(seed=1), _ds(), _ds(), epochs=2,
+                                         images_per_epoch=N_IMAGES, verbose=0, record=False, on=on)
+    assert recorded.from_cache and recorded.test_accuracy is not None
+    out = capsys.readouterr().out
+    assert "REUSED the weights of tiny " in out and "REUSED the weights of tiny_recorded" in out
+
+
+def test_an_explicit_argument_still_wins_over_the_session(trained, capsys):
+    session.setup(seed=0, verbose=False, retrain=False)
+    again = training.fit_or_reuse("tiny", _tiny(seed=1), _ds(), 2, retrain=True, images_per_epoch=N_IMAGES, verbose=0,
+                                  **WHERE)
+    assert not again.from_cache
+
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-RETRAIN_LINE = "RETRAIN = course_utils.warm_start.retrain()"
 
 
-def _wiring_problems(sources):
-    """What keeps code cells ``sources`` from honouring RETRAIN: training calls (and time plans, whose steps are
-    part of the weights' key) without ``retrain=RETRAIN``."""
-    problems = []
-    for source in sources:
-        calls = source.count("train_and_record(") + source.count("fit_or_reuse(") + source.count("plan_training(")
-        if source.count("retrain=RETRAIN") != calls:
-            problems.append(f"a training call without retrain=RETRAIN: {source[:80]!r}")
-        if "training.fit(" in source:
-            problems.append(f"training.fit( bypasses the cache, use training.fit_or_reuse: {source[:80]!r}")
-    return problems
-
-
-def test_the_wiring_check_flags_a_call_that_ignores_retrain():
-    good = ["run = training.train_and_record('m', model, ds, test, epochs=2, retrain=RETRAIN)"]
-    assert _wiring_problems(good) == []
-    assert len(_wiring_problems(["run = training.train_and_record('m', model, ds, test, epochs=2)"])) == 1
-    assert len(_wiring_problems(["run = training.fit(model, ds, 2)"])) == 1
-    timed = "plan = training.plan_training(copy, ds, 100, 10, seconds=60, name='m'{})\n" + good[0]
-    assert _wiring_problems([timed.format(", retrain=RETRAIN")]) == []
-    assert len(_wiring_problems([timed.format("")])) == 1  # a re-timed plan changes the steps: the weights never match
-
-
-def test_every_notebook_that_reads_retrain_passes_it_to_every_training_call():
-    # Notebooks join by reading RETRAIN in their parameters cell: every one that trains (06-11) does.
-    wired = []
+def test_no_notebook_threads_retrain_and_the_training_notebooks_use_the_cache():
+    """The session carries the retrain switch: a notebook that passed retrain= would override it for one call.
+    The notebooks that train the course's networks (06-11) go through the cache (05's small demo trains in seconds)."""
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
-        cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-        if any(RETRAIN_LINE in c.source for c in cells):
-            assert _wiring_problems([c.source for c in cells]) == [], path.stem
-            wired.append(path.stem[:2])
-    assert wired == ["06", "07", "08", "09", "10", "11"]
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            assert "retrain=" not in cell.source and "RETRAIN" not in cell.source, path.stem
+            if "06" <= path.stem[:2] <= "11":
+                assert "training.fit(" not in cell.source, f"{path.stem}: training.fit bypasses the cache, use fit_or_reuse"

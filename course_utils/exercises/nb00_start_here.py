@@ -3,15 +3,15 @@
 Keys ``00.1``, ``00.2``, ...; answers are computed by the code the notebook teaches, never typed twice.
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("00.1", EXERCISES[0].answer)[0]
     True
 """
 
 from __future__ import annotations
 
-from ..checks import Exercise, register
-from ..profiles import params
+from ..session import params
+from . import Exercise, register
 
 _SMOKE_02 = params("02_convolution", "smoke")       # what notebook 02 runs with in each profile
 _CLASSROOM_02 = params("02_convolution", "classroom")

@@ -5,7 +5,7 @@ Each asks about a size or a case the notebook does not show (its worked examples
 photo, a batch of 8 CAPTCHAs and 200 + 100 in uint8).
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("01.1", EXERCISES[0].answer)[0]
     True
 """
@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from .. import arithmetic
-from ..checks import Exercise, register
+from . import Exercise, register
 
 _PIXELS_224 = math.prod((224, 224, 3))  # one 224 x 224 RGB image
 _UNDERFLOW = int((np.array([30], dtype=np.uint8) - 50)[0])  # uint8 arithmetic wraps around below 0 too

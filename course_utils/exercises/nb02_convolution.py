@@ -11,7 +11,8 @@ Exercise ``02.5`` is checked with :func:`course_utils.checks.check_function`: th
                    keras_fn=keras_conv2d, diagnoses=CONV2D_MISTAKES)
 
 Example:
-    >>> from course_utils.checks import grade, grade_function
+    >>> from course_utils.checks import grade_function
+    >>> from course_utils.exercises import grade
     >>> grade("02.1", EXERCISES[0].answer)[0]
     True
     >>> grade_function("02.5", scratch.conv2d, scratch.conv2d, conv2d_inputs)[0]
@@ -23,10 +24,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import keras
 import numpy as np
 
 from .. import arithmetic, scratch, widgets
-from ..checks import Exercise, grade_function, register
+from ..checks import grade_function
+from . import Exercise, register
 
 # 02.1: a diagonal-edge kernel (brighter towards the top right) on the explorer's 5 x 5 input
 DIAGONAL_KERNEL = np.array([[0, 1, 2], [-1, 0, 1], [-2, -1, 0]])
@@ -66,8 +69,6 @@ def keras_conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndar
         >>> keras_conv2d(np.ones((1, 3, 4, 2)), np.ones((3, 3, 2, 1)), np.zeros(1)).shape
         (1, 1, 2, 1)
     """
-    import keras
-
     layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2], name="conv2d_for_02_5")
     layer.build(x.shape)
     layer.set_weights([kernel.astype("float32"), bias.astype("float32")])

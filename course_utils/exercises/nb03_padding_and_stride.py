@@ -7,7 +7,7 @@ and :func:`check_conv_output_size` runs it on batches of random settings against
 typical mistakes (:data:`SIZE_MISTAKES`).
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("03.1", EXERCISES[0].answer)[0]
     True
     >>> grade_conv_output_size(arithmetic.conv_output_size, cases=4, keras=False)[0]
@@ -19,10 +19,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import keras
 import numpy as np
 
 from .. import arithmetic, scratch
-from ..checks import Exercise, grade_function, register
+from ..checks import grade_function
+from . import Exercise, register
 
 # --- 03.6: the output-size function, written by the learner ----------------------------------
 
@@ -52,7 +54,6 @@ def sizes_of(fn: SizeFunction) -> Callable[[np.ndarray], np.ndarray | None]:
     The learner's function gets plain Python integers, one setting at a time. An error names the
     setting it happened at; a ``None`` result is passed on (so the checker can say "forgot return").
     """
-
     def sizes(settings: np.ndarray) -> np.ndarray | None:
         out = []
         for row in np.asarray(settings):
@@ -83,8 +84,6 @@ def keras_sizes(settings: np.ndarray) -> np.ndarray:
     layer runs and every s-th output is kept (``y[:, ::s, ::s]``), which is what a strided
     convolution computes.
     """
-    import keras
-
     sides = []
     for n, k, s, p, d in np.asarray(settings).tolist():
         x = np.zeros((1, n, n, 1), "float32")

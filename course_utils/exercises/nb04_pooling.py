@@ -7,7 +7,7 @@ Keys ``04.1``, ``04.2``, ...; answers are computed by the code the notebook teac
 typical mistakes (:data:`POOL_MISTAKES`), including those that give the wrong output shape.
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("04.1", EXERCISES[0].answer)[0]
     True
     >>> grade_max_pool2d(scratch.max_pool2d, keras=False)[0]
@@ -19,10 +19,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import keras
 import numpy as np
 
 from .. import arithmetic, scratch
-from ..checks import Exercise, grade_function, register
+from ..checks import grade_function
+from . import Exercise, register
 
 # --- 04.5: max pooling with a window and a stride, written by the learner ---------------------
 
@@ -48,7 +50,6 @@ def random_batch(rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
 
 def keras_max_pool2d(x: np.ndarray, pool: int, stride: int) -> np.ndarray:
     """Return ``keras.layers.MaxPooling2D(pool, strides=stride)`` applied to ``x`` (float32, 'valid')."""
-    import keras
 
     return keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(pool, strides=stride)(x.astype("float32")))
 

@@ -5,7 +5,7 @@ Keys ``05.1``, ``05.2``, ...; answers are computed by the code the notebook teac
 and :func:`check_dropout` grades it (batch normalization moved to ``nbA3_batch_normalization``).
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("05.1", EXERCISES[0].answer)[0]
     True
     >>> check_dropout(_no_rescaling)  # doctest: +ELLIPSIS
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import keras
 import numpy as np
 
 from .. import arithmetic, scratch
-from ..checks import Exercise, print_verdict, register
+from . import Exercise, print_verdict, register
 
 
 def _captcha_flatten() -> int:
@@ -152,8 +153,6 @@ def grade_dropout(learner_fn: Callable, seed: int = 0) -> tuple[bool, str]:
         >>> print(grade_dropout(_keeps_with_rate)[1])  # doctest: +ELLIPSIS
         Exercise 05.4: not yet at rate 0.3: about a fraction rate of the values was kept: rate is the probability ...
     """
-    import keras  # only when grading: loading the exercises stays light
-
     rng = np.random.default_rng(seed)
     worst_value = worst_inference = worst_z = 0.0
     n = 0

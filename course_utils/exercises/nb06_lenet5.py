@@ -7,7 +7,7 @@ says what looks wrong (wrap-around forgotten, a group of the wrong size, ...) an
 builds C3 from it and counts its parameters and connections.
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("06.1", EXERCISES[0].answer)[0]
     True
     >>> grade_c3_table(c3_table_from_the_rule)[0]
@@ -20,9 +20,11 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import keras
+
 from .. import arithmetic
-from ..checks import Exercise, print_verdict, register
-from ..layers import LENET_C3_TABLE
+from ..layers import LENET_C3_TABLE, PartialConv2D, connections
+from . import Exercise, print_verdict, register
 
 S2_MAPS = 6  # S2's feature maps, numbered 0 to 5
 _GROUPS = ((range(0, 6), 3, "3 neighbouring S2 maps"), (range(6, 12), 4, "4 neighbouring S2 maps"),
@@ -119,9 +121,6 @@ def grade_c3_table(learner_fn: Callable[[], Any]) -> tuple[bool, str]:
 
 def _c3_built_from(table: tuple[tuple[int, ...], ...]) -> tuple[int, int]:
     """Build C3 (PartialConv2D) from ``table`` on 14 x 14 x 6 inputs; return (parameters, connections)."""
-    import keras
-
-    from ..layers import PartialConv2D, connections
 
     model = keras.Sequential([keras.Input((14, 14, S2_MAPS)), PartialConv2D(table, 5, name="C3")])
     layer = model.get_layer("C3")

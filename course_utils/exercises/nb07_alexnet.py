@@ -10,7 +10,8 @@ Exercise ``07.5`` is checked with :func:`check_lrn`, which calls
 layer ``LocalResponseNormalization`` and the typical slips of :data:`LRN_MISTAKES`.
 
 Example:
-    >>> from course_utils.checks import grade, grade_function
+    >>> from course_utils.checks import grade_function
+    >>> from course_utils.exercises import grade
     >>> grade("07.1", EXERCISES[0].answer)[0]
     True
     >>> grade_function("07.5", lrn_numpy, lrn_numpy, lrn_inputs)[0]
@@ -22,11 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import keras
 import numpy as np
 
 from .. import arithmetic, augmentation
-from ..checks import Exercise, check_function, grade_function, register
-from ..layers import lrn_numpy
+from ..checks import check_function, grade_function
+from ..layers import LocalResponseNormalization, lrn_numpy
+from . import Exercise, register
 
 # 07.2: alexnet_small(pool=(2, 2)) on 32 x 32 inputs: pool sides 16, 8, 4, so pool5 gives 4 x 4 x 96
 _FC6_POOL22 = arithmetic.dense_params(4 * 4 * 96, 512)
@@ -59,10 +62,6 @@ def keras_lrn(a: np.ndarray) -> np.ndarray:
         >>> keras_lrn(np.ones((1, 1, 1, 3))).shape
         (1, 1, 1, 3)
     """
-    import keras
-
-    from ..layers import LocalResponseNormalization
-
     return keras.ops.convert_to_numpy(LocalResponseNormalization(name="lrn_for_07_5")(a.astype("float32")))
 
 

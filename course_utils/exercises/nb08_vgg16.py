@@ -8,7 +8,7 @@ copied in, the outputs; typical slips (pooling missing or repeated, 'valid' padd
 too many or too few, no ReLU, average pooling, 5 x 5 kernels) get their own diagnosis.
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("08.3", EXERCISES[2].answer)[0]
     True
     >>> grade_vgg_block(vgg_block)[0]
@@ -20,27 +20,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
+from keras import layers
 
 from .. import arithmetic
-from ..checks import Exercise, print_verdict, register
+from ..checks import BlockCase, check_keras_block, grade_keras_block
 from ..models.vgg import config_blocks, parameter_count, vgg_block
+from . import Exercise, register
 
 BlockFunction = Callable[[Any, int, int], Any]
 
-# (input shape, filters, convs): odd sides, height != width, one to three convolutions
-BLOCK_CASES = (((12, 10, 3), 8, 2), ((9, 9, 4), 6, 3), ((16, 14, 5), 4, 1))
+# (input shape, (filters, convs)): odd sides, height != width, one to three convolutions
+BLOCK_CASES: tuple[BlockCase, ...] = (((12, 10, 3), (8, 2)), ((9, 9, 4), (6, 3)), ((16, 14, 5), (4, 1)))
 
 
 def _conv(x, filters: int, k: int = 3, padding: str = "same", activation: str | None = "relu"):
-    from keras import layers
-
     return layers.Conv2D(filters, k, padding=padding, activation=activation)(x)
 
 
 def _pool(x):
-    from keras import layers
-
     return layers.MaxPooling2D(2)(x)
 
 
@@ -77,8 +74,6 @@ def _no_relu(x, filters, convs):
 
 
 def _average_pooling(x, filters, convs):
-    from keras import layers
-
     return layers.AveragePooling2D(2)(_no_pooling(x, filters, convs))
 
 
@@ -100,93 +95,18 @@ BLOCK_MISTAKES: dict[BlockFunction, str] = {
     _five_by_five: "the kernels are 5 x 5: VGG's are 3 x 3 (two of them see as far as one 5 x 5, with fewer weights)",
 }
 """The typical mistakes of exercise 08.5, each a wrong function and the diagnosis it earns."""
-
-
-def _build(fn: BlockFunction, shape: tuple[int, int, int], filters: int, convs: int):
-    import keras
-
-    x = keras.Input(shape)
-    return keras.Model(x, fn(x, filters, convs))
-
-
-def _outputs_with(model, reference, x: np.ndarray) -> np.ndarray | None:
-    """``model``'s outputs on ``x`` with ``reference``'s weights copied in; None when the weights do not fit."""
-    weights = reference.get_weights()
-    if [w.shape for w in model.get_weights()] != [w.shape for w in weights]:
-        return None
-    model.set_weights(weights)
-    return np.asarray(model(x, training=False), np.float64)
-
-
-def _diagnose(learner, reference, case, x: np.ndarray) -> str | None:
-    """The text of the known mistake that builds what the learner built (same shape, count and outputs)."""
-    got = _outputs_with(learner, reference, x) if learner.count_params() == reference.count_params() else None
-    for wrong_fn, text in BLOCK_MISTAKES.items():
-        try:
-            wrong = _build(wrong_fn, *case)
-        except ValueError:  # e.g. 'valid' convolutions that do not fit the input
-            continue
-        if wrong.output_shape != learner.output_shape or wrong.count_params() != learner.count_params():
-            continue
-        if got is None:
-            return text
-        expected = _outputs_with(wrong, reference, x)
-        if expected is not None and np.max(np.abs(expected - got)) <= 1e-5:
-            return text
-    return None
+_DIAGNOSES = [(text, fn) for fn, text in BLOCK_MISTAKES.items()]  # in the form grade_keras_block takes
+_RETURN = "the tensor the last layer gave you (x = layers.MaxPooling2D(2)(x); return x)"
 
 
 def grade_vgg_block(fn: BlockFunction, name: str = "08.5") -> tuple[bool, str]:
     """Return (correct?, message) for a learner's ``vgg_block(x, filters, convs)`` built with Keras layers.
 
-    For each case of :data:`BLOCK_CASES` the learner's block and the reference
-    (:func:`course_utils.models.vgg.vgg_block`) are built on a ``keras.Input``; output shapes and
-    parameter counts must be equal, then the outputs on a random batch with the reference's
-    weights copied in must agree within 1e-5.
+    :func:`course_utils.checks.grade_keras_block` on the cases of :data:`BLOCK_CASES` against
+    :func:`course_utils.models.vgg.vgg_block`, with :data:`BLOCK_MISTAKES` as its known mistakes.
     """
-    import keras
-
-    label = f"Exercise {name}"
-    stuck = f" (Stuck? `course_utils.solution({name!r})` shows a worked solution.)"
-    rng = np.random.default_rng(8)
-    worst = 0.0
-    for shape, filters, convs in BLOCK_CASES:
-        case = (shape, filters, convs)
-        where = f"(input {shape}, filters={filters}, convs={convs})"
-        reference = _build(vgg_block, *case)
-        x = keras.Input(shape)
-        try:
-            out = fn(x, filters, convs)
-        except NotImplementedError:
-            return False, f"{label}: not implemented yet: replace `raise NotImplementedError` with your code and run the cell again."
-        except Exception as e:  # the learner's bug: say what, without a wall of traceback
-            return False, f"{label}: your function raised {type(e).__name__}: {e} {where}. Call it on keras.Input({shape}) in a cell of its own to see the line."
-        if out is None:
-            return False, f"{label}: your function returned None: did you forget `return x`?"
-        if not isinstance(out, keras.KerasTensor):
-            return False, (f"{label}: your function returned a {type(out).__name__}; return the tensor the last layer gave "
-                           "you (x = layers.MaxPooling2D(2)(x); return x).")
-        try:
-            learner = keras.Model(x, out)
-        except ValueError as e:
-            return False, f"{label}: the output does not come from the input x {where}: {e}"
-        batch = rng.normal(size=(2, *shape)).astype("float32")
-        same_form = learner.output_shape == reference.output_shape and learner.count_params() == reference.count_params()
-        got = _outputs_with(learner, reference, batch) if same_form else None
-        if got is not None:
-            diff = float(np.max(np.abs(got - np.asarray(reference(batch, training=False), np.float64))))
-            if diff <= 1e-5:
-                worst = max(worst, diff)
-                continue
-        diagnosis = _diagnose(learner, reference, case, batch)
-        facts = (f"output {learner.output_shape[1:]} and {learner.count_params():,} parameters, should be "
-                 f"{reference.output_shape[1:]} and {reference.count_params():,} {where}")
-        if same_form and got is not None:
-            facts = f"shapes and counts are right but the outputs differ by up to {diff:.1e} {where}"
-        why = f": {diagnosis}." if diagnosis else "."
-        return False, f"{label}: not yet: {facts}{why}{stuck}"
-    return True, (f"{label}: correct: output shapes and parameter counts equal the reference's on {len(BLOCK_CASES)} "
-                  f"inputs, and with its weights the outputs agree (max |diff| = {worst:.1e}, tolerance 1e-05).")
+    return grade_keras_block(name, fn, vgg_block, BLOCK_CASES, _DIAGNOSES, forgot_return="return x", return_what=_RETURN,
+                             seed=8)
 
 
 def check_vgg_block(fn: BlockFunction, name: str = "08.5") -> None:
@@ -196,7 +116,8 @@ def check_vgg_block(fn: BlockFunction, name: str = "08.5") -> None:
 
         check_vgg_block(vgg_block)
     """
-    print_verdict(name, grade_vgg_block(fn, name))
+    check_keras_block(name, fn, vgg_block, BLOCK_CASES, _DIAGNOSES, forgot_return="return x", return_what=_RETURN,
+                      seed=8)
 
 
 def _same_block(fn: Any, reference: Any) -> bool:

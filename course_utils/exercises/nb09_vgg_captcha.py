@@ -8,7 +8,7 @@ recognises the usual slips (the mean of the per-head accuracies, their product, 
 the first head only, arg-max over the batch axis).
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("09.1", EXERCISES[0].answer)[0]
     True
     >>> grade_whole_accuracy(whole_accuracy)[0]
@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from .. import arithmetic
-from ..checks import Exercise, grade_function, print_verdict, register
+from ..checks import grade_function
+from . import Exercise, print_verdict, register
 
 AccuracyFunction = Callable[[np.ndarray, Sequence[np.ndarray]], float]
 

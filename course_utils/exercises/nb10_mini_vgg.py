@@ -8,7 +8,8 @@ Each asks about a case the notebook does not show (it trains on 32 x 32 images w
 ``label_smoothing``; the notebook calls :func:`check_smoothed_cross_entropy`.
 
 Example:
-    >>> from course_utils.checks import grade, grade_function
+    >>> from course_utils.checks import grade_function
+    >>> from course_utils.exercises import grade
     >>> grade("10.2", EXERCISES[1].answer)[0]
     True
     >>> grade_function("10.4", label_smoothed_cross_entropy, label_smoothed_cross_entropy,
@@ -21,9 +22,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import keras
 import numpy as np
 
-from ..checks import Exercise, check_function, grade_function, register
+from ..checks import check_function, grade_function
+from ..models.mini_vgg import mini_vgg
+from ..schedules import one_cycle
+from . import Exercise, register
 
 
 def label_smoothed_cross_entropy(y_true: np.ndarray, y_prob: np.ndarray, smoothing: float) -> np.ndarray:
@@ -56,7 +61,6 @@ def cross_entropy_inputs(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarr
 
 def keras_smoothed_cross_entropy(y_true: np.ndarray, y_prob: np.ndarray, smoothing: float) -> np.ndarray:
     """Keras' ``categorical_crossentropy`` with ``label_smoothing``, per example, as a NumPy array (N,)."""
-    import keras
 
     loss = keras.losses.categorical_crossentropy(y_true.astype("float32"), y_prob.astype("float32"),
                                                  label_smoothing=smoothing)
@@ -134,8 +138,6 @@ def _close(given: Any, expected: Any) -> bool:
 
 
 def _mini_vgg_params(version: str, side: int) -> int:
-    from ..models.mini_vgg import mini_vgg
-
     return mini_vgg(version, input_shape=(side, side, 3)).count_params()
 
 
@@ -145,8 +147,6 @@ def _smoothed_targets(smoothing: float, k: int) -> tuple[float, float]:
 
 
 def _one_cycle_rates(peak: float, total: int, steps: tuple[int, ...]) -> tuple[float, ...]:
-    from ..schedules import one_cycle
-
     schedule = one_cycle(peak, total)
     return tuple(round(float(schedule(s)), 4) for s in steps)
 

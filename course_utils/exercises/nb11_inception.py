@@ -5,13 +5,13 @@ Keys ``11.1`` ... ``11.5``; answers are computed by the course's code, never typ
 pool_proj)`` with Keras layers and :func:`check_inception_module` builds it on two inputs (the paper's
 3a on 28 x 28 x 192 and a small odd-sized one), compares output shapes and parameter counts with
 :func:`course_utils.models.inception.inception_module`, then, with the reference's weights copied in
-(matched by shape, so the order in which the layers were created does not matter), the outputs;
-typical slips (no 1 x 1 after the pooling, the projection before the pooling, reductions missing or
-swapped, branches in another order, concatenation along the wrong axis, average pooling, no ReLU)
-get their own diagnosis.
+(matched by role: branch, then place in it, so neither the order in which the layers were created nor
+two kernels of the same shape matter), the outputs; typical slips (no 1 x 1 after the pooling, the
+projection before the pooling, reductions missing or swapped, branches in another order, concatenation
+along the wrong axis, average pooling, no ReLU) get their own diagnosis.
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("11.2", EXERCISES[1].answer)[0]
     True
     >>> grade_inception_module(inception_module)[0]
@@ -23,34 +23,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
+from keras import layers
 
 from .. import arithmetic
-from ..checks import Exercise, print_verdict, register
+from ..checks import BlockCase, check_keras_block, grade_keras_block
 from ..models.inception import GOOGLENET_MODULES, inception_module
+from . import Exercise, register
 
 ModuleFunction = Callable[..., Any]
 
-# (input shape, six filter counts): the paper's 3a, and a small case with odd sides and height != width. Every
-# kernel shape differs within a case, so the reference's weights can be matched to the learner's layers by shape.
-MODULE_CASES = (((28, 28, 192), GOOGLENET_MODULES["3a"]), ((9, 11, 10), (6, 5, 7, 3, 4, 2)))
+# (input shape, six filter counts): the paper's 3a, and a small case with odd sides and height != width
+MODULE_CASES: tuple[BlockCase, ...] = (((28, 28, 192), GOOGLENET_MODULES["3a"]), ((9, 11, 10), (6, 5, 7, 3, 4, 2)))
 
 
 def _conv(x, filters: int, k, activation: str | None = "relu", padding: str = "same"):
-    from keras import layers
-
     return layers.Conv2D(filters, k, padding=padding, activation=activation)(x)
 
 
 def _max_pool(x):
-    from keras import layers
-
     return layers.MaxPooling2D(3, strides=1, padding="same")(x)
 
 
 def _concat(branches, axis: int = -1):
-    from keras import layers
-
     return layers.Concatenate(axis=axis)(branches)
 
 
@@ -86,8 +80,6 @@ def _pool_branch_first(x, c1, c3r, c3, c5r, c5, pp):
 
 
 def _average_pooling(x, c1, c3r, c3, c5r, c5, pp):
-    from keras import layers
-
     return _concat(_branches(x, c1, c3r, c3, c5r, c5, pp, pool=layers.AveragePooling2D(3, strides=1, padding="same")))
 
 
@@ -126,122 +118,20 @@ MODULE_MISTAKES: dict[ModuleFunction, str] = {
 _CONCAT_HINT = ("Concatenate needs the branches to agree on every axis except the one it joins. Either "
                 + MODULE_MISTAKES[_channels_first_concat] + ", or a branch changed the height and width: keep "
                 "padding='same' and stride 1 everywhere, in the pooling too (MaxPooling2D(3, strides=1, padding='same'))")
-
-
-def _build(fn: ModuleFunction, shape: tuple[int, int, int], counts: tuple[int, ...]):
-    import keras
-
-    x = keras.Input(shape)
-    return keras.Model(x, fn(x, *counts))
-
-
-def _outputs_with(model, reference, x: np.ndarray) -> np.ndarray | None:
-    """``model``'s outputs on ``x`` with ``reference``'s weights copied in layer by layer, each layer matched to the
-    reference layer of the same kernel shape (so creation order does not matter); None when they do not fit."""
-    source = {tuple(layer.weights[0].shape): layer.get_weights() for layer in reference.layers if layer.weights}
-    learner_layers = [layer for layer in model.layers if layer.weights]
-    shapes = [tuple(layer.weights[0].shape) for layer in learner_layers]
-    if sorted(shapes) != sorted(source):
-        return None
-    for layer, shape in zip(learner_layers, shapes):
-        if [w.shape for w in layer.get_weights()] != [w.shape for w in source[shape]]:
-            return None
-    for layer, shape in zip(learner_layers, shapes):
-        layer.set_weights(source[shape])
-    return np.asarray(model(x, training=False), np.float64)
-
-
-def _branch_permutation(got: np.ndarray, expected: np.ndarray, counts: tuple[int, ...]) -> bool:
-    """True when ``got`` holds the reference's four branch outputs in another order along the channels."""
-    import itertools
-
-    widths = [counts[0], counts[2], counts[4], counts[5]]
-    edges = np.cumsum([0, *widths])
-    blocks = [expected[..., a:b] for a, b in zip(edges[:-1], edges[1:])]
-    for order in itertools.permutations(range(4)):
-        if order != (0, 1, 2, 3):
-            candidate = np.concatenate([blocks[i] for i in order], axis=-1)
-            if candidate.shape == got.shape and np.max(np.abs(candidate - got)) <= 1e-5:
-                return True
-    return False
-
-
-def _diagnose(learner, reference, case, x: np.ndarray) -> str | None:
-    """The text of the known mistake that builds what the learner built (same shape, count and outputs)."""
-    got = _outputs_with(learner, reference, x)
-    if got is not None:
-        expected = np.asarray(reference(x, training=False), np.float64)
-        if got.shape == expected.shape and _branch_permutation(got, expected, case[1]):
-            return MODULE_MISTAKES[_pool_branch_first]
-    for wrong_fn, text in MODULE_MISTAKES.items():
-        try:
-            wrong = _build(wrong_fn, *case)
-        except ValueError:  # e.g. a concatenation along an axis where the branches differ
-            continue
-        if wrong.output_shape != learner.output_shape or wrong.count_params() != learner.count_params():
-            continue
-        if got is None:
-            return text
-        expected = _outputs_with(wrong, reference, x)
-        if expected is not None and np.max(np.abs(expected - got)) <= 1e-5:
-            return text
-    return None
+_DIAGNOSES = [(text, fn) for fn, text in MODULE_MISTAKES.items()]  # in the form grade_keras_block takes
+_OPTIONS = {"hints": {"Concatenate": _CONCAT_HINT}, "forgot_return": "return", "seed": 11,
+            "return_what": "the tensor the Concatenate layer gave you (return layers.Concatenate(axis=-1)([b1, b3, b5, bp]))"}
 
 
 def grade_inception_module(fn: ModuleFunction, name: str = "11.5") -> tuple[bool, str]:
     """Return (correct?, message) for a learner's ``inception_module(x, c1, c3_reduce, c3, c5_reduce, c5, pool_proj)``.
 
-    For each case of :data:`MODULE_CASES` the learner's module and the reference
-    (:func:`course_utils.models.inception.inception_module`) are built on a ``keras.Input``; output
-    shapes and parameter counts must be equal, then the outputs on a random batch with the
-    reference's weights copied in must agree within 1e-5.
+    :func:`course_utils.checks.grade_keras_block` on the cases of :data:`MODULE_CASES` against
+    :func:`course_utils.models.inception.inception_module`, with :data:`MODULE_MISTAKES` as its known
+    mistakes; the layers are matched by role (branch, then place in it), so any module of the paper's
+    table, 4c with two 1 x 1 convolutions of the same shape included, is graded alike.
     """
-    import keras
-
-    label = f"Exercise {name}"
-    stuck = f" (Stuck? `course_utils.solution({name!r})` shows a worked solution.)"
-    rng = np.random.default_rng(11)
-    worst = 0.0
-    for shape, counts in MODULE_CASES:
-        case = (shape, counts)
-        where = f"(input {shape}, counts {counts})"
-        reference = _build(inception_module, *case)
-        x = keras.Input(shape)
-        try:
-            out = fn(x, *counts)
-        except NotImplementedError:
-            return False, f"{label}: not implemented yet: replace `raise NotImplementedError` with your code and run the cell again."
-        except Exception as e:  # the learner's bug: say what, without a wall of traceback
-            hint = f" {_CONCAT_HINT}." if "Concatenate" in str(e) else ""
-            return False, (f"{label}: your function raised {type(e).__name__}: {str(e).splitlines()[0]} {where}.{hint} "
-                           f"Call it on keras.Input({shape}) in a cell of its own to see the line.{stuck}")
-        if out is None:
-            return False, f"{label}: your function returned None: did you forget `return`?"
-        if not isinstance(out, keras.KerasTensor):
-            return False, (f"{label}: your function returned a {type(out).__name__}; return the tensor the Concatenate layer "
-                           "gave you (return layers.Concatenate(axis=-1)([b1, b3, b5, bp])).")
-        try:
-            learner = keras.Model(x, out)
-        except ValueError as e:
-            return False, f"{label}: the output does not come from the input x {where}: {e}"
-        batch = rng.normal(size=(2, *shape)).astype("float32")
-        same_form = learner.output_shape == reference.output_shape and learner.count_params() == reference.count_params()
-        got = _outputs_with(learner, reference, batch) if same_form else None
-        if got is not None:
-            diff = float(np.max(np.abs(got - np.asarray(reference(batch, training=False), np.float64))))
-            if diff <= 1e-5:
-                worst = max(worst, diff)
-                continue
-        diagnosis = _diagnose(learner, reference, case, batch)
-        facts = (f"output {learner.output_shape[1:]} and {learner.count_params():,} parameters, should be "
-                 f"{reference.output_shape[1:]} and {reference.count_params():,} {where}")
-        if same_form and got is not None:
-            facts = f"shapes and counts are right but the outputs differ by up to {diff:.1e} {where}"
-        why = f": {diagnosis}." if diagnosis else "."
-        return False, f"{label}: not yet: {facts}{why}{stuck}"
-    return True, (f"{label}: correct: output shapes and parameter counts equal the reference's on {len(MODULE_CASES)} "
-                  f"inputs (the paper's 3a among them), and with its weights the outputs agree (max |diff| = {worst:.1e}, "
-                  "tolerance 1e-05).")
+    return grade_keras_block(name, fn, inception_module, MODULE_CASES, _DIAGNOSES, **_OPTIONS)
 
 
 def check_inception_module(fn: ModuleFunction, name: str = "11.5") -> None:
@@ -251,7 +141,7 @@ def check_inception_module(fn: ModuleFunction, name: str = "11.5") -> None:
 
         check_inception_module(inception_module)
     """
-    print_verdict(name, grade_inception_module(fn, name))
+    check_keras_block(name, fn, inception_module, MODULE_CASES, _DIAGNOSES, **_OPTIONS)
 
 
 def _same_module(fn: Any, reference: Any) -> bool:

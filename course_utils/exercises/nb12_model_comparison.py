@@ -6,7 +6,7 @@ examples are a 3 x 3 convolution and its depthwise-separable version with 256 ch
 map, a residual block with an identity shortcut, every model at its native input and at 32 x 32.
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("12.1", EXERCISES[0].answer)[0]
     True
     >>> vgg_macs("D", 224) == 15_470_264_320     # what the tracer prints for VGG16 at 224 x 224
@@ -16,8 +16,8 @@ Example:
 from __future__ import annotations
 
 from .. import arithmetic
-from ..checks import Exercise, register
 from ..models.vgg import config_blocks
+from . import Exercise, register
 
 # 12.1: a 3 x 3 depthwise-separable convolution, 128 channels in and out, on a 16 x 16 map ('same')
 _SIDE_1, _C_1 = 16, 128

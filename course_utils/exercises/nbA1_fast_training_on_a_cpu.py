@@ -3,11 +3,11 @@
 Keys ``A1.1``, ``A1.2``, ...; answers are computed by the code the notebook teaches, never typed twice.
 Exercise ``A1.3`` is an "implement it" exercise: the learner writes the warm-up + cosine schedule in
 NumPy and :func:`check_warmup_cosine` compares it, on random schedules, with
-``course_utils.training.warmup_cosine`` (Keras' ``CosineDecay`` with a warm-up), recognising
+``course_utils.schedules.warmup_cosine`` (Keras' ``CosineDecay`` with a warm-up), recognising
 typical mistakes.
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("A1.1", EXERCISES[0].answer)[0]
     True
 """
@@ -21,9 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import Exercise, check_function, grade_function, register
+from ..checks import check_function, grade_function
+from ..schedules import warmup_cosine
+from . import Exercise, register
 
-WARMUP_FRACTION = 0.1  # training.warmup_cosine's default: the first 10 % of the steps warm up
+WARMUP_FRACTION = 0.1  # schedules.warmup_cosine's default: the first 10 % of the steps warm up
 
 
 def graph_calls_per_epoch(images: int, batch_size: int, steps_per_execution: int) -> int:
@@ -38,8 +40,7 @@ def graph_calls_per_epoch(images: int, batch_size: int, steps_per_execution: int
 
 
 def schedule_values(steps: np.ndarray, peak: float, total_steps: int) -> np.ndarray:
-    """Return ``training.warmup_cosine(peak, total_steps)`` at each of ``steps`` (the reference of A1.3)."""
-    from ..training import warmup_cosine
+    """Return ``schedules.warmup_cosine(peak, total_steps)`` at each of ``steps`` (the reference of A1.3)."""
 
     schedule = warmup_cosine(float(peak), int(total_steps), WARMUP_FRACTION)
     return np.array([float(schedule(int(step))) for step in np.ravel(steps)]).reshape(np.shape(steps))
@@ -136,7 +137,7 @@ EXERCISES = (
     ),
     Exercise(
         key="A1.2",
-        question="training.warmup_cosine(1e-2, total_steps=1000) warms up over the first 10 % of the steps. "
+        question="schedules.warmup_cosine(1e-2, total_steps=1000) warms up over the first 10 % of the steps. "
         "What is the learning rate at step 550?",
         answer=_RATE_AT_550,
         solution=f"The warm-up takes 100 steps; the cosine then runs over 900 steps, and step 550 is halfway "
@@ -155,7 +156,7 @@ EXERCISES = (
         "Check it with check_warmup_cosine(fn).",
         answer=warmup_cosine_numpy,
         solution="One way, in NumPy (the course's schedule is Keras' CosineDecay with a warm-up, "
-        "course_utils.training.warmup_cosine):\n\n" + inspect.getsource(warmup_cosine_numpy),
+        "course_utils.schedules.warmup_cosine):\n\n" + inspect.getsource(warmup_cosine_numpy),
         hint="check_warmup_cosine(fn) says where your function differs.",
         compare=lambda given, expected: callable(given) and grade_warmup_cosine(given)[0],
     ),

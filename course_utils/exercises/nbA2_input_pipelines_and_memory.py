@@ -6,7 +6,7 @@ Each asks about a case the notebook does not show (its worked examples use 60,00
 224 pixels and the paper's network with SGD and momentum).
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("A2.1", EXERCISES[0].answer)[0]
     True
     >>> grade("A2.3", (75, 100))[0]
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import arithmetic
-from ..checks import Exercise, register
+from . import Exercise, register
 
 # A2.2: seed 003's AlexNet listing (models.alexnet_seed003), checked in tests/test_alexnet.py
 _SEED003_PARAMETERS = 46_787_978

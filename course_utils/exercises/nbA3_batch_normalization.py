@@ -6,7 +6,7 @@ Keys ``A3.1``, ``A3.2``, ...; answers are computed by the code the appendix teac
 :func:`check_batch_norm_inference` compares it with ``scratch.batch_norm`` and Keras' layer.
 
 Example:
-    >>> from course_utils.checks import grade
+    >>> from course_utils.exercises import grade
     >>> grade("A3.2", EXERCISES[1].answer)[0]
     True
     >>> check_batch_norm_inference(_batch_statistics)  # doctest: +ELLIPSIS
@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import keras
 import numpy as np
 
 from .. import scratch
-from ..checks import Exercise, grade_function, register
+from ..checks import grade_function
+from . import Exercise, register
 
 EPSILON = 1e-3  # Keras' default; the checker passes it to the learner's function
 
@@ -62,7 +64,6 @@ def _with_parameters(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple:
 
 def _keras(x, gamma, beta, moving_mean, moving_var, epsilon):
     """keras.layers.BatchNormalization with these weights, called in inference mode."""
-    import keras  # only when grading: loading the exercises stays light
 
     layer = keras.layers.BatchNormalization(epsilon=epsilon)
     layer.build(x.shape)

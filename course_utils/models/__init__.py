@@ -19,7 +19,7 @@ Example:
 
 from . import alexnet, lenet, registry
 from .alexnet import alexnet_for_profile, alexnet_paper, alexnet_seed003, alexnet_small
-from .inception import (  # noqa: E402  (the family module is `course_utils.models.inception`)
+from .inception import (  # the family module is `course_utils.models.inception`
     GOOGLENET_MODULES,
     googlenet,
     inception_for_profile,
@@ -29,7 +29,7 @@ from .inception import (  # noqa: E402  (the family module is `course_utils.mode
     small_inception,
 )
 from .lenet import LayerTable, layer_table, lenet5_classic, lenet5_modern
-from .mini_vgg import MINI_VGG_VERSIONS, better_recipe, mini_vgg_v1, mini_vgg_v2, seed_recipe  # noqa: E402
+from .mini_vgg import MINI_VGG_VERSIONS, mini_vgg_v1, mini_vgg_v2
 from .registry import MODELS, ModelInfo, list_models, model_info, register_model
 from .vgg import (  # the family module is `course_utils.models.vgg`; its builder is `vgg_from_config`
     PAPER_PARAMS_MILLIONS,
@@ -47,7 +47,7 @@ from .vgg import (  # the family module is `course_utils.models.vgg`; its builde
     vgg_from_config,
     weight_layers,
 )
-from .vgg_captcha import captcha_for_profile, captcha_input, read_captcha, vgg_captcha  # noqa: E402
+from .vgg_captcha import captcha_for_profile, captcha_input, read_captcha, vgg_captcha
 
 __all__ = [
     "MODELS", "LayerTable", "ModelInfo", "alexnet", "alexnet_for_profile", "alexnet_paper", "alexnet_seed003",
@@ -57,7 +57,7 @@ __all__ = [
     "fc_to_conv",
     "parameter_count", "vgg_from_config", "vgg16", "vgg16_small", "vgg19", "vgg_block", "vgg_for_profile", "weight_layers",
     "captcha_for_profile", "captcha_input", "read_captcha", "vgg_captcha",
-    "MINI_VGG_VERSIONS", "better_recipe", "mini_vgg", "mini_vgg_v1", "mini_vgg_v2", "seed_recipe",  # mini_vgg: the module
+    "MINI_VGG_VERSIONS", "mini_vgg", "mini_vgg_v1", "mini_vgg_v2",  # mini_vgg: the module
     "GOOGLENET_MODULES", "googlenet", "inception", "inception_for_profile", "inception_module", "inception_v3",
     "inference_model", "small_inception",
 ]

@@ -10,14 +10,11 @@ Example:
 
 from __future__ import annotations
 
-from ..profiles import import_tensorflow_quietly
+import keras
+from keras import layers
 
-import_tensorflow_quietly()
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
-
-from ..layers import LocalResponseNormalization  # noqa: E402
-from .registry import register_model  # noqa: E402
+from ..layers import LocalResponseNormalization
+from .registry import register_model
 
 
 def alexnet_paper(

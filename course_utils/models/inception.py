@@ -23,14 +23,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..profiles import import_tensorflow_quietly
+import keras
+from keras import layers
 
-import_tensorflow_quietly()
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
-
-from ..layers import LocalResponseNormalization  # noqa: E402
-from .registry import register_model  # noqa: E402
+from ..layers import LocalResponseNormalization
+from ..tracing import trace as trace_model
+from .registry import register_model
 
 GOOGLENET_MODULES: dict[str, tuple[int, int, int, int, int, int]] = {
     #        #1x1  #3x3 reduce  #3x3  #5x5 reduce  #5x5  pool proj
@@ -255,8 +253,6 @@ def module_costs(model: keras.Model, trace=None) -> list[ModuleCost]:
         >>> [(c.name, c.weights, c.macs) for c in costs[2:3]]
         [('3a', 163328, 128049152)]
     """
-    from ..tracing import trace as trace_model
-
     t = trace if trace is not None else trace_model(model, columns="cost")
     stages = {"conv1": ("conv1_",), "conv2": ("conv2_",), **{m: (f"inception_{m}_",) for m in GOOGLENET_MODULES},
               "linear": ("predictions",)}

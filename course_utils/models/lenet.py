@@ -19,16 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..profiles import import_tensorflow_quietly
+import keras
+from keras import layers
 
-import_tensorflow_quietly()
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
-
-from ..layers import PartialConv2D, RBFOutput, Subsampling, connections, lecun_tanh  # noqa: E402
-from ..tables import html_table, text_table  # noqa: E402
-from ..tracing import trace  # noqa: E402
-from .registry import register_model  # noqa: E402
+from ..layers import PartialConv2D, RBFOutput, Subsampling, connections, lecun_tanh
+from ..tables import html_table, text_table
+from ..tracing import trace
+from .registry import register_model
 
 
 def lenet5_modern(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10) -> keras.Model:

@@ -17,20 +17,19 @@ Example:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import keras
+from keras import layers
+
 from .. import arithmetic
-from ..profiles import import_tensorflow_quietly
-
-import_tensorflow_quietly()
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
-
-from ..layers import LocalResponseNormalization  # noqa: E402
-from .registry import register_model  # noqa: E402
+from ..explain import layer_chain
+from ..layers import LocalResponseNormalization
+from ..session import current
+from ..tables import text_table
+from .registry import register_model
 
 # The paper's Table 1, one row per configuration, one string per block (a 2 x 2 max pooling follows
 # each block). Every hidden layer is followed by a ReLU; the classifier is the same for all six.
@@ -389,8 +388,6 @@ def config_table(configs: Sequence[str] | None = None, kernel_size: int | None =
         >>> config_table(["A"]).splitlines()[2].split()[-2:]
         ['132,863,336', '133']
     """
-    from ..tables import text_table
-
     names = list(configs or VGG_CONFIGS)
     header = ["config", "weight layers", *(f"block {b}" for b in range(1, 6)), "parameters", "paper (millions)"]
     body = []
@@ -422,8 +419,6 @@ def fc_to_conv(
         >>> fc_to_conv(small, (96, 96, 3)).output_shape      # 2 x 2 map at 64 -> 3 x 3 at 96: 2 x 2 scores
         (None, 2, 2, 10)
     """
-    from ..explain import layer_chain
-
     chain = layer_chain(model)
     if chain is None:
         raise ValueError(f"fc_to_conv needs a Sequential model or a functional chain of layers; {model.name!r} branches")
@@ -483,7 +478,7 @@ def cached_imagenet_weights() -> Path | None:
         >>> path is None or path.name == IMAGENET_FILES[0]
         True
     """
-    folder = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "models"
+    folder = current().settings.keras_home / "models"
     if all((folder / name).is_file() for name in IMAGENET_FILES):
         return folder / IMAGENET_FILES[0]
     return None

@@ -25,16 +25,13 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+import keras
 import numpy as np
+from keras import layers
+from PIL import Image
 
-from ..profiles import import_tensorflow_quietly
-
-import_tensorflow_quietly()
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
-
-from .registry import register_model  # noqa: E402
-from .vgg import PAPER_FC_UNITS, _block_layers, _scaled, config_blocks  # noqa: E402
+from .registry import register_model
+from .vgg import PAPER_FC_UNITS, _block_layers, _scaled, config_blocks
 
 CAPTCHA_SHAPE = (60, 160, 1)
 """Seed 000's input: 60 rows (height) x 160 columns (width) x 1 grey channel, NHWC without the batch axis."""
@@ -124,8 +121,6 @@ def captcha_input(image: Any, input_shape: Sequence[int] = CAPTCHA_SHAPE) -> np.
         >>> captcha_input(np.full((60, 160), 255, np.uint8)).shape
         (1, 60, 160, 1)
     """
-    from PIL import Image
-
     height, width = int(input_shape[0]), int(input_shape[1])
     if isinstance(image, (str, os.PathLike)):
         with Image.open(image) as opened:
