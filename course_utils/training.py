@@ -426,17 +426,19 @@ class TrainedOn:
         return replace(self, train_size=int(train_size))
 
 
-def _merge_on(on: TrainedOn | None, given: dict[str, Any]) -> dict[str, Any]:
-    """``given`` (dataset=, data_source=, train_size=, batch_size=) completed from ``on``; a clash is an error."""
-    if on is None:
-        return given
+def _merge_on(on: TrainedOn | None, given: dict[str, Any], needed_by: str | None = None) -> dict[str, Any]:
+    """``given`` (dataset=, data_source=, ...) completed from ``on``; a clash is an error, and so is, when
+    ``needed_by`` names the caller, a value still missing (the message says to pass ``on=TrainedOn(...)``)."""
     merged = dict(given)
-    for key in ("dataset", "data_source", "train_size", "batch_size"):
-        value = getattr(on, key)
-        if merged.get(key) is not None and value is not None and merged[key] != value:
+    for key in merged:
+        value = getattr(on, key) if on is not None else None
+        if merged[key] is not None and value is not None and merged[key] != value:
             raise ValueError(f"{key}={merged[key]!r} contradicts on.{key}={value!r}: pass one of them")
-        if merged.get(key) is None:
+        if merged[key] is None:
             merged[key] = value
+    missing = [k for k, v in merged.items() if v is None]
+    if needed_by and missing:
+        raise ValueError(f"{needed_by} needs {', '.join(missing)}: pass on=TrainedOn(...) (or each of them)")
     return merged
 
 
@@ -484,10 +486,8 @@ def fit_or_reuse(
         (True, 2, True)
         >>> _ = sandbox.stop()
     """
-    given = _merge_on(on, {"dataset": dataset, "data_source": data_source, "train_size": train_size})
-    missing = [k for k in ("dataset", "data_source", "train_size") if given.get(k) is None]
-    if missing:
-        raise ValueError(f"fit_or_reuse({name!r}) needs {', '.join(missing)} for its cache key: pass on=TrainedOn(...)")
+    given = _merge_on(on, {"dataset": dataset, "data_source": data_source, "train_size": train_size},
+                      needed_by=f"fit_or_reuse({name!r}), for its cache key,")
     results.check_data_source(given["data_source"])
     if on is not None and on.batch_size is not None:
         recipe = {"batch_size": on.batch_size, **dict(recipe or {})}
@@ -868,11 +868,7 @@ def train_and_record(
     dataset, data_source, train_size, batch_size = (given[k] for k in ("dataset", "data_source", "train_size",
                                                                        "batch_size"))
     if record:
-        missing = [k for k, v in {"dataset": dataset, "train_size": train_size, "batch_size": batch_size,
-                                  "data_source": data_source}.items() if v is None]
-        if missing:
-            raise ValueError(f"train_and_record({name!r}): recording needs {', '.join(missing)}; pass them, "
-                             "or record=False")
+        _merge_on(None, given, needed_by=f"train_and_record({name!r}): recording")
         results.check_data_source(data_source)
     validation_data, restore_best = fit_kwargs.get("validation_data"), fit_kwargs.get("restore_best")
     if restore_best is None:
@@ -938,10 +934,7 @@ def record_run(
     ``on`` (:class:`TrainedOn`) gives dataset, source, training-set size and batch size at once.
     """
     given = _merge_on(on, {"dataset": dataset, "data_source": data_source, "train_size": train_size,
-                           "batch_size": batch_size})
-    missing = [k for k, v in given.items() if v is None]
-    if missing:
-        raise ValueError(f"record_run({name!r}) needs {', '.join(missing)}: pass on=TrainedOn(...)")
+                           "batch_size": batch_size}, needed_by=f"record_run({name!r})")
     dataset, data_source, train_size, batch_size = (given[k] for k in ("dataset", "data_source", "train_size",
                                                                        "batch_size"))
     accuracy_value = run.test_accuracy if test_accuracy is None else test_accuracy
