@@ -21,7 +21,6 @@ atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)
 import course_utils  # noqa: E402  (imports TensorFlow quietly, once)
 
 
-
 @pytest.fixture(autouse=True)
 def _no_session_carried_over():
     """Each test and doctest starts without an active session: a setup() in one does not leak into the next."""

@@ -4,7 +4,7 @@ CAPTCHA generation. Writes results/<profile>/benchmarks/data.json; prints one li
     COURSE_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_data.py
     make bench NAME=data            # the same through the suite runner (benchmarks/run.py)
 
-The summary gives the course's pipelines as ratios of seed 003's Python generator (``resize_with_pad``
+The summary gives the course's pipelines as ratios of the classic-models tutorial's Python generator (``resize_with_pad``
 to 224 in a loop), measured in the same run: the issue's goal is at least 5 times the generator. The
 uint8 pipeline delivers a quarter of the bytes and leaves the division by 255 to the model.
 
@@ -59,7 +59,7 @@ def main() -> int:
         print(f"{key}: {value}")
     generator = figures["generator_224px_images_per_s"]
     summary = [results.summary_row(f"{label} at 224 px, batch {PIPELINE_BATCH_SIZE}", figures[key], "images/s",
-                                   "seed 003's Python generator", generator)
+                                   "the classic-models tutorial's Python generator", generator)
                for label, key in (("tf.data pipeline", "pipeline_224px_images_per_s"),
                                   ("tf.data pipeline, uint8 out", "uint8_224px_images_per_s"),
                                   ("resize inside the model", "resize_in_model_224px_images_per_s"))]

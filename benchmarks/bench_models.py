@@ -1,4 +1,4 @@
-"""Training throughput of each course model at its classroom input size, against the seed's listing of it.
+"""Training throughput of each course model at its classroom input size, against the source article's listing of it.
 
 Writes results/<profile>/benchmarks/models.json; prints one line per model.
 
@@ -8,10 +8,10 @@ Writes results/<profile>/benchmarks/models.json; prints one line per model.
 For each model: sustained training images/s (``common.fit_images_per_second``: ``model.fit`` on one
 fixed batch, the recipe's batch size and steps per call, Adam), the MACs per image from
 ``course_utils.tracing``, the achieved GFLOP/s (6 x MACs x images/s) and that rate as a fraction of
-this machine's float32 matmul rate measured in the same run. Where a seed article lists the same
-network (LeNet-5 and AlexNet and VGG16 in seed 003, at its own input size, batch and one step per
+this machine's float32 matmul rate measured in the same run. Where a source article lists the same
+network (LeNet-5 and AlexNet and VGG16 in the classic-models tutorial, at its own input size, batch and one step per
 call), it is measured the same way, and the summary gives the course model's achieved GFLOP/s
-against the seed listing's. Images/s of a 28-pixel model and a 224-pixel one do not compare; the
+against the article listing's. Images/s of a 28-pixel model and a 224-pixel one do not compare; the
 arithmetic rate does: it says how well each recipe uses the machine.
 """
 
@@ -44,7 +44,7 @@ class Case:
     input_shape: tuple[int, int, int]
     batch_size: int
     steps_per_execution: int = 1
-    seed_listing: bool = False  # True: seed 003's network and recipe (batch and one step per call)
+    article_listing: bool = False  # True: the classic-models tutorial's network and recipe (batch and one step per call)
 
 
 def _classroom(notebook: str, key: str) -> Any:
@@ -52,24 +52,24 @@ def _classroom(notebook: str, key: str) -> Any:
 
 
 def cases() -> list[tuple[Case, Case | None]]:
-    """Return (course model at its classroom size, seed listing of the same network or None), in course order."""
+    """Return (course model at its classroom size, a source article's listing of the same network or None), in course order."""
     lenet_batch, lenet_spe = _classroom("06_lenet5", "batch_size"), _classroom("06_lenet5", "steps_per_execution")
     crop = _classroom("07_alexnet", "crop_size")
     return [
         (Case("lenet5_modern (notebook 06)", models.lenet5_modern, (32, 32, 1), lenet_batch, lenet_spe),
-         Case("seed 003's LeNet-5 listing", models.lenet5_modern, (32, 32, 1), 32, 1, seed_listing=True)),
+         Case("the classic-models tutorial's LeNet-5 listing", models.lenet5_modern, (32, 32, 1), 32, 1, article_listing=True)),
         (Case("lenet5_classic (notebook 06)", models.lenet5_classic, (32, 32, 1), lenet_batch, lenet_spe), None),
         (Case(f"alexnet_small at {crop} px (notebook 07)", lambda: models.alexnet_small((crop, crop, 3)), (crop, crop, 3),
               _classroom("07_alexnet", "batch_size")),
-         Case("seed 003's AlexNet listing at 224 px", models.alexnet_seed003, (224, 224, 3), 64, 1, seed_listing=True)),
+         Case("the classic-models tutorial's AlexNet listing at 224 px", models.alexnet_classics_listing, (224, 224, 3), 64, 1, article_listing=True)),
         (Case("vgg16_small (notebook 08)",
               lambda: models.vgg16_small((32, 32, 3), 10, width=_classroom("08_vgg16", "width")), (32, 32, 3),
               _classroom("08_vgg16", "batch_size")),
-         # seed 003 trains it with batch 128; 4 here: 134 million weights + Adam already take 2 GB, and the
+         # The classic-models tutorial trains it with batch 128; 4 here: 134 million weights + Adam already take 2 GB, and the
          # arithmetic rate per image barely depends on the batch at this size
-         Case("seed 003's VGG16 listing at 224 px", lambda: models.vgg16((224, 224, 3), 10), (224, 224, 3), 4, 1,
-              seed_listing=True)),
-    ] + ([  # notebook 10 (bench_mini_vgg.py compares its recipe with seed 004's: the same network, another optimizer)
+         Case("the classic-models tutorial's VGG16 listing at 224 px", lambda: models.vgg16((224, 224, 3), 10), (224, 224, 3), 4, 1,
+              article_listing=True)),
+    ] + ([  # notebook 10 (bench_mini_vgg.py compares its recipe with Sucky 2023's: the same network, another optimizer)
         (Case("mini_vgg_v1 (notebook 10)", models.model_info("mini_vgg_v1").build, (32, 32, 3),
               _classroom("10_mini_vgg", "batch_size")), None),
     ] if "mini_vgg_v1" in models.MODELS else [])
@@ -113,7 +113,7 @@ def main() -> int:
             if case is None or (smoke and case.input_shape[0] > 64):  # smoke: no 224-pixel networks
                 continue
             f = measure(case, min_seconds, smoke)
-            pair[case.label] = {"label": case.label, "seed_listing": case.seed_listing, **f}
+            pair[case.label] = {"label": case.label, "article_listing": case.article_listing, **f}
             print(f"  {case.label:<42} {f['images_per_second']:>9,.1f} images/s  {f['achieved_gflops']:>7.2f} GFLOP/s "
                   f"({f['fraction_of_matmul']:.1%} of matmul; batch {f['batch_size']}, "
                   f"{f['steps_per_execution']} step(s) per call)", flush=True)
@@ -127,7 +127,7 @@ def main() -> int:
                                                pair[seed_case.label]["achieved_gflops"]))
     record("models", {
         "benchmark": "training throughput and achieved GFLOP/s of each course model at its classroom input size, "
-                     "against seed 003's listing of the same network",
+                     "against the classic-models tutorial's listing of the same network",
         "timing": "common.fit_images_per_second: model.fit on one fixed batch (random images: the rate does not depend "
                   "on pixel values), Adam, median of three fits after a compiling one",
         "flops_per_mac": "6 per image per training step (2 forward, about 4 backward)",

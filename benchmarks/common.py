@@ -80,7 +80,7 @@ def fit_images_per_second(model, images, labels, *, batch_size: int, steps_per_e
     """Return the sustained training rate (images/s) of ``model.fit`` on one fixed batch served again and again.
 
     The model is compiled with ``steps_per_execution`` (1: one training step per call into the
-    graph, as seed 003's listings; 32: notebook 06's recipe), so the per-call overhead a recipe
+    graph, as the classic-models tutorial's listings; 32: notebook 06's recipe), so the per-call overhead a recipe
     pays is in the figure, while the input pipeline costs (almost) nothing. A first ``fit``
     compiles and sizes the timed ones; then the median of three fits of at least ``min_seconds``.
     """

@@ -28,11 +28,11 @@ from course_utils import machine, results  # noqa: E402
 
 # name -> (module in benchmarks/, what it measures). Order: the order of a full run.
 BENCHMARKS: dict[str, tuple[str, str]] = {
-    "data": ("bench_data", "input pipelines: seed 003's generator against tf.data, 224 px"),
-    "lenet": ("bench_lenet", "LeNet-5 on MNIST: seed 003's recipe against notebook 06's, time to 99.0 %"),
-    "alexnet": ("bench_alexnet", "seed 003's AlexNet at 224 px: train steps"),
-    "models": ("bench_models", "each course model at its classroom size: images/s, GFLOP/s, against seed listings"),
-    "mini_vgg": ("bench_mini_vgg", "mini-VGG on CIFAR-10: the course recipe against seed 004's"),
+    "data": ("bench_data", "input pipelines: the classic-models tutorial's generator against tf.data, 224 px"),
+    "lenet": ("bench_lenet", "LeNet-5 on MNIST: the classic-models tutorial's recipe against notebook 06's, time to 99.0 %"),
+    "alexnet": ("bench_alexnet", "the classic-models tutorial's AlexNet at 224 px: train steps"),
+    "models": ("bench_models", "each course model at its classroom size: images/s, GFLOP/s, against the source articles' listings"),
+    "mini_vgg": ("bench_mini_vgg", "mini-VGG on CIFAR-10: the course recipe against Sucky 2023's"),
 }
 
 

@@ -8,7 +8,8 @@ A notebook starts with ``run = course_utils.setup(seed=N)`` (the session) and re
 - ``profiles``: the sizes of every notebook in each run profile;
 - ``quiet``: TensorFlow imported without its start-up noise;
 - ``folders``: paths shown without the machine in them;
-- ``course``: the course map (notebooks in order) and show_source;
+- ``course``: the course map (notebooks in order) and show_source; ``bibliography``: the source articles and
+  papers, each with the handle the course cites it by;
 - ``data``: offline-first MNIST, Fashion-MNIST, CIFAR-10 and tf.data pipelines; ``captchas``: CAPTCHA datasets;
 - ``sources``: where loaded data came from (real file, real subset, synthetic stand-in);
 - ``pipelines``, ``augmentation``: input pipelines and augmentation layers;
@@ -17,7 +18,7 @@ A notebook starts with ``run = course_utils.setup(seed=N)`` (the session) and re
 - ``scratch``, ``layers``: operations from scratch in NumPy, and the custom Keras layers;
 - ``models``: the architectures, one module per family, and their registry;
 - ``schedules``: learning-rate schedules and the range test; ``training``: fit, time plans, stopping;
-- ``recipes``: how notebook 10 trains mini-VGG (the seed's and the better recipe, its range test);
+- ``recipes``: how notebook 10 trains mini-VGG (the recipe of Sucky 2023 and a better one, its range test);
 - ``warm_start``: the trained-weights cache; ``results``: recorded runs; ``machine``: what ran them;
 - ``comparison``: the models side by side; ``tables``: text, HTML and Markdown tables;
 - ``plotting``, ``explain``, ``widgets``: figures, feature maps and Grad-CAM, interactive explorers;
@@ -37,6 +38,7 @@ import_tensorflow_quietly()  # before any module imports TensorFlow: keeps its C
 
 from . import (  # noqa: E402
     arithmetic,
+    bibliography,
     captchas,
     checks,
     data,
@@ -61,7 +63,7 @@ from .tracing import trace  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "arithmetic", "captchas", "checks", "data", "exercises", "profiles", "progress", "recipes", "results", "session",
+    "arithmetic", "bibliography", "captchas", "checks", "data", "exercises", "profiles", "progress", "recipes", "results", "session",
     "settings", "tracing", "versions", "warm_start", "check", "check_close", "check_equal", "check_function", "clear_session", "conv_output_size",
     "current", "params", "pool_output_size", "rel_error", "setup", "show_source", "solution", "trace",
 ]

@@ -119,7 +119,7 @@ def array_bytes(*shape: int, dtype_bytes: int = 4) -> int:
     """Return the bytes of a dense array (float32 by default).
 
     Example:
-        >>> array_bytes(60000, 224, 224, 3) / 2**30     # seed 003's memory argument, in GiB
+        >>> array_bytes(60000, 224, 224, 3) / 2**30     # The classic-models tutorial's memory argument, in GiB
         33.64...
     """
     return math.prod(shape) * dtype_bytes

@@ -45,11 +45,11 @@ def hand_drawn(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw ``n`` simple CAPTCHA images of ``length`` characters, offline and deterministically (the easy kind).
 
-    Returns ``x`` (n, height, width, 1) uint8 grey images (seed 000's 60 x 160 x 1 input) and ``y``
+    Returns ``x`` (n, height, width, 1) uint8 grey images (the VGG16-CAPTCHA tutorial's 60 x 160 x 1 input) and ``y``
     (n, length) uint8 character indices into ``alphabet``: one column per softmax head. Characters
     are drawn in fonts that ship with matplotlib, each in its own slot, rotated and shifted at
     random, over noise and interference lines, so nothing is downloaded. Notebook 01 shows these as
-    an example array; they are easier than what seed 000 reads (no overlap, no warping): notebook 09
+    an example array; they are easier than what the VGG16-CAPTCHA tutorial reads (no overlap, no warping): notebook 09
     trains on the ``captcha`` package's images instead (:func:`load_captcha`).
 
     Example:
@@ -92,7 +92,7 @@ def hand_drawn(
 
 # --- CAPTCHAs from the `captcha` package (notebook 09) -------------------------------------------------------------
 # ImageCaptcha draws each character in its bundled font at a random size, rotates and warps it, lets neighbours
-# overlap, then adds noise dots and an arc: what seed 000's network reads. The package draws its random numbers from
+# overlap, then adds noise dots and an arc: what the VGG16-CAPTCHA tutorial's network reads. The package draws its random numbers from
 # `secrets` (the operating system), so on its own no two runs agree, and it takes no random source. The course draws
 # with a private copy of the module `captcha.image` (_image_module) whose `secrets` is a seeded stream
 # (_SeededSecrets): every image is a function of (seed, chunk, position), the dataset is reproducible, and the
@@ -203,7 +203,7 @@ def generate_captchas(
     if n <= 0 or length <= 0:
         raise ValueError(f"n and length must be positive, got n={n}, length={length}")
     if height < 20 or width < 20:
-        raise ValueError(f"a {width} x {height} CAPTCHA is too small to read; use at least 20 x 20 (seed 000: 160 x 60)")
+        raise ValueError(f"a {width} x {height} CAPTCHA is too small to read; use at least 20 x 20 (the VGG16-CAPTCHA tutorial: 160 x 60)")
     tasks = [(seed, k, min(CAPTCHA_CHUNK, n - start), length, height, width, alphabet)
              for k, start in enumerate(range(0, n, CAPTCHA_CHUNK))]
     workers = min(len(tasks), workers if workers is not None else (os.cpu_count() or 1))

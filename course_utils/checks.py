@@ -73,8 +73,112 @@ def _fresh(inputs: tuple) -> tuple:
     return tuple(np.array(x, copy=True) if isinstance(x, np.ndarray) else x for x in inputs)
 
 
-def _shapes(inputs: tuple) -> str:
-    return ", ".join(str(np.shape(x)) for x in inputs)
+def _shapes(inputs: tuple, fn: Callable[..., Any] | None = None) -> str:
+    """The inputs of one call as a learner reads them: arrays by their shape, other arguments by value, each
+    named after ``fn``'s parameter where its signature says (``x shape (2, 8, 8, 3), k=2.0``).
+
+    Example:
+        >>> _shapes((np.zeros((2, 3)), 0.5), lambda x, rate: x), _shapes((np.zeros(2), 3))
+        ('x shape (2, 3), rate=0.5', 'shape (2,), 3')
+    """
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)] if fn is not None else []
+    except (TypeError, ValueError):  # a builtin or a callable object without a signature
+        names = []
+    parts = []
+    for i, x in enumerate(inputs):
+        name = names[i] if i < len(names) else None
+        if isinstance(x, np.ndarray):
+            parts.append(f"{name} shape {np.shape(x)}" if name else f"shape {np.shape(x)}")
+        else:
+            parts.append(f"{name}={x!r}" if name else repr(x))
+    return ", ".join(parts)
+
+
+def _first_difference(got: np.ndarray, expected: np.ndarray, tol: float) -> str:
+    """Where the first output value (row-major order) that differs by more than ``tol`` sits, and both values.
+
+    Example:
+        >>> _first_difference(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 2.0], [3.5, 4.0]]), 1e-6)
+        'first at output index (1, 0): yours 3, expected 3.5'
+    """
+    wrong = np.argwhere(np.abs(got - expected) > tol) if got.ndim else np.zeros((1, 0), int)
+    index = tuple(int(i) for i in wrong[0]) if len(wrong) else ()
+    where = f"output index {index}" if got.ndim else "the output"
+    return f"first at {where}: yours {got[index]:.6g}, expected {expected[index]:.6g}"
+
+
+class RefuseReference:
+    """While active, the reference raises :class:`ReferenceCalled` when the learner's function calls it (through
+    its module, the learner's globals or a closure, or a wrapper's ``__wrapped__``).
+
+    A learner's function that only calls the course's reference would otherwise pass its own check.
+    Checkers use it around each call of the learner's function (:func:`grade_function` does).
+
+    Example:
+        >>> from course_utils import scratch
+        >>> def lazy(x):
+        ...     return scratch.flatten(x)
+        >>> with RefuseReference(scratch.flatten, lazy):
+        ...     lazy(np.ones(2))
+        Traceback (most recent call last):
+        ...
+        course_utils.checks.ReferenceCalled
+    """
+
+    def __init__(self, reference_fn: Callable[..., Any], learner_fn: Callable[..., Any]):
+        self.reference_fn, self.learner_fn = reference_fn, learner_fn
+        self.patched: list[tuple[Any, str, Any]] = []
+        self.tripped = False
+
+    def _raise(self, *args: Any, **kwargs: Any) -> Any:
+        self.tripped = True
+        raise ReferenceCalled
+
+    @staticmethod
+    def _chain(fn: Any) -> list[Any]:
+        """``fn`` and the functions it wraps (``__wrapped__``, as an exercise's adapter around a learner's function sets)."""
+        chain = [fn]
+        while hasattr(chain[-1], "__wrapped__") and len(chain) < 10:
+            chain.append(chain[-1].__wrapped__)
+        return chain
+
+    def __enter__(self) -> RefuseReference:
+        import sys
+        references = self._chain(self.reference_fn)
+        for reference in references:
+            name = getattr(reference, "__name__", None)
+            module = sys.modules.get(getattr(reference, "__module__", "") or "")
+            if name and module is not None and getattr(module, name, None) is reference:
+                self.patched.append((module, name, reference))
+                setattr(module, name, self._raise)
+        for learner in self._chain(self.learner_fn):
+            namespace = getattr(learner, "__globals__", {})
+            for key, value in list(namespace.items()):
+                if any(value is reference for reference in references):
+                    self.patched.append((namespace, key, value))
+                    namespace[key] = self._raise
+            for cell in getattr(learner, "__closure__", None) or ():
+                try:
+                    contents = cell.cell_contents
+                except ValueError:  # an empty cell
+                    continue
+                if any(contents is reference for reference in references):
+                    self.patched.append((cell, "cell_contents", contents))
+                    cell.cell_contents = self._raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for target, key, value in reversed(self.patched):
+            if isinstance(target, dict):
+                target[key] = value
+            else:
+                setattr(target, key, value)
+
+
+class ReferenceCalled(Exception):  # noqa: N818 (it names what happened, as StopIteration does)
+    """Raised by :class:`RefuseReference` when a learner's function calls the reference it is checked against."""
 
 
 def _max_diff(a: np.ndarray, b: np.ndarray) -> float:
@@ -127,12 +231,18 @@ def grade_function(
         inputs = inputs if isinstance(inputs, tuple) else (inputs,)
         expected = np.asarray(reference_fn(*_fresh(inputs)), np.float64)
         try:
-            output = learner_fn(*_fresh(inputs))
+            with RefuseReference(reference_fn, learner_fn):
+                output = learner_fn(*_fresh(inputs))
+        except ReferenceCalled:
+            reference = RefuseReference._chain(reference_fn)[-1]
+            where = f"{reference.__module__}.{reference.__name__}"
+            return False, (f"{label}: your function calls the course's reference `{where}`, the function it is "
+                           "checked against: write the computation yourself.")
         except NotImplementedError:
             return False, (f"{label}: not implemented yet: replace `raise NotImplementedError` with your code "
                            "and run the cell again.")
         except Exception as e:  # the learner's bug: say what and where, without a wall of traceback
-            return False, (f"{label}: your function raised {type(e).__name__}: {e} (inputs of shapes {_shapes(inputs)}). "
+            return False, (f"{label}: your function raised {type(e).__name__}: {e} (inputs {_shapes(inputs, reference_fn)}). "
                            "Call it on such inputs in a cell of its own to see the line.")
         if output is None:
             return False, f"{label}: your function returned None: did you forget `return`?"
@@ -144,12 +254,13 @@ def grade_function(
             diagnosis = _diagnose(got, inputs, diagnoses, tol)
             why = f": {diagnosis}." if diagnosis else "."
             return False, (f"{label}: not yet: the output has shape {got.shape}, should be {expected.shape} "
-                           f"(inputs of shapes {_shapes(inputs)}){why}{solution_pointer(key_or_name)}")
+                           f"(inputs {_shapes(inputs, reference_fn)}){why}{solution_pointer(key_or_name)}")
         diff = _max_diff(got, expected)
         if not diff <= tol:
             diagnosis = _diagnose(got, inputs, diagnoses, tol)
             why = f": {diagnosis}." if diagnosis else "."
-            return False, f"{label}: not yet: max |diff| = {diff:.1e}, should be below {tol:.0e}{why}{solution_pointer(key_or_name)}"
+            return False, (f"{label}: not yet: with inputs {_shapes(inputs, reference_fn)}, max |diff| = {diff:.1e}, should be below "
+                           f"{tol:.0e} ({_first_difference(got, expected, tol)}){why}{solution_pointer(key_or_name)}")
         worst = max(worst, diff)
         if keras_fn is not None:
             keras_diff = _max_diff(got, np.asarray(keras_fn(*_fresh(inputs)), np.float64))

@@ -1,6 +1,6 @@
 """Four ways to feed 224-pixel batches made from small images, and a throughput meter.
 
-Seed 003 avoids holding 224 x 224 copies of CIFAR-10 in memory with a Python generator that resizes
+The classic-models tutorial avoids holding 224 x 224 copies of CIFAR-10 in memory with a Python generator that resizes
 each batch. :func:`generator_batches` is that idea; ``course_utils.data.make_dataset(...,
 image_size=224)`` does the same work as a parallel ``tf.data`` pipeline, and with ``dtype="uint8"``
 delivers the resized batches as uint8, a quarter of the bytes, for the model to scale;
@@ -28,7 +28,7 @@ import tensorflow as tf
 from . import data
 
 GENERATOR, TF_DATA, UINT8, IN_MODEL = (
-    "Python generator (seed 003)", "tf.data pipeline", "tf.data, uint8 out", "resize inside the model")
+    "Python generator (the classic-models tutorial)", "tf.data pipeline", "tf.data, uint8 out", "resize inside the model")
 
 
 def generator_batches(x: np.ndarray, y: np.ndarray, batch_size: int, size: int = 224) -> Iterator[tuple]:
@@ -37,7 +37,7 @@ def generator_batches(x: np.ndarray, y: np.ndarray, batch_size: int, size: int =
     Images come out float32 in [0, 1], ``batch x size x size x C``. ``resize_with_pad`` keeps the
     aspect ratio, and for 32 -> 224 it slips: it computes the new side in float32 as
     ``32 / (32 / 224) = 223.99998``, rounds it down, and pads the last row and column with black.
-    This function keeps that behaviour, as seed 003's generator has it; the other pipelines resize
+    This function keeps that behaviour, as the classic-models tutorial's generator has it; the other pipelines resize
     to the full 224.
     """
     while True:
@@ -134,7 +134,7 @@ def compare_pipelines(
 ) -> dict[str, float]:
     """Return the sustained images/s of the four ways to feed ``size``-pixel batches made from ``x``.
 
-    The keys are :data:`GENERATOR` (seed 003's Python generator), :data:`TF_DATA`
+    The keys are :data:`GENERATOR` (the classic-models tutorial's Python generator), :data:`TF_DATA`
     (``data.make_dataset(..., image_size=size)``, repeated), :data:`UINT8` (the same with
     ``dtype="uint8"``: the model divides by 255) and :data:`IN_MODEL` (small batches through the pipeline, resized by
     :func:`resize_in_model`). Notebook A2 and ``benchmarks/bench_data.py`` both call this, so their

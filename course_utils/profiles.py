@@ -105,8 +105,8 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
                  "experiment_seconds": 300, "grad_cam_layer": "block5_relu3"},
     },
     "09_vgg_captcha": {
-        # model: "small" (seed 000's topology, every width / 8: 8 ... 64 filters, 512-unit dense layers) or "paper"
-        # (seed 000's widths, 4,096); CAPTCHAs from the captcha package, cached; the test set is the fixed held-out one
+        # model: "small" (the VGG16-CAPTCHA tutorial's topology, every width / 8: 8 ... 64 filters, 512-unit dense layers) or "paper"
+        # (the VGG16-CAPTCHA tutorial's widths, 4,096); CAPTCHAs from the captcha package, cached; the test set is the fixed held-out one
         # (data.CAPTCHA_TEST_SEED). train_seconds: the training time, turned into steps at this machine's speed and
         # overheads (training.plan_training), so a class knows how long it waits; below the issue's bar of 8 minutes
         # with a margin, since a plan from 20 timed batches can run over. None: `epochs` whole passes
@@ -121,8 +121,8 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         "smoke": {"train_size": 256, "pipeline_seconds": 0.05, "pipeline_batch_size": 16},
         "full": {"train_size": None, "pipeline_batch_size": 128},
     },
-    "10_mini_vgg": {  # seed 004's v1 and v2 with its recipe, the range test, then the better recipe (one seed;
-        # the three-seed comparison is read from benchmarks/bench_mini_vgg.py's results); full: the seed's 50,000
+    "10_mini_vgg": {  # Sucky 2023's v1 and v2 with its recipe, the range test, then the better recipe (one seed;
+        # the three-seed comparison is read from benchmarks/bench_mini_vgg.py's results); full: Sucky 2023's 50,000
         # images and epochs, and the better recipe on a wider v2 with crops, aiming at 88 % in 20 epochs
         "base": {"train_size": None, "test_size": None, "batch_size": 64, "v1_epochs": 10, "v2_epochs": 3,
                  "range_test_steps": 60, "better_model": "v1", "better_width": 1.0, "better_epochs": 10,

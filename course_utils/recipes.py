@@ -1,11 +1,11 @@
-"""How notebook 10 trains mini-VGG: seed 004's recipe, the course's better recipe, the range test, the table.
+"""How notebook 10 trains mini-VGG: Sucky 2023's recipe, the course's better recipe, the range test, the table.
 
 A :class:`Recipe` is an optimizer, a loss and an augmentation, built fresh for each run. The networks
 themselves are in :mod:`course_utils.models.mini_vgg`; the same recipes and range test serve notebook 10
 and ``benchmarks/bench_mini_vgg.py``, so the benchmark measures what the notebook teaches.
 
 Example:
-    >>> seed_recipe().settings["schedule"], better_recipe(0.05, 800).settings["schedule"]
+    >>> article_recipe().settings["schedule"], better_recipe(0.05, 800).settings["schedule"]
     ('constant', 'one-cycle')
 """
 
@@ -24,13 +24,13 @@ from .models.mini_vgg import mini_vgg
 from .schedules import lr_find, one_cycle
 from .tables import text_table
 
-SEED_004_REPORTED: dict[str, dict[str, float | int]] = {
+SUCKY_2023_REPORTED: dict[str, dict[str, float | int]] = {
     "v1": {"train_size": 50_000, "epochs": 10, "train_accuracy": 0.7946, "validation_accuracy": 0.7898},
     "v2": {"train_size": 50_000, "epochs": 20, "train_accuracy": 0.8845, "validation_accuracy": 0.8199},
 }
-"""Seed 004's figures as the article reports them (quoted, not measured here): full CIFAR-10 training set."""
+"""Sucky 2023's figures as the article reports them (quoted, not measured here): full CIFAR-10 training set."""
 
-SEED_LEARNING_RATE = 0.01  # the common MiniVGGNet recipe: SGD, momentum 0.9, Nesterov
+ARTICLE_LEARNING_RATE = 0.01  # the common MiniVGGNet recipe: SGD, momentum 0.9, Nesterov
 LABEL_SMOOTHING = 0.1
 WEIGHT_DECAY = 5e-4
 
@@ -63,21 +63,21 @@ AUGMENTATIONS: dict[str, Callable[[Any], Any] | None] = {"none": None, "flip": _
 """The augmentations a recipe may use: none, random horizontal flips, or mirror-padded 4-pixel random crops + flips."""
 
 
-def seed_recipe(learning_rate: float = SEED_LEARNING_RATE) -> Recipe:
-    """Return seed 004's recipe: SGD at a constant ``learning_rate`` with Nesterov momentum 0.9, plain cross-entropy.
+def article_recipe(learning_rate: float = ARTICLE_LEARNING_RATE) -> Recipe:
+    """Return Sucky 2023's recipe: SGD at a constant ``learning_rate`` with Nesterov momentum 0.9, plain cross-entropy.
 
     The widely copied MiniVGGNet recipe also decays the rate a little (Keras 2's ``decay=0.01/40``: 0.01 / (1 +
     0.00025 t) after t steps, about 17 % lower after the 800 steps of 10 epochs here); Keras 3 dropped that
     argument, and the constant rate is kept here.
 
     Example:
-        >>> r = seed_recipe()
+        >>> r = article_recipe()
         >>> r.name, round(float(r.optimizer.learning_rate), 6), r.optimizer.nesterov, r.augment is None
-        ('seed recipe', 0.01, True, True)
+        ('article recipe', 0.01, True, True)
     """
     return Recipe(
-        name="seed recipe",
-        description=f"seed 004: SGD (learning rate {learning_rate:g}, momentum 0.9, Nesterov), cross-entropy, no augmentation",
+        name="article recipe",
+        description=f"Sucky 2023: SGD (learning rate {learning_rate:g}, momentum 0.9, Nesterov), cross-entropy, no augmentation",
         optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True),
         loss=keras.losses.CategoricalCrossentropy(),
         augment=None,
@@ -97,7 +97,7 @@ def better_recipe(
     """Return the course's recipe: SGD with Nesterov momentum on a one-cycle schedule peaking at
     ``peak_learning_rate`` over ``total_steps``, decoupled weight decay, label smoothing, augmentation.
 
-    ``augmentation`` is a key of :data:`AUGMENTATIONS`. The same optimizer and loss as the seed's,
+    ``augmentation`` is a key of :data:`AUGMENTATIONS`. The same optimizer and loss as Sucky 2023's,
     plus four changes, each a setting here so that an experiment can switch one off.
 
     Example:
@@ -153,7 +153,7 @@ def range_test(
 
 
 def comparison_table(benchmark: dict[str, Any] | None) -> str:
-    """Return notebook 10's results table: seed 004's quoted figures, then the recorded three-seed benchmark.
+    """Return notebook 10's results table: Sucky 2023's quoted figures, then the recorded three-seed benchmark.
 
     ``benchmark`` is the content of ``results/<profile>/benchmarks/mini_vgg.json`` written by
     ``benchmarks/bench_mini_vgg.py`` (None: only the quotations, and a line saying how to measure).
@@ -161,14 +161,14 @@ def comparison_table(benchmark: dict[str, Any] | None) -> str:
 
     Example:
         >>> print(comparison_table(None).splitlines()[2])
-        seed 004 v1 (reported)  v1             50,000      10        -  78.98 % (validation)  one run
+        Sucky 2023 v1 (reported)  v1             50,000      10        -  78.98 % (validation)  one run
     """
 
     headers = ["run", "network", "train images", "epochs", "train s", "test accuracy", "spread over seeds"]
-    rows = [[f"seed 004 {v} (reported)", v, f"{r['train_size']:,}", str(r["epochs"]), "-",
-             f"{100 * r['validation_accuracy']:.2f} % (validation)", "one run"] for v, r in SEED_004_REPORTED.items()]
+    rows = [[f"Sucky 2023 {v} (reported)", v, f"{r['train_size']:,}", str(r["epochs"]), "-",
+             f"{100 * r['validation_accuracy']:.2f} % (validation)", "one run"] for v, r in SUCKY_2023_REPORTED.items()]
     if benchmark:
-        for key, label in (("seed_recipe", "ours, seed recipe"), ("better_recipe", "ours, better recipe")):
+        for key, label in (("article_recipe", "ours, article recipe"), ("better_recipe", "ours, better recipe")):
             f = benchmark[key]
             spread = (f"sd {100 * f['test_accuracy_std']:.2f}, {100 * f['test_accuracy_min']:.2f}-"
                       f"{100 * f['test_accuracy_max']:.2f} ({f['seeds']} seeds)") if f["seeds"] > 1 else "one seed"

@@ -27,7 +27,7 @@ import keras
 import tensorflow as tf
 
 from .folders import show_path
-from .session import current
+from .session import current, detail
 from .sources import SOURCES
 from .tables import markdown_table
 from .tracing import trace
@@ -98,6 +98,7 @@ def record(
     stop_reason: str | None = None,
     extra: dict[str, Any] | None = None,
     profile: str | None = None,
+    announce: bool = True,
 ) -> Path:
     """Write ``results/<profile>/<name>.json`` for a finished training run and return its path.
 
@@ -161,13 +162,13 @@ def record(
             before = f"{100 * json.loads(path.read_text(encoding='utf-8'))['test_accuracy']:.2f} %"
         except (ValueError, KeyError, TypeError):
             before = "unreadable"
-        print(f"replacing the earlier record {show_path(path)} (test accuracy {before} -> "
+        detail(f"replacing the earlier record {show_path(path)} (test accuracy {before} -> "
               f"{100 * entry['test_accuracy']:.2f} %)")
     path.write_text(json.dumps(entry, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if reasons:
         print(f"NOT RECORDED AS A RESULT: {' and '.join(reasons)}. Written to {show_path(path)} instead, which "
               f"load_results() and the README tables leave out (test accuracy {100 * entry['test_accuracy']:.2f} %).")
-    else:
+    elif announce:  # train_and_record says it in its own one line
         print(f"recorded {show_path(path)}: test accuracy {100 * entry['test_accuracy']:.2f} %, "
               f"{entry['train_seconds']} s of training")
     return path
@@ -291,7 +292,7 @@ def summary_row(figure: str, value: float, unit: str, reference: str, reference_
     """Return one line of a benchmark's ``"summary"``: a figure, its reference from the same run, their ratio.
 
     Example:
-        >>> summary_row("tf.data at 224 px", 2760.0, "images/s", "seed 003's generator", 966.0)["ratio"]
+        >>> summary_row("tf.data at 224 px", 2760.0, "images/s", "the classic-models tutorial's generator", 966.0)["ratio"]
         2.857
     """
     return {"figure": figure, "value": value, "unit": unit, "reference": reference,

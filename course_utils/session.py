@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import shutil
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,25 @@ class Session:
     def params(self, notebook: str) -> profiles.NotebookParams:
         """Return ``notebook``'s sizes and switches for this session's profile (:func:`course_utils.profiles.params`)."""
         return profiles.params(notebook, self.profile)
+
+    def build(self, builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Return ``builder(*args, **kwargs)`` built where this session trains (engineering, not the lesson).
+
+        On one device this is a plain call; with several GPUs :func:`setup` chose a ``MirroredStrategy``,
+        and a model must be built inside its scope to be copied to every GPU (Keras 3 keeps that strategy
+        with the model and creates the optimizer's variables in it, so compiling afterwards is fine). Under mixed
+        precision the course's builders keep their softmax in float32. Appendix A2 shows the details.
+
+        Example:
+            >>> import keras
+            >>> from course_utils.session import from_settings
+            >>> from_settings().build(keras.layers.Dense, 3).units
+            3
+        """
+        if self.strategy is None:
+            return builder(*args, **kwargs)
+        with self.strategy.scope():
+            return builder(*args, **kwargs)
 
     def banner(self) -> str:
         """The one line a notebook prints when it starts (no machine paths, no times)."""
@@ -139,6 +159,17 @@ def install(session: Session | None) -> Session | None:
     global _ACTIVE
     previous, _ACTIVE = _ACTIVE, session
     return previous
+
+
+def detail(text: str) -> None:
+    """Print ``text`` only when ``COURSE_VERBOSE=1``: the machinery of a training call (cache files, records,
+    checkpoints) that a learner does not need to read, while its one-line summary always prints.
+
+    Example:
+        >>> detail("warm start: weights saved to ...")  # silent unless COURSE_VERBOSE=1
+    """
+    if current().settings.verbose:
+        print(text)
 
 
 def params(notebook: str, profile: str | None = None) -> profiles.NotebookParams:

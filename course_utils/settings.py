@@ -61,6 +61,8 @@ VARIABLES: tuple[Variable, ...] = (
              "`~/.local/share/cnn-classics/progress.json` (`%APPDATA%` on Windows)"),
     Variable("COURSE_PROGRESS", "`0`: never write progress", "written in notebooks and where the file is set"),
     Variable("COURSE_DEBUG", "`1`: show TensorFlow's start-up messages instead of filtering them", "`0`"),
+    Variable("COURSE_VERBOSE", "`1`: print the machinery of every training call (warm-start files, result records, "
+             "checkpoints) besides its one-line summary", "`0`"),
 )
 NAMES = tuple(v.name for v in VARIABLES)
 
@@ -89,6 +91,7 @@ class Settings:
     cache_dir_set: bool = False
     results_dir_set: bool = False
     keras_home_set: bool = False
+    verbose: bool = False
 
     @property
     def keras_datasets(self) -> Path:
@@ -219,6 +222,7 @@ def read(environ: Mapping[str, str] | None = None) -> Settings:
         progress_file_set=bool(progress_value),
         progress=_flag(env, "COURSE_PROGRESS", None),
         debug=bool(_flag(env, "COURSE_DEBUG", False)),
+        verbose=bool(_flag(env, "COURSE_VERBOSE", False)),
         keras_home=_folder(keras_value) if keras_value else home / ".keras",
         home=home,
         cache_dir_set=bool(cache_value),

@@ -31,9 +31,10 @@ import keras
 import numpy as np
 
 from . import results, warm_start
+from .folders import show_path
 from .schedules import planned_steps
 from .schedules import warmup_cosine as warmup_cosine  # re-exported: notebooks call training.warmup_cosine
-from .session import current
+from .session import current, detail
 from .sources import last_source
 
 
@@ -78,6 +79,28 @@ class TrainingRun:
     @property
     def images_per_second(self) -> float:
         return self.images / self.seconds if self.seconds else 0.0
+
+    def summary(self, name: str) -> str:
+        """The one line a training call prints: trained (how long, which epoch's weights) or reused.
+
+        Example:
+            >>> run = TrainingRun(seconds=12.4, images=4000, history={"loss": [1.0, 0.5]})
+            >>> run.summary("lenet")
+            'lenet: trained 2 epochs in 12 s (323 images/s)'
+        """
+        plural = "" if self.epochs == 1 else "s"
+        if self.from_cache:
+            return (f"{name}: reused the weights trained before on this machine ({self.epochs} epoch{plural}, "
+                    f"{self.seconds:.0f} s of training then); setup(retrain=True) trains again")
+        text = f"{name}: trained {self.epochs} epoch{plural} in {self.seconds:.0f} s"
+        if self.images:
+            text += f" ({self.images_per_second:,.0f} images/s)"
+        if self.restored_best:
+            text += f", keeping epoch {self.best_epoch}'s weights (best {self.monitor} {self.best_value:.4f})"
+        if self.stop_reason:
+            why = "the stop button" if self.stop_reason == results.STOP_INTERRUPTED else f"the {self.stop_reason}"
+            text += f", cut short by {why}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -320,7 +343,7 @@ def fit(
             raise ValueError(f"checkpoint must end in .keras (Keras 3 format), got {checkpoint}")
         if checkpoint.exists():
             moved = _move_aside(checkpoint)
-            print(f"checkpoint: {checkpoint} from an earlier run was renamed to {moved.name}, so that it cannot be "
+            detail(f"checkpoint: {checkpoint} from an earlier run was renamed to {moved.name}, so that it cannot be "
                   "taken for this run's best model (delete old copies yourself when you no longer need them)")
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
 
@@ -364,10 +387,10 @@ def _report(run: TrainingRun, checkpoint: Path | None, time_budget_s: float | No
               "the history keeps the finished epochs; results.record() will not file this run as a result.")
     best = f"best {run.monitor} {run.best_value:.4f} at epoch {run.best_epoch}" if run.best_epoch else ""
     if run.restored_best:
-        print(f"The model now holds the weights of its {best} (restore_best=True).")
+        detail(f"The model now holds the weights of its {best} (restore_best=True).")
     if checkpoint is not None:
         if run.best_epoch is not None:
-            print(f"checkpoint: {best}, saved to {checkpoint}")
+            detail(f"checkpoint: {best}, saved to {checkpoint}")
         else:
             why = "no epoch finished" if run.epochs == 0 else f"{run.monitor} was never a finite number"
             print(f"checkpoint: NONE saved ({why}); {checkpoint} does not exist.")
@@ -454,6 +477,7 @@ def fit_or_reuse(
     data_source: str | None = None,
     train_size: int | None = None,
     recipe: Mapping[str, Any] | None = None,
+    announce: bool = True,
     **fit_kwargs,
 ) -> TrainingRun:
     """:func:`fit` a compiled ``model`` and cache its weights; with ``retrain=False`` reuse checked cached weights.
@@ -467,6 +491,8 @@ def fit_or_reuse(
     recipe, so a run ended by it is cached). ``retrain=False`` loads the entry when its checks pass
     (:func:`course_utils.warm_start.load`: sha256, weight shapes) and returns the run that trained
     it, marked ``from_cache`` (its seconds are that run's); otherwise it says why and trains.
+    It prints one line, :meth:`TrainingRun.summary` (``announce=False``: none); the cache file's name and
+    the other machinery show with ``COURSE_VERBOSE=1``.
 
     Example:
         >>> import tempfile, tensorflow as tf
@@ -478,10 +504,10 @@ def fit_or_reuse(
         ...     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
         ...     return model
         >>> where = dict(dataset="demo", data_source="real file", train_size=4)
-        >>> first = fit_or_reuse("tiny", tiny(), ds, 2, verbose=0, **where)
-        warm start: weights saved to $COURSE_CACHE_DIR/.../tiny-demo-real_file-4-....weights.h5 (setup(retrain=False) reuses them)
+        >>> first = fit_or_reuse("tiny", tiny(), ds, 2, verbose=0, **where)  # the cache file: COURSE_VERBOSE=1
+        tiny: trained 2 epochs in ... s
         >>> again = fit_or_reuse("tiny", tiny(), ds, 2, retrain=False, verbose=0, **where)
-        warm start: REUSED the weights of tiny trained on ... (2 epochs, ... s of training then; none now). ...
+        tiny: reused the weights trained before on this machine (2 epochs, ... s of training then); setup(retrain=True) trains again
         >>> again.from_cache, again.epochs, again.seconds == first.seconds
         (True, 2, True)
         >>> _ = sandbox.stop()
@@ -497,17 +523,19 @@ def fit_or_reuse(
         sidecar = warm_start.load(entry, model)
         if sidecar is not None:
             run = _run_from_cache(sidecar)
-            cut = f", cut short by the {run.stop_reason}" if run.stop_reason else ""
-            print(f"warm start: REUSED the weights of {name} trained on {run.trained_at} UTC ({run.epochs} epochs{cut}, "
-                  f"{run.seconds:.1f} s of training then; none now). setup(retrain=True) trains again.")
+            if announce:
+                print(run.summary(name))
+            detail(f"warm start: {name}'s weights were trained on {run.trained_at} UTC")
             return run
     run = fit(model, train_data, epochs, **fit_kwargs)
     budget_by_design = run.stop_reason == results.STOP_TIME_BUDGET and fit_kwargs.get("time_budget_s") is not None
     if run.stop_reason is None or budget_by_design:
         warm_start.save(entry, model, {k: getattr(run, k) for k in _CACHED_FIELDS})
     else:
-        print(f"warm start: not cached: this run was cut short ({run.stop_reason}), and a later retrain=False "
-              "should not reuse it as if it were complete.")
+        detail(f"warm start: not cached: this run was cut short ({run.stop_reason}), and a later retrain=False "
+               "should not reuse it as if it were complete.")
+    if announce:
+        print(run.summary(name))
     return run
 
 
@@ -860,6 +888,7 @@ def train_and_record(
         >>> ds = tf.data.Dataset.from_tensor_slices((np.eye(4, dtype="float32"), [0, 1, 0, 1])).batch(2)
         >>> run = train_and_record("demo", model, ds, ds, epochs=1, optimizer="adam",
         ...                        loss="sparse_categorical_crossentropy", record=False, verbose=0)
+        demo: trained 1 epoch in ... s; test accuracy ...%
         >>> run.test_accuracy == accuracy(*predict_classes(model, ds))
         True
     """
@@ -886,7 +915,7 @@ def train_and_record(
     if None not in (dataset, data_source, train_size):
         run = fit_or_reuse(name, model, train_ds, epochs, retrain=retrain, dataset=dataset, data_source=data_source,
                            train_size=train_size, recipe={"batch_size": batch_size, "extra": extra, **dict(recipe or {})},
-                           **fit_kwargs)
+                           announce=False, **fit_kwargs)
     elif retrain is False:
         raise ValueError(f"train_and_record({name!r}, retrain=False): finding cached weights needs dataset=, "
                          "data_source= and train_size=; pass them, or retrain=True")
@@ -904,7 +933,9 @@ def train_and_record(
         if test_size is None:
             raise ValueError(f"train_and_record({name!r}): a model with several heads needs test_size= to record")
         run.record_path = record_run(name, model, run, dataset=dataset, train_size=train_size, test_size=test_size,
-                                     batch_size=batch_size, data_source=data_source, extra=extra)
+                                     batch_size=batch_size, data_source=data_source, extra=extra, announce=False)
+    recorded = f", recorded in {show_path(run.record_path)}" if run.record_path is not None else ""
+    print(f"{run.summary(name)}; test accuracy {run.test_accuracy:.2%}{recorded}")
     return run
 
 
@@ -922,6 +953,7 @@ def record_run(
     test_accuracy: float | None = None,
     extra: Mapping[str, Any] | None = None,
     profile: str | None = None,
+    announce: bool = True,
 ) -> Path:
     """Record a :class:`TrainingRun` with :func:`course_utils.results.record`; return the file's path.
 
@@ -952,4 +984,5 @@ def record_run(
         batch_size=batch_size, test_accuracy=accuracy_value, train_seconds=run.seconds,
         images_per_second=run.images_per_second if run.images else None, data_source=data_source,
         interrupted=run.interrupted, stop_reason=run.stop_reason, extra=details or None, profile=profile,
+        announce=announce,
     )

@@ -55,7 +55,7 @@ import keras
 import numpy as np
 
 from .folders import show_path
-from .session import current
+from .session import current, detail
 
 CACHE_ENV = "COURSE_CACHE_DIR"
 SIDECAR_VERSION = 1
@@ -329,7 +329,7 @@ def save(entry: CacheEntry, model, run: Mapping[str, Any]) -> Path | None:
         print(f"warm start: could not save the weights of {entry.name} to {entry.shown()} ({e}); training "
               f"works as before, only retrain=False will train again. Set {CACHE_ENV} to a writable folder.")
         return None
-    print(f"warm start: weights saved to {entry.shown()} (setup(retrain=False) reuses them)")
+    detail(f"warm start: weights saved to {entry.shown()} (setup(retrain=False) reuses them)")
     return entry.weights
 
 

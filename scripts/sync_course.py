@@ -20,7 +20,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course_utils import course, results, settings  # noqa: E402
+from course_utils import bibliography, course, results, settings  # noqa: E402
 from course_utils.tables import markdown_table  # noqa: E402
 
 FIRST_CELL_MARK = "# extra code: makes this notebook run anywhere"
@@ -72,7 +72,54 @@ def readme_sections(url: str, slug: str) -> dict[str, str]:
     performance = results.benchmarks_table(benchmarks) if benchmarks else "No benchmark recorded yet: run `make bench`."
     notebooks = markdown_table(["#", "notebook", "what you learn", "classroom run time", "Colab"], rows, numeric=(3,))
     return {"badges": badges, "notebooks": notebooks, "results": table, "performance": performance,
-            "resources": results.resources_table(("classroom",)), "settings": settings.markdown_table()}
+            "resources": results.resources_table(("classroom",)), "settings": settings.markdown_table(),
+            "sources": bibliography.sources_markdown().replace(bibliography.SOURCES_LINK, "#sources")}
+
+
+NEXT_TAG = "generated-next"
+_NEXT_LINE = re.compile(r"^(Next:|Back to )")
+
+
+def generated_cells(stem: str) -> dict[str, str]:
+    """The markdown cells ``make sync`` writes into a notebook, by the tag that marks each one."""
+    cells = {NEXT_TAG: course.next_markdown(stem)}
+    if stem == course.NOTEBOOKS[0].stem:
+        cells["generated-course-map"] = course.course_map_markdown()
+        cells["generated-sources"] = "## Sources\n\n" + bibliography.sources_markdown().replace(
+            bibliography.SOURCES_LINK, "#Sources")
+    return cells
+
+
+def _adopt_next_cell(nb: nbformat.NotebookNode) -> None:
+    """Give a notebook its tagged "Next" cell: the "Next: ..." lines that end its last markdown cell move there."""
+    last = max(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")
+    lines = nb.cells[last].source.splitlines()
+    starts = [i for i, line in enumerate(lines) if _NEXT_LINE.match(line)]
+    keep = "\n".join(lines[:starts[0]] if starts else lines).rstrip()
+    cell = nbformat.v4.new_markdown_cell("", metadata={"tags": [NEXT_TAG]})
+    if keep:
+        nb.cells[last].source = keep
+        nb.cells.insert(last + 1, cell)
+    else:
+        nb.cells[last] = cell
+
+
+def sync_generated(nb: nbformat.NotebookNode, stem: str) -> bool:
+    """Rewrite every generated markdown cell of ``nb`` (tagged, see :func:`generated_cells`); True if one changed."""
+    changed = False
+    if stem not in {nb.stem for nb in course.NOTEBOOKS}:
+        return False  # a notebook outside the course map (a test's, a learner's copy) has no generated cells
+    wanted = generated_cells(stem)
+    if not any(NEXT_TAG in c.metadata.get("tags", []) for c in nb.cells):
+        _adopt_next_cell(nb)
+        changed = True
+    for tag, text in wanted.items():
+        found = [c for c in nb.cells if tag in c.metadata.get("tags", [])]
+        if len(found) != 1:
+            raise SystemExit(f"{stem}: expected one cell tagged {tag!r}, found {len(found)}")
+        if found[0].source != text:
+            found[0].source, changed = text, True
+    return changed
 
 
 def sync_readme(text: str, sections: dict[str, str]) -> str:
@@ -136,6 +183,7 @@ def sync_notebook(path: Path, block: str, write: bool = True) -> bool:
     new = block + "\n" + rest
     if new != source:
         cell.source, changed = new, True
+    changed = sync_generated(nb, path.stem) or changed
     for cell, kind in zip(nb.cells, slide_types(nb)):
         if cell.metadata.get("slideshow", {}).get("slide_type") != kind:
             cell.metadata["slideshow"] = {"slide_type": kind}

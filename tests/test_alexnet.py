@@ -78,8 +78,8 @@ def test_paper_shape_trace_55_27_27_13_13_13_13_6():
     assert course_utils.conv_output_size(227, k=11, s=4) == 55
 
 
-def test_seed003_listing_and_small_model():
-    seed = models.alexnet_seed003()
+def test_classics_listing_and_small_model():
+    seed = models.alexnet_classics_listing()
     assert [_side(seed, n) for n in ("conv1", "pool1", "pool2", "pool5")] == [54, 26, 12, 5]
     assert seed.count_params() == 46_787_978
     small = models.alexnet_small()
@@ -180,15 +180,20 @@ def _lrn_by_padding(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
     return a / (k + alpha * total) ** beta
 
 
-def test_lrn_exercise_passes_correct_code_and_names_each_slip():
+def test_lrn_exercise_passes_correct_code_and_names_each_slip(monkeypatch):
+    import contextlib
+
+    from course_utils import checks
     from course_utils.exercises import nb07_alexnet as nb07
 
     ok, message = nb07.grade_lrn(_lrn_by_padding)
     assert ok, message
     assert message.startswith("Exercise 07.5: correct: max |diff| = ") and "against Keras" in message
+    # the library's mistakes are built on the reference, which a learner's function may not call: let them
+    monkeypatch.setattr(checks, "RefuseReference", lambda *fns: contextlib.nullcontext())
     for text, wrong in nb07.LRN_MISTAKES:
         ok, message = nb07.grade_lrn(wrong)
-        assert not ok and f"should be below 1e-06: {text}." in message, text
+        assert not ok and "should be below 1e-06 (first at output index" in message and f"): {text}." in message, text
     def stub(a):
         raise NotImplementedError
 

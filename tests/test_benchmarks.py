@@ -83,7 +83,7 @@ def test_run_prints_a_progress_line_per_benchmark(monkeypatch, capsys):
 
 def test_ratio_against_the_reference_of_the_same_run():
     assert results.ratio(2760.0, 966.0) == 2.857  # the issue's tf.data and generator figures: 2760 / 966 = 2.8571
-    assert results.ratio(110.0, 108.0) == 1.019  # the issue's LeNet recipe against seed 003's listing
+    assert results.ratio(110.0, 108.0) == 1.019  # the issue's LeNet recipe against the classic-models tutorial's listing
     row = results.summary_row("tf.data", 2760.0, "images/s", "generator", 966.0)
     assert row == {"figure": "tf.data", "value": 2760.0, "unit": "images/s", "reference": "generator",
                    "reference_value": 966.0, "ratio": 2.857}
@@ -98,13 +98,13 @@ def test_achieved_gflops_counts_six_flops_per_mac():
     assert common.TRAINING_FLOPS_PER_MAC == 6
 
 
-def test_time_to_accuracy_against_the_seed_listing():
+def test_time_to_accuracy_against_the_article_listing():
     assert bench_lenet.seconds_to_accuracy([20.0, 15.0, 15.0], [0.98, 0.989, 0.9902], 0.99) == 50.0
     assert bench_lenet.seconds_to_accuracy([20.0, 15.0], [0.98, 0.989], 0.99) is None
     seed_never = {"seconds_to_target": None, "train_seconds": 108.0, "epochs": 5, "best_test_accuracy": 0.9853}
     row = bench_lenet.time_to_accuracy_row({"seconds_to_target": 43.2}, seed_never, 0.99)
     assert row["ratio"] == 0.4 and row["reference_value"] == 108.0  # 43.2 / 108 = 0.4: the issue's goal
-    assert row["reference"] == "seed 003's listing, all 5 epochs (best 98.53 %, never 99.0 %)"
+    assert row["reference"] == "the classic-models tutorial's listing, all 5 epochs (best 98.53 %, never 99.0 %)"
     seed_reached = {**seed_never, "seconds_to_target": 90.0, "best_test_accuracy": 0.9905}
     assert bench_lenet.time_to_accuracy_row({"seconds_to_target": 45.0}, seed_reached, 0.99)["ratio"] == 0.5
     assert bench_lenet.time_to_accuracy_row({"seconds_to_target": None}, seed_never, 0.99) is None
@@ -128,7 +128,7 @@ def test_every_classroom_case_reads_its_notebook_parameters():
     assert [c.batch_size for c in course_cases][:4] == [128, 128, 64, 64]
     assert [c.batch_size for c in course_cases][4:] == ([64] if "mini_vgg_v1" in bench_models.models.MODELS else [])
     assert course_cases[2].input_shape == (28, 28, 3)  # notebook 07's crop_size
-    assert all(seed.seed_listing and seed.steps_per_execution == 1 for _, seed in bench_models.cases() if seed)
+    assert all(seed.article_listing and seed.steps_per_execution == 1 for _, seed in bench_models.cases() if seed)
 
 
 # --- the README tables, from fake files --------------------------------------------------------------------------
@@ -137,7 +137,7 @@ FAKE_DATA = {
     "date": "2026-11-23", "profile": "classroom",
     "machine": {"cpu": "AMD EPYC", "cores": 2, "matmul_gflops": 123.4, "load_average_1min": 1.5},
     "summary": [{"figure": "tf.data pipeline at 224 px", "value": 2760.0, "unit": "images/s",
-                 "reference": "seed 003's Python generator", "reference_value": 966.0, "ratio": 2.857}],
+                 "reference": "the classic-models tutorial's Python generator", "reference_value": 966.0, "ratio": 2.857}],
 }
 
 
@@ -146,7 +146,7 @@ def test_performance_table_is_generated_from_the_benchmark_files(results_dir):
     folder.mkdir(parents=True)
     (folder / "data.json").write_text(json.dumps(FAKE_DATA))
     (folder / "old.json").write_text(json.dumps({"cpus": 2}))  # written before summaries: left out
-    expected = ("| data | tf.data pipeline at 224 px | 2,760 images/s | seed 003's Python generator: 966 images/s "
+    expected = ("| data | tf.data pipeline at 224 px | 2,760 images/s | the classic-models tutorial's Python generator: 966 images/s "
                 "| 2.86 | AMD EPYC, 2 cores, matmul 123 GFLOP/s, load 1.5, 2026-11-23 |")
     url, slug = sync_course.repository()
     table = sync_course.readme_sections(url, slug)["performance"]
@@ -154,8 +154,8 @@ def test_performance_table_is_generated_from_the_benchmark_files(results_dir):
     assert table == results.benchmarks_table(results.load_benchmarks("classroom"))
 
 
-def test_mini_vgg_summary_sets_the_better_recipe_beside_the_seed_recipe_of_the_same_run():
-    figures = {"epochs": 10, "seed_recipe": {"seeds": 3, "test_accuracy_mean": 0.5339, "train_seconds_mean": 207.4},
+def test_mini_vgg_summary_sets_the_better_recipe_beside_the_article_recipe_of_the_same_run():
+    figures = {"epochs": 10, "article_recipe": {"seeds": 3, "test_accuracy_mean": 0.5339, "train_seconds_mean": 207.4},
                "better_recipe": {"seeds": 3, "test_accuracy_mean": 0.5818, "train_seconds_mean": 213.6}}
     accuracy, seconds = bench_mini_vgg.summary_rows(figures)
     assert (accuracy["value"], accuracy["unit"], accuracy["reference_value"]) == (58.18, "%", 53.39)
@@ -164,7 +164,7 @@ def test_mini_vgg_summary_sets_the_better_recipe_beside_the_seed_recipe_of_the_s
     line = results.benchmarks_table({"mini_vgg": {"summary": [accuracy], "machine": {"cpu": "AMD EPYC", "cores": 2},
                                                   "date": "2026-11-23"}}).splitlines()[-1]
     assert line.startswith("| mini_vgg | mini-VGG v1, 10 epochs, notebook 10's better recipe: test accuracy")
-    assert "| 58.2 % | seed 004's recipe: 53.4 % | 1.09 |" in line
+    assert "| 58.2 % | Sucky 2023's recipe: 53.4 % | 1.09 |" in line
 
 
 def test_no_benchmark_recorded_says_how_to_record_one(results_dir):

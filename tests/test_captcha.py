@@ -1,4 +1,4 @@
-"""Notebook 09's pieces: seeded, cached CAPTCHAs from the captcha package; seed 000's multi-head VGG; read_captcha;
+"""Notebook 09's pieces: seeded, cached CAPTCHAs from the captcha package; the VGG16-CAPTCHA tutorial's multi-head VGG; read_captcha;
 the implement-it exercise 09.4. Expected values are the issue's figures, hand-worked counts or PIL's own results."""
 
 import math
@@ -14,13 +14,13 @@ from course_utils.exercises import nb09_vgg_captcha as nb09
 from course_utils.models.vgg_captcha import HEADS
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED_FILTERS = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]  # VGG16's 13 convolutions
+VGG16_FILTERS = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]  # VGG16's 13 convolutions
 
 
 def _hand_count(width: float, fc_units: int, conv_bias: bool) -> int:
-    """Parameters of seed 000's network counted layer by layer: conv (+bias), BN (4 per channel), dense + BN, heads."""
+    """Parameters of the VGG16-CAPTCHA tutorial's network counted layer by layer: conv (+bias), BN (4 per channel), dense + BN, heads."""
     total, c_in = 0, 1
-    for filters in SEED_FILTERS:
+    for filters in VGG16_FILTERS:
         f = round(filters * width)
         total += 9 * c_in * f + (f if conv_bias else 0) + 4 * f
         c_in = f
@@ -42,7 +42,7 @@ def test_classroom_network_is_every_width_over_eight():
 def test_seed_widths_and_shapes():
     model = models.vgg_captcha()
     assert model.count_params() == _hand_count(1.0, 4096, conv_bias=False)
-    assert model.count_params() + sum(SEED_FILTERS) == _hand_count(1.0, 4096, conv_bias=True)  # the seed's own biases
+    assert model.count_params() + sum(VGG16_FILTERS) == _hand_count(1.0, 4096, conv_bias=True)  # the seed's own biases
     sides = [(60, 160), (30, 80), (15, 40), (8, 20), (4, 10), (2, 5)]  # 'same' pooling rounds 15 up to 8
     for block, (h, w) in enumerate(sides[1:], start=1):
         assert model.get_layer(f"block{block}_pool").output.shape[1:3] == (h, w)
@@ -54,7 +54,7 @@ def test_seed_widths_and_shapes():
         assert head.units == 10 and head.activation.__name__ == "softmax"
     assert [model.get_layer(f"drop_fc{i}").rate for i in (1, 2)] == [0.4, 0.4]
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
-    assert [c.filters for c in convs] == SEED_FILTERS
+    assert [c.filters for c in convs] == VGG16_FILTERS
     assert all(c.kernel_size == (3, 3) and c.padding == "same" for c in convs)
     assert all(type(c.kernel_initializer).__name__ == "HeUniform" for c in convs)
 
@@ -69,7 +69,7 @@ def test_registered_and_profile_errors():
 
 
 def test_full_profile_path_trains_a_couple_of_steps_on_cpu():
-    """The full profile's network (seed 000's widths, 52.7 million parameters): two training steps, then a reading."""
+    """The full profile's network (the VGG16-CAPTCHA tutorial's widths, 52.7 million parameters): two training steps, then a reading."""
     P = profiles.params("09_vgg_captcha", "full")
     assert P.model == "paper"
     model = models.captcha_for_profile(P.model)

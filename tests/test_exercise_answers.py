@@ -38,8 +38,10 @@ HAND_WORKED = {
     "02.4": ((85_120, 614_496), (76_896, 614_496)),
     # 28 - 5 + 1 = 24, / 2 = 12, 12 - 5 + 1 = 8, / 2 = 4; wrong: 5, the side from the padded 32 x 32 input
     "06.2": (4, 5),
-    # RBF outputs are distances: the smallest, 3.5, is digit 1's; wrong: 4, the largest (88.1)
-    "06.4": (1, 4),
+    # F6 equals digit 0's code; squared distances to the ten codes: 0, 148, 124, 100, 152, 104, 40, 144, 100, 64.
+    # scale 1: softmax(-d) gives digit 0 1/(1 + e^-40 + ...) = 1.000; scale 0.1: 1/(1 + e^-4 + e^-6.4 + e^-10 + ...)
+    # = 0.980; wrong: the two swapped
+    "06.4": ((1.0, 0.98), (0.98, 1.0)),
     # floor((256 - 11) / 4) + 1 = floor(61.25) + 1 = 62; wrong: 61, without the + 1
     "07.1": (62, 61),
     # pool 2/2: 32 -> 16 -> 8 -> 4, flatten 4 * 4 * 96 = 1,536, (1,536 + 1) * 512 = 786,944; wrong: no biases 786,432
@@ -47,7 +49,7 @@ HAND_WORKED = {
     # one tower (3 * 3 * 384 + 1) * 256 = 3,457 * 256 = 884,992; four groups (3 * 3 * 96 + 1) * 256 = 865 * 256
     # = 221,440; saved 884,992 - 221,440 = 663,552; wrong: 221,440, the grouped layer's own count
     "07.3": (663_552, 221_440),
-    # 32 - 24 + 1 = 9 positions per axis, 9 * 9 * 2 flips = 162; wrong: (32 - 24)^2 * 2 = 128
+    # pad 4: 40 pixels, a 32 window at 9 positions per axis, 9 * 9 * 2 = 162; wrong: (40 - 32)^2 * 2 = 128
     "07.4": (162, 128),
     # 'same' pooling rounds up: 50 -> 25 -> 13 -> 7 -> 4 -> 2, 200 -> 100 -> 50 -> 25 -> 13 -> 7: 2 * 7 * 512 = 7,168;
     # wrong: rounding down ('valid'), 50 -> 25 -> 12 -> 6 -> 3 -> 1, 200 -> ... -> 12 -> 6: 1 * 6 * 512 = 3,072

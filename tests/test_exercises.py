@@ -46,6 +46,9 @@ def test_every_key_the_notebooks_check_exists():
 @pytest.mark.parametrize("ex", ALL, ids=lambda ex: ex.key)
 def test_the_answer_is_graded_correct(ex):
     ok, message = exercises.grade(ex.key, ex.answer)
+    if callable(ex.answer):  # an "implement it" exercise: its reference is refused, a pasted solution passes
+        assert not ok and "the course's own reference" in message, message  # (tests/test_solutions.py)
+        return
     assert ok, message
     assert message.startswith(f"Exercise {ex.key}: correct")
 
@@ -73,14 +76,15 @@ def test_reloading_a_module_replaces_its_exercises(module):
     first = module.EXERCISES[0]
     reloaded = importlib.reload(module)
     assert exercises.exercise(first.key) is reloaded.EXERCISES[0] is not first
-    assert exercises.grade(first.key, first.answer)[0]
+    answer = reloaded.EXERCISES[0].answer
+    assert exercises.grade(first.key, answer)[0] != callable(answer)  # a reference function is refused
 
 
 def test_reloading_the_package_and_the_checks_module():
     importlib.reload(exercises)
     importlib.reload(checks)  # an empty registry: check() loads the notebook's module again
     try:
-        assert exercises.grade("04.1", 13)[0]
+        assert exercises.grade("04.1", exercises.exercise("04.1").answer)[0]
         assert exercises.exercise("04.1").key == "04.1"
     finally:
         exercises.load_all()
@@ -154,14 +158,38 @@ def test_check_function_passes_a_correct_function(capsys):
 def test_check_function_recognises_a_flipped_kernel():
     ok, message = _grade(_flipped_conv)
     x, kernel = _inputs(np.random.default_rng(0))  # the first trial's inputs
-    diff = np.max(np.abs(_flipped_conv(x, kernel) - _learner_conv(x, kernel)))
+    got, expected = _flipped_conv(x, kernel), _learner_conv(x, kernel)
+    diff = np.max(np.abs(got - expected))
+    first = tuple(int(i) for i in np.argwhere(np.abs(got - expected) > 1e-6)[0])
     assert not ok
-    assert message == f"conv2d from scratch: not yet: max |diff| = {diff:.1e}, should be below 1e-06: {FLIPPED}."
+    assert message == (f"conv2d from scratch: not yet: with inputs x shape (2, 7, 6, 3), kernel shape (3, 3, 3, 4), "
+                       f"max |diff| = {diff:.1e}, should be below 1e-06 (first at output index {first}: "
+                       f"yours {got[first]:.6g}, expected {expected[first]:.6g}): {FLIPPED}.")
+
+
+def test_a_failure_names_the_first_wrong_value_and_the_scalar_arguments():
+    ok, message = checks.grade_function("scale", lambda x, k: x * k + (x > 1), lambda x, k: x * k,
+                                        lambda rng: (np.array([0.5, 1.5, 2.5]), 3), trials=1)
+    assert not ok
+    assert "with inputs x shape (3,), k=3," in message and "(first at output index (1,): yours 5.5, expected 4.5)" in message
+
+
+def test_a_function_that_calls_the_reference_does_not_pass():
+    def lazy(x, k):
+        return scratch.conv2d(x, k)  # the reference it is checked against
+
+    ok, message = _grade(lazy)
+    assert not ok and "calls the course's reference `course_utils.scratch.conv2d`" in message
+    assert scratch.conv2d is not None and _grade(_learner_conv)[0]  # the reference is restored afterwards
+    conv = scratch.conv2d
+    ok, message = _grade(lambda x, k: conv(x, k))  # the reference bound to a local name of an enclosing scope
+    assert not ok and "calls the course's reference" in message
 
 
 def test_check_function_wrong_without_a_known_diagnosis():
     ok, message = _grade(lambda x, k: _learner_conv(x, k) * 2)
-    assert not ok and message.endswith("should be below 1e-06.") and FLIPPED not in message
+    assert not ok and "should be below 1e-06 (first at output index" in message and message.endswith(").")
+    assert FLIPPED not in message
 
 
 def test_check_function_stub_and_other_learner_errors():
@@ -173,7 +201,7 @@ def test_check_function_stub_and_other_learner_errors():
     assert _grade(lambda x, k: [x, k])[1] == "conv2d from scratch: your function returned a list, not an array of numbers."
     ok, message = _grade(lambda x, k: x @ k)
     assert not ok and message.startswith("conv2d from scratch: your function raised ValueError:")
-    assert "inputs of shapes (2, 7, 6, 3), (3, 3, 3, 4)" in message
+    assert "inputs x shape (2, 7, 6, 3), kernel shape (3, 3, 3, 4)" in message
 
 
 def test_check_function_points_to_the_solution_of_a_registered_key():

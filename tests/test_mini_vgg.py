@@ -1,4 +1,4 @@
-"""Notebook 10's mini-VGG: seed 004's two networks counted by hand, their layer order, the registry, the two
+"""Notebook 10's mini-VGG: Sucky 2023's two networks counted by hand, their layer order, the registry, the two
 recipes, the full-profile path for a couple of steps on a CPU, and the exercises (10.4 against Keras)."""
 
 import keras
@@ -63,8 +63,8 @@ def test_registered_for_notebook_10_and_bad_arguments():
         mv.mini_vgg("v1", input_shape=(3, 3, 3))
 
 
-def test_seed_recipe_is_sgd_nesterov_at_a_constant_rate():
-    recipe = recipes.seed_recipe()
+def test_article_recipe_is_sgd_nesterov_at_a_constant_rate():
+    recipe = recipes.article_recipe()
     assert isinstance(recipe.optimizer, keras.optimizers.SGD)
     assert float(recipe.optimizer.learning_rate) == pytest.approx(0.01)
     assert recipe.optimizer.momentum == 0.9 and recipe.optimizer.nesterov

@@ -13,7 +13,7 @@ from course_utils.models import registry
 KNOWN_PARAMETERS = {
     # LeCun et al. 1998: 60,000 trainable parameters, plus the RBF layer's 84 * 10 fixed codes
     "lenet5_classic": 60_000 + 840,
-    # seed 003's listing: 156 + 2,416 + 48,120 + 10,164 + 850
+    # The classic-models tutorial's listing: 156 + 2,416 + 48,120 + 10,164 + 850
     "lenet5_modern": 61_706,
     # Krizhevsky et al. 2012 as one tower (the paper's "60 million"), pinned in tests/test_alexnet.py
     "alexnet_paper": 62_378_344,
@@ -26,7 +26,7 @@ KNOWN_PARAMETERS = {
     # 13 bias-free 3 x 3 convolutions at half width, batch norm (4 per channel), fc 1024 -> 256 -> 256 -> 10
     "vgg16_small": 9 * (3 * 32 + 32 * 32 + 32 * 64 + 64 * 64 + 64 * 128 + 2 * 128 * 128 + 128 * 256 + 5 * 256 * 256)
     + 4 * (2 * 32 + 2 * 64 + 3 * 128 + 6 * 256) + 1025 * 256 + 257 * 256 + 257 * 10,
-    # seed 000's CAPTCHA reader without its 4,224 redundant conv biases, worked in tests/test_captcha.py (_hand_count)
+    # The VGG16-CAPTCHA tutorial's CAPTCHA reader without its 4,224 redundant conv biases, worked in tests/test_captcha.py (_hand_count)
     "vgg_captcha": 52_679_784,
     # Szegedy et al. 2015, Table 1's filter counts with biases, worked in tests/test_inception.py (GOOGLENET_BY_HAND)
     "googlenet": 6_998_552,
@@ -34,7 +34,7 @@ KNOWN_PARAMETERS = {
     "inception_v3": 23_851_784,
     # Zhang et al. 2017's small Inception, worked conv by conv in tests/test_inception.py (small_inception_by_hand)
     "inception_small": 1_654_538,
-    # seed 004 / MiniVGGNet: the count its tutorials print; v2 worked by hand in tests/test_mini_vgg.py (_count_by_hand)
+    # Sucky 2023 / MiniVGGNet: the count its tutorials print; v2 worked by hand in tests/test_mini_vgg.py (_count_by_hand)
     "mini_vgg_v1": 2_171_178,
     "mini_vgg_v2": 1_166_026,
 }
@@ -91,7 +91,7 @@ def test_flat_api_and_family_modules_agree():
     assert lenet5_modern is lenet.lenet5_modern
     assert models.alexnet_paper is alexnet.alexnet_paper
     assert models.layer_table is lenet.layer_table and models.LayerTable is lenet.LayerTable
-    for name in ("alexnet_seed003", "alexnet_small", "alexnet_for_profile", "lenet5_classic"):
+    for name in ("alexnet_classics_listing", "alexnet_small", "alexnet_for_profile", "lenet5_classic"):
         assert callable(getattr(models, name))
 
 

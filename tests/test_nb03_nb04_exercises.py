@@ -3,6 +3,7 @@ the answer exercises have their hand-worked answers."""
 
 import re
 
+import keras
 import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
@@ -48,11 +49,12 @@ def test_random_settings_fit_and_exercise_every_term():
     assert (s > 1).any() and (p > 0).any() and (d > 1).any() and ((s > 1) & (d > 1)).any()
 
 
-@pytest.mark.parametrize("fn", [arithmetic.conv_output_size, _counting_positions], ids=["reference", "counting"])
-def test_conv_output_size_checker_accepts_correct_functions(fn):
-    ok, message = ex03.grade_conv_output_size(fn)
+def test_conv_output_size_checker_accepts_a_correct_function_and_refuses_the_reference():
+    ok, message = ex03.grade_conv_output_size(_counting_positions)
     assert ok, message
     assert CORRECT.fullmatch(message), message
+    ok, message = ex03.grade_conv_output_size(arithmetic.conv_output_size)
+    assert not ok and "calls the course's reference `course_utils.arithmetic.conv_output_size`" in message
 
 
 def test_conv_output_size_solution_passes():
@@ -65,9 +67,40 @@ def test_conv_output_size_checker_diagnoses_each_mistake(name):
     wrong = getattr(ex03, name)  # looked up now: other tests reload the module
     ok, message = ex03.grade_conv_output_size(wrong, keras=False)
     assert not ok
-    assert message.startswith("Exercise 03.6: not yet: max |diff| = ")
-    assert f"should be below 1e-06: {ex03.SIZE_MISTAKES[wrong]}." in message
+    assert message.startswith("Exercise 03.6: not yet: at n=")
+    assert f": {ex03.SIZE_MISTAKES[wrong]}." in message
     assert message.endswith("(Stuck? `course_utils.solution('03.6')` shows a worked solution.)")
+
+
+# Slips written by hand as a learner would (not the module's own functions), and the words their diagnosis uses.
+HAND_WRITTEN_SIZE_SLIPS = [
+    (lambda n, k, s=1, p=0, d=1: (n + 2 * p - d * k) // s + 1, "the dilated span is written d*k"),
+    (lambda n, k, s=1, p=0, d=1: int((n + 2 * p - d * k) / s) + 1, "the dilated span is written d*k"),
+    (lambda n, k, s=1, p=0, d=1: round((n + 2 * p - d * (k - 1) - 1) / s) + 1, "round() is not floor"),
+    (lambda n, k, s=1, p=0, d=1: round((n + 2 * p - d * (k - 1) - 1) / s + 1), "round() is not floor"),
+    (lambda n, k, s=1, p=0, d=1: int(np.round((n + 2 * p - d * (k - 1) - 1) / s)) + 1, "round() is not floor"),
+]
+
+
+@pytest.mark.parametrize("slip, words", HAND_WRITTEN_SIZE_SLIPS, ids=["d*k", "d*k int", "round", "round+1", "np.round"])
+def test_span_d_times_k_and_round_are_named(slip, words):
+    ok, message = ex03.grade_conv_output_size(slip, keras=False)
+    assert not ok and words in message, message
+    assert sum(text in message for text in set(ex03.SIZE_MISTAKES.values())) == 1
+
+
+def test_a_wrong_size_names_the_first_setting_and_both_values():
+    def one_too_many_at_dilation(n, k, s=1, p=0, d=1):
+        return _counting_positions(n, k, s, p, d) + (d == 3)  # wrong only where d = 3: no listed slip
+
+    ok, message = ex03.grade_conv_output_size(one_too_many_at_dilation, keras=False)
+    first = next(row for row in ex03.random_settings(np.random.default_rng(3)) if row[4] == 3)  # the first batch
+    n, k, s, p, d = (int(v) for v in first)
+    expected = arithmetic.conv_output_size(n, k, s, p, d)
+    assert not ok
+    assert message.startswith(f"Exercise 03.6: not yet: at n={n}, k={k}, s={s}, p={p}, d={d} yours gives "
+                              f"{expected + 1}, expected {expected} (")
+    assert "settings of this batch differ)" in message
 
 
 def test_conv_output_size_checker_other_answers():
@@ -114,10 +147,40 @@ def test_keras_max_pool2d_on_a_hand_worked_example():
     assert ex04.keras_max_pool2d(x, 2, 3)[0, ..., 0].tolist() == [[6.0, 9.0], [21.0, 24.0]]
 
 
-@pytest.mark.parametrize("name", [f.__name__ for f in ex04.POOL_MISTAKES])
+def _windows_max_sized(x, pool, stride, rows, cols):
+    """Max of rows x cols windows every stride pixels, cut short at the border as numpy slicing does."""
+    return np.stack([np.stack([x[:, i * stride:i * stride + pool, j * stride:j * stride + pool].max(axis=(1, 2))
+                               for j in range(cols)], axis=1) for i in range(rows)], axis=1)
+
+
+# Mistakes written by hand as a learner would (the module's own versions call scratch.max_pool2d, which the
+# checker refuses in a learner's function), and the module's function whose diagnosis each must earn.
+HAND_WRITTEN_POOL_SLIPS = {
+    "_average": lambda x, pool, stride: sliding_window_view(x, (pool, pool), axis=(1, 2))[:, ::stride, ::stride]
+    .mean(axis=(-2, -1)),
+    "_stride_one": lambda x, pool, stride: _windows_max(x, pool, 1),
+    "_stride_is_window": lambda x, pool, stride: _windows_max(x, pool, pool),
+    "_forgot_plus_one": lambda x, pool, stride: _windows_max_sized(x, pool, stride, (x.shape[1] - pool) // stride,
+                                                                   (x.shape[2] - pool) // stride),
+    "_side_over_stride": lambda x, pool, stride: _windows_max_sized(x, pool, stride, x.shape[1] // stride,
+                                                                    x.shape[2] // stride),
+    "_rounded_up": lambda x, pool, stride: _windows_max_sized(x, pool, stride, -(-(x.shape[1] - pool) // stride) + 1,
+                                                              -(-(x.shape[2] - pool) // stride) + 1),
+    "_across_channels": lambda x, pool, stride: np.repeat(_windows_max(x, pool, stride).max(axis=3, keepdims=True),
+                                                          x.shape[3], axis=3),
+    "_across_channels_one": lambda x, pool, stride: _windows_max(x, pool, stride).max(axis=3, keepdims=True),
+    "_across_channels_dropped": lambda x, pool, stride: _windows_max(x, pool, stride).max(axis=3),
+}
+
+
+def test_every_pool_mistake_has_a_hand_written_slip():
+    assert sorted(HAND_WRITTEN_POOL_SLIPS) == sorted(f.__name__ for f in ex04.POOL_MISTAKES)
+
+
+@pytest.mark.parametrize("name", sorted(HAND_WRITTEN_POOL_SLIPS))
 def test_max_pool2d_checker_diagnoses_each_mistake(name):
     wrong = getattr(ex04, name)  # looked up now: other tests reload the module
-    ok, message = ex04.grade_max_pool2d(wrong, keras=False)
+    ok, message = ex04.grade_max_pool2d(HAND_WRITTEN_POOL_SLIPS[name], keras=False)
     assert not ok
     assert message.startswith("Exercise 04.5: not yet: ")
     assert f": {ex04.POOL_MISTAKES[wrong]}." in message
@@ -144,17 +207,36 @@ def test_max_pool2d_checker_other_answers():
 
 def test_answers_of_notebook_03():
     answers = {ex.key: ex.answer for ex in ex03.EXERCISES}
-    assert answers["03.1"] == 112      # torchvision's ResNet conv1 (7x7, stride 2, padding 3): 224 -> 112
+    # floor((n + 2 - 5) / 3) + 1 = 20 <=> 57 <= n - 3 <= 59: n = 60, 61, 62 (63 gives floor(60 / 3) + 1 = 21)
+    assert answers["03.1"] == (60, 62)
     assert answers["03.2"] == 55       # floor(109 / 2) + 1
     assert answers["03.3"] == 1        # 100 + 2 = 102: 33 windows, the last one at 96..100
     assert answers["03.4"] == (1, 2)   # 28 outputs need 59 rows: 3 zeros, the odd one after
     assert answers["03.5"] == 11       # r = 3 (jump 2), then 3 + 2 * 2 * 2
-    assert [len(ex.mistakes) for ex in ex03.EXERCISES[:5]] == [4, 4, 2, 3, 2]  # no key silently overwritten
+    assert [len(ex.mistakes) for ex in ex03.EXERCISES[:5]] == [5, 4, 2, 3, 2]  # no key silently overwritten
+    # 03.1's typical slips: without the padding, (n - 5) // 3 + 1 = 20 for n = 62..64; no floor: only n = 60
+    assert exercises.grade("03.1", (62, 64))[0] is False and "without the padding" in exercises.grade("03.1", (62, 64))[1]
+    assert "not the only one" in exercises.grade("03.1", (60, 60))[1]
+
+
+def test_03_1_asks_what_the_formula_gives():
+    low, high = ex03.EXERCISES[0].answer
+    sides = [n for n in range(1, 100) if n + 2 >= 5 and arithmetic.conv_output_size(n, 5, 3, 1) == 20]
+    assert (low, high) == (min(sides), max(sides)) and sides == list(range(low, high + 1))
 
 
 def test_answers_of_notebook_04():
     answers = {ex.key: ex.answer for ex in ex04.EXERCISES}
-    assert answers["04.1"] == 13 and answers["04.2"] == (2, 5) and answers["04.3"] == 650
+    # 'same' on 5 with 2/2 pads (0, 1): output (0, 2) averages rows 0-1 of column 4 (5 and 10) and no padding
+    assert answers["04.1"] == (5 + 10) / 2
+    assert answers["04.2"] == (2, 5) and answers["04.3"] == 650
     covered = {r for start in range(0, 19, 3) for r in (start, start + 1)}  # windows of 2 at 0, 3, ..., 18
     assert answers["04.4"] == 20 * 20 - len(covered) ** 2 == 204
     assert [len(ex.mistakes) for ex in ex04.EXERCISES[:4]] == [3, 3, 2, 3]
+    assert "counting the two padded zeros" in exercises.grade("04.1", (5 + 10) / 4)[1]  # the zeros counted
+
+
+def test_04_1_is_what_keras_computes():
+    x = np.arange(1, 26, dtype="float32").reshape(1, 5, 5, 1)
+    keras_out = keras.layers.AveragePooling2D(2, padding="same")(x)
+    assert float(keras_out[0, 0, 2, 0]) == ex04.EXERCISES[0].answer

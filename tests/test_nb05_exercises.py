@@ -4,6 +4,7 @@ here are written independently of course_utils.scratch.dropout."""
 
 import re
 
+import keras
 import numpy as np
 import pytest
 
@@ -118,6 +119,16 @@ def test_the_registered_exercise_and_its_solution(capsys):
 
 
 def test_answers_of_05_1_to_05_3_by_hand():
-    assert exercises.exercise("05.1").answer == 2 * 5 * 512
+    # row 1, column 3, channel 7 of (2, 5, 512) maps, row-major with channels fastest: (1 * 5 + 3) * 512 + 7
+    assert exercises.exercise("05.1").answer == 4103
+    assert exercises.grade("05.1", 7 * 10 + 1 * 5 + 3)[0] is False  # channels first (C, H, W): 78
+    assert "channels-first" in exercises.grade("05.1", 78)[1]
     assert exercises.exercise("05.2").answer == (2 * 5 * 512 + 1) * 4096
     assert exercises.exercise("05.3").answer == (5.0, 3.0)  # 3.0 / (1 - 0.4), and 3.0 at inference
+
+
+def test_05_1_is_where_keras_flatten_puts_the_value():
+    maps = np.zeros((1, 2, 5, 512), "float32")
+    maps[0, 1, 3, 7] = 1
+    flat = np.asarray(keras.layers.Flatten()(maps))[0]
+    assert int(np.argmax(flat)) == exercises.exercise("05.1").answer

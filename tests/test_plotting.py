@@ -7,7 +7,7 @@ import pytest
 
 from course_utils import models, plotting, tracing
 
-# Modern LeNet-5 (seed 003) worked by hand: parameters (k*k*c_in + 1) * c_out and (n_in + 1) * n_out;
+# Modern LeNet-5 (the classic-models tutorial) worked by hand: parameters (k*k*c_in + 1) * c_out and (n_in + 1) * n_out;
 # MACs = output positions * filters * k*k*c_in, and n_in * n_out for dense layers.
 LENET_MODERN_COSTS = {
     "C1": (156, 28 * 28 * 6 * 25),

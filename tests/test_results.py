@@ -82,11 +82,15 @@ def test_a_cut_short_run_never_replaces_a_result(results_dir):
     assert results.load_results("smoke")["lenet"]["test_accuracy"] == 0.9
 
 
-def test_replacing_a_record_is_announced(results_dir, capsys):
+def test_replacing_a_record_is_announced_in_verbose_mode_only(results_dir, capsys, monkeypatch):
+    _record(test_accuracy=0.5)
+    _record(test_accuracy=0.6)
+    assert "replacing" not in capsys.readouterr().out  # one line per record by default
+    monkeypatch.setenv("COURSE_VERBOSE", "1")
     _record(test_accuracy=0.5)
     _record(test_accuracy=0.75)
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == "replacing the earlier record $COURSE_RESULTS_DIR/smoke/lenet.json (test accuracy 50.00 % -> 75.00 %)"
+    assert lines[2] == "replacing the earlier record $COURSE_RESULTS_DIR/smoke/lenet.json (test accuracy 50.00 % -> 75.00 %)"
     assert results.load_results("smoke")["lenet"]["test_accuracy"] == 0.75
 
 

@@ -92,7 +92,7 @@ def test_coverage_adds_up_to_the_real_pixels_seen(n, k, s, p, d):
 def test_coverage_border_argument():
     no_pad = scratch.coverage_count(6, 3)
     padded = scratch.coverage_count(6, 3, p=1)
-    assert no_pad[0, 0] == 1 and no_pad[3, 3] == 9  # seed 000: corners are used once, the centre 9 times
+    assert no_pad[0, 0] == 1 and no_pad[3, 3] == 9  # The VGG16-CAPTCHA tutorial: corners are used once, the centre 9 times
     assert padded[0, 0] == 4 and padded.min() == 4
     assert np.array_equal(scratch.coverage_count(6, 3, p="same"), padded)
     pooled = scratch.coverage_count(55, 2, 2)  # 2/2 pooling of AlexNet's 55: the last row/column is dropped

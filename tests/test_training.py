@@ -81,7 +81,8 @@ def test_fit_times_and_keeps_history(tmp_path):
     assert _same(saved.get_weights(), model.get_weights())
 
 
-def test_interrupt_keeps_the_best_weights_and_finished_epochs(tmp_path, capsys):
+def test_interrupt_keeps_the_best_weights_and_finished_epochs(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COURSE_VERBOSE", "1")  # the checkpoint line is machinery, shown in verbose mode
     model, weights = _tiny(), _WeightsAtEpochEnd()
     # best value in epoch 2 (index 1); the stop button is pressed at the end of epoch 3 (index 2)
     run = training.fit(model, _ds(), epochs=5, images_per_epoch=N_IMAGES, monitor=_Scripted([0.3, 0.9, 0.5, 0.1, 0.1]),
@@ -113,7 +114,8 @@ def test_restore_best_false_keeps_the_last_weights():
     assert _same(model.get_weights(), weights.weights[2])
 
 
-def test_a_stale_checkpoint_is_moved_aside_never_deleted(tmp_path, capsys):
+def test_a_stale_checkpoint_is_moved_aside_never_deleted(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COURSE_VERBOSE", "1")  # the rename is said in verbose mode
     (tmp_path / "best.keras").write_bytes(b"an earlier run's model")
     (tmp_path / "best.previous.keras").write_bytes(b"an even earlier one")
     run = training.fit(_tiny(), _ds(), epochs=1, validation_data=_ds(), checkpoint=tmp_path / "best.keras", verbose=0)

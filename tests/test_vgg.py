@@ -320,7 +320,7 @@ def test_exercise_answers_worked_by_hand():
     assert exercises.exercise("08.1").answer == convs + 513 * 4096 + 4097 * 4096 + 4097 * 10
     assert exercises.exercise("08.2").answer == 212 + 2 * (4 + 8 + 16) == 268
     assert exercises.exercise("08.3").answer == 384 // 32 - 7 + 1
-    assert exercises.exercise("08.4").answer == (9, 36, 81)
+    assert exercises.exercise("08.4").answer == (5, 45, 121)  # 1 + 2n >= 11 -> n = 5; 5 * 9; 11 * 11
 
 
 def test_config_table_puts_the_counts_beside_the_papers():

@@ -1,6 +1,7 @@
 """Warm start: trained weights cached outside the repository, checked (sha256, shapes) before reuse."""
 
 import json
+import re
 from pathlib import Path
 
 import keras
@@ -66,16 +67,28 @@ def test_a_good_entry_is_reused_without_training(trained, monkeypatch, capsys):
     # the run that trained the weights, not a new one: its seconds, epochs and history
     assert again.seconds == first.seconds and again.epochs == 2 and again.history == first.history
     assert again.images == 2 * N_IMAGES and again.trained_at is not None
-    assert "warm start: REUSED the weights of tiny" in capsys.readouterr().out
+    assert "tiny: reused the weights trained before on this machine" in capsys.readouterr().out
 
 
-def test_retrain_true_trains_even_with_a_good_entry(trained, capsys):
+def test_retrain_true_trains_even_with_a_good_entry(trained, capsys, monkeypatch):
     model, first, entry = trained
+    monkeypatch.setenv("COURSE_VERBOSE", "1")  # the file's name is machinery, shown in verbose mode
     before = json.loads(entry.sidecar.read_text())["saved_at"]
     again = training.fit_or_reuse("tiny", _tiny(seed=1), _ds(), 2, images_per_epoch=N_IMAGES, verbose=0, **WHERE)
     assert not again.from_cache
     assert "warm start: weights saved to $COURSE_CACHE_DIR/weights/smoke/tiny-tiny_digits-real_subset-32-" in capsys.readouterr().out
     assert json.loads(entry.sidecar.read_text())["saved_at"] >= before
+    monkeypatch.setenv("COURSE_VERBOSE", "0")
+    training.fit_or_reuse("tiny", _tiny(seed=1), _ds(), 2, images_per_epoch=N_IMAGES, verbose=0, **WHERE)
+    (line,) = capsys.readouterr().out.splitlines()  # trained and saved: one line, no file name
+    assert line.startswith("tiny: trained 2 epochs in ") and "weights" not in line
+
+
+def test_a_reused_run_says_so_in_one_line_without_a_date(trained, capsys):
+    training.fit_or_reuse("tiny", _tiny(seed=1), _ds(), 2, retrain=False, images_per_epoch=N_IMAGES, verbose=0, **WHERE)
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("tiny: reused the weights trained before on this machine (2 epochs, ")
+    assert not re.search(r"\d{4}-\d\d-\d\d", line)
 
 
 def test_a_corrupt_weights_file_is_rejected_and_retrained(trained, capsys):
@@ -151,7 +164,7 @@ def test_a_run_cut_short_by_the_stop_button_is_not_cached(cache, capsys):
 
     run = training.fit_or_reuse("tiny", _tiny(), _ds(), 3, callbacks=[Stop()], verbose=0, **WHERE)
     assert run.stop_reason == "interrupted"
-    assert "warm start: not cached: this run was cut short (interrupted)" in capsys.readouterr().out
+    assert capsys.readouterr().out.splitlines()[-1].endswith("cut short by the stop button")
     assert not cache.exists() or not any(cache.rglob("*.weights.h5"))
 
 
@@ -222,7 +235,7 @@ def test_the_session_retrain_switch_reaches_every_training_call_without_being_pa
                                          images_per_epoch=N_IMAGES, verbose=0, record=False, on=on)
     assert recorded.from_cache and recorded.test_accuracy is not None
     out = capsys.readouterr().out
-    assert "REUSED the weights of tiny " in out and "REUSED the weights of tiny_recorded" in out
+    assert "tiny: reused the weights trained before" in out and "tiny_recorded: reused the weights trained before" in out
 
 
 def test_an_explicit_argument_still_wins_over_the_session(trained, capsys):

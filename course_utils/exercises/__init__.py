@@ -140,6 +140,10 @@ def grade(key: str, answer: Any) -> tuple[bool, str]:
     ex = exercise(key)
     if answer is None or answer is Ellipsis:
         return False, f"Exercise {key}: not answered yet: replace {answer!r} with your answer and run the cell again."
+    if callable(ex.answer) and answer is ex.answer:
+        where = f"{getattr(answer, '__module__', 'course_utils')}.{getattr(answer, '__qualname__', answer)}"
+        return False, (f"Exercise {key}: that is the course's own reference `{where}`, the function your answer is "
+                       "checked against: write your own function and pass it.")
     given = _normalise(answer)
     expected = _normalise(ex.answer)
     right = ex.compare(given, expected) if ex.compare else given == expected

@@ -10,8 +10,12 @@ Example:
     >>> from course_utils.exercises import grade
     >>> grade("03.1", EXERCISES[0].answer)[0]
     True
-    >>> grade_conv_output_size(arithmetic.conv_output_size, cases=4, keras=False)[0]
+    >>> def size(n, k, s=1, p=0, d=1):
+    ...     return (n + 2 * p - d * (k - 1) - 1) // s + 1
+    >>> grade_conv_output_size(size, cases=4, keras=False)[0]
     True
+    >>> grade_conv_output_size(arithmetic.conv_output_size, cases=4, keras=False)[1]  # the reference is refused
+    "Exercise 03.6: your function calls the course's reference `course_utils.arithmetic.conv_output_size`, ..."
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import numpy as np
 
 from .. import arithmetic, scratch
 from ..checks import grade_function
-from . import Exercise, register
+from . import Exercise, is_exercise_key, register, solution_pointer
 
 # --- 03.6: the output-size function, written by the learner ----------------------------------
 
@@ -74,6 +78,7 @@ def sizes_of(fn: SizeFunction) -> Callable[[np.ndarray], np.ndarray | None]:
             out.append(size)
         return np.array(out)
 
+    sizes.__wrapped__ = fn  # the function inside, for checkers that look for the reference (functools' convention)
     return sizes
 
 
@@ -116,6 +121,21 @@ def _true_division(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> float:
     return (n + 2 * p - (d * (k - 1) + 1)) / s + 1
 
 
+def _span_d_times_k(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
+    return (n + 2 * p - d * k) // s + 1
+
+
+def _rounded(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
+    return round((n + 2 * p - (d * (k - 1) + 1)) / s) + 1
+
+
+def _rounded_after_adding_one(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
+    return round((n + 2 * p - (d * (k - 1) + 1)) / s + 1)
+
+
+_ROUNDED = ("round() is not floor: a window that would stick out of the padded input does not count, however "
+            "little it sticks out, so round down with floor division (//); round() also rounds halves to even")
+
 SIZE_MISTAKES: dict[SizeFunction, str] = {
     _forgot_plus_one: "off by one: the sizes are one too small; the first window position counts too (+ 1)",
     _forgot_dilation: "the dilation is missing: a dilated kernel spans d*(k-1) + 1 pixels, not k",
@@ -123,6 +143,10 @@ SIZE_MISTAKES: dict[SizeFunction, str] = {
     "(floor, or // in Python)",
     _padding_once: "the padding is counted once: p zeros go on each side, so the input grows by 2p",
     _true_division: "the sizes are not whole numbers: use floor division (//), not /",
+    _span_d_times_k: "the dilated span is written d*k: a kernel of k taps d pixels apart spans d*(k-1) + 1 "
+    "pixels (k - 1 gaps of d, plus the first tap), so d*k is d - 1 pixels too many",
+    _rounded: _ROUNDED,
+    _rounded_after_adding_one: _ROUNDED,
 }
 """The typical mistakes of exercise 03.6, each a wrong function and the diagnosis it earns."""
 
@@ -133,14 +157,57 @@ def grade_conv_output_size(fn: SizeFunction, cases: int = 20, trials: int = 3, k
 
     Each of ``trials`` random inputs is a batch of ``cases`` settings (:func:`random_settings`);
     the learner's sizes are compared with :func:`course_utils.arithmetic.conv_output_size`, then
-    with the shapes Keras produces (:func:`keras_sizes`, when ``keras``), and a wrong answer is
-    matched against :data:`SIZE_MISTAKES`.
+    with the shapes Keras produces (:func:`keras_sizes`, when ``keras``). A wrong size is reported
+    with the first setting where it differs, yours against the expected size, and the slip of
+    :data:`SIZE_MISTAKES` it matches, if any.
+
+    Example:
+        >>> print(grade_conv_output_size(_span_d_times_k, keras=False)[1])  # doctest: +ELLIPSIS
+        Exercise 03.6: not yet: at n=..., d=... yours gives ..., expected ...: the dilated span is written d*k: ...
     """
-    return grade_function(
+    graded = grade_function(
         name, sizes_of(fn), sizes_of(arithmetic.conv_output_size), lambda rng: random_settings(rng, cases),
         keras_fn=keras_sizes if keras else None,
         diagnoses=[(text, sizes_of(wrong)) for wrong, text in SIZE_MISTAKES.items()], trials=trials, seed=3,
     )
+    if graded[0]:
+        return graded
+    first = _first_wrong_setting(fn, cases, trials, seed=3)
+    if first is None:  # raised, returned None, not implemented: the general message says it
+        return graded
+    settings, got, expected, index = first
+    n, k, s, p, d = (int(v) for v in settings[index])
+    wrong = int(np.sum(np.abs(got - expected) > 1e-6))
+    diagnosis = next((text for mistake, text in SIZE_MISTAKES.items()
+                      if np.array_equal(sizes_of(mistake)(settings), got)), None)
+    why = f": {diagnosis}." if diagnosis else f" ({wrong} of the {len(settings)} settings of this batch differ)."
+    label = f"Exercise {name}" if is_exercise_key(name) else name
+    return False, (f"{label}: not yet: at n={n}, k={k}, s={s}, p={p}, d={d} yours gives {got[index]:g}, expected "
+                   f"{expected[index]:g}{why}{solution_pointer(name)}")
+
+
+def _first_wrong_setting(fn: SizeFunction, cases: int, trials: int, seed: int
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+    """The batch, the learner's and the reference's sizes and the index of the first setting that differs.
+
+    Draws the batches as :func:`grade_conv_output_size` does; None when the learner's function raises,
+    returns None or something that is not one number per setting.
+    """
+    rng = np.random.default_rng(seed)
+    for _ in range(trials):
+        settings = random_settings(rng, cases)
+        try:
+            got = sizes_of(fn)(settings)
+            got = None if got is None else np.asarray(got, np.float64)
+        except Exception:  # grade_function has reported it
+            return None
+        if got is None or got.shape != (len(settings),):
+            return None
+        expected = sizes_of(arithmetic.conv_output_size)(settings).astype(np.float64)
+        differ = np.flatnonzero(np.abs(got - expected) > 1e-6)
+        if differ.size:
+            return settings, got, expected, int(differ[0])
+    return None
 
 
 def check_conv_output_size(fn: SizeFunction, cases: int = 20, trials: int = 3, name: str = "03.6") -> None:
@@ -156,6 +223,25 @@ def check_conv_output_size(fn: SizeFunction, cases: int = 20, trials: int = 3, n
 def _same_sizes(fn: SizeFunction, reference: SizeFunction) -> bool:
     """The ``compare`` of exercise 03.6: ``check("03.6", my_function)`` grades the function itself."""
     return callable(fn) and grade_conv_output_size(fn, keras=False)[0]
+
+
+# 03.1: an output size given, which input sides produce it? (the floor makes it a range)
+_Q1_K, _Q1_S, _Q1_P, _Q1_OUT = 5, 3, 1, 20
+
+
+def _no_padding(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
+    return (n - (d * (k - 1) + 1)) // s + 1
+
+
+def _input_sides(size: SizeFunction) -> tuple[int, int]:
+    """(smallest, largest) input side n for which ``size(n, 5, 3, 1)`` is 20 (exercise 03.1), by trying every n.
+
+    Example:
+        >>> _input_sides(arithmetic.conv_output_size)
+        (60, 62)
+    """
+    sides = [n for n in range(_Q1_K, 4 * _Q1_S * _Q1_OUT) if size(n, _Q1_K, _Q1_S, _Q1_P) == _Q1_OUT]
+    return min(sides), max(sides)
 
 
 def _smallest_covering_padding(n: int, k: int, s: int) -> int:
@@ -182,16 +268,25 @@ The course's version (with 'same' padding and error messages): course_utils.show
 EXERCISES = (
     Exercise(
         key="03.1",
-        question="A 7 x 7 convolution with stride 2 and 3 pixels of zero padding per side (ResNet's first layer, "
-        "as torchvision builds it) on a 224 x 224 image. Output side?",
-        answer=arithmetic.conv_output_size(224, 7, 2, 3),
-        solution=f"floor((224 + 2*3 - 7) / 2) + 1 = floor(223 / 2) + 1 = 111 + 1 = {arithmetic.conv_output_size(224, 7, 2, 3)}.",
+        question=f"A {_Q1_K} x {_Q1_K} convolution with stride {_Q1_S} and {_Q1_P} pixel of zero padding on each side "
+        f"produces a {_Q1_OUT} x {_Q1_OUT} feature map. Which input sides n give exactly this output? Answer "
+        "(smallest, largest).",
+        answer=_input_sides(arithmetic.conv_output_size),
+        solution=f"The output is floor((n + {2 * _Q1_P} - {_Q1_K}) / {_Q1_S}) + 1 = {_Q1_OUT}, so "
+        f"floor((n - {_Q1_K - 2 * _Q1_P}) / {_Q1_S}) = {_Q1_OUT - 1}: n - {_Q1_K - 2 * _Q1_P} runs from "
+        f"{_Q1_S} * {_Q1_OUT - 1} = {_Q1_S * (_Q1_OUT - 1)} to {_Q1_S * (_Q1_OUT - 1) + _Q1_S - 1}, because the floor "
+        f"swallows up to s - 1 = {_Q1_S - 1} extra pixels: n = {_input_sides(arithmetic.conv_output_size)[0]} to "
+        f"{_input_sides(arithmetic.conv_output_size)[1]}: several inputs share one output size. Check: "
+        f"[n for n in range(50, 70) if arithmetic.conv_output_size(n, {_Q1_K}, {_Q1_S}, {_Q1_P}) == {_Q1_OUT}].",
         mistakes={
-            arithmetic.conv_output_size(224, 7, 2): "109 is the size without padding: the 3 zeros on each side add 6 pixels.",
-            _forgot_plus_one(224, 7, 2, 3): "either the + 1 is missing (floor(223 / 2) = 111 steps, 112 positions) or "
-            "the padding is counted once (p on each side: 2p in total).",
-            _ceil_not_floor(224, 7, 2, 3): "you rounded 111.5 up: a window must fit, so round down, then + 1.",
-            _true_division(224, 7, 2, 3): "sizes are whole numbers: floor((224 + 6 - 7) / 2) rounds 111.5 down.",
+            _input_sides(_true_division): "that side gives exactly 20, but it is not the only one: the floor swallows "
+            f"up to s - 1 = {_Q1_S - 1} extra pixels, so larger inputs give {_Q1_OUT} too.",
+            _input_sides(_no_padding): f"that is without the padding: {_Q1_P} zero on each side adds {2 * _Q1_P} pixels.",
+            _input_sides(_padding_once): "the padding is counted once: p zeros go on each side, 2p in all.",
+            _input_sides(_forgot_plus_one): f"the + 1 is missing: {_Q1_OUT} windows are the first one and "
+            f"{_Q1_OUT - 1} steps of {_Q1_S}.",
+            _input_sides(_ceil_not_floor): "you rounded up: a window counts only when it fits entirely, so the "
+            "count rounds down.",
         },
     ),
     Exercise(

@@ -160,6 +160,16 @@ def _after_pools(n: int, times: int, padding: str) -> int:
     return n
 
 
+# 04.1: average pooling with 'same' padding, where a window sticks out of the map
+_Q1_MAP = np.arange(1, 26).reshape(5, 5)
+_Q1_ANSWER = float(scratch.avg_pool2d(_Q1_MAP[None, ..., None].astype(float), 2, padding="same")[0, 0, 2, 0])
+_Q1_AFTER = np.pad(_Q1_MAP.astype(float), [arithmetic.same_padding(5, 2, 2)] * 2, constant_values=np.nan)
+_Q1_BEFORE = np.pad(_Q1_MAP.astype(float), [arithmetic.same_padding(5, 2, 2)[::-1]] * 2, constant_values=np.nan)
+_Q1_ZEROS_COUNTED = float(np.nan_to_num(_Q1_AFTER[0:2, 4:6]).mean())
+_Q1_MAX = float(np.nanmax(_Q1_AFTER[0:2, 4:6]))
+_Q1_PADDED_BEFORE = float(np.nanmean(_Q1_BEFORE[0:2, 4:6]))
+
+
 def _never_pooled(n: int, pool: int, stride: int) -> int:
     return int((scratch.coverage_count(n, pool, stride) == 0).sum())
 
@@ -182,19 +192,25 @@ The course's version ('same' padding and average pooling too): course_utils.show
 EXERCISES = (
     Exercise(
         key="04.1",
-        question="AlexNet's second pooling (3 x 3 windows, stride 2) receives a 27 x 27 map. Output side?",
-        answer=arithmetic.pool_output_size(27, 3, 2),
-        solution=f"floor((27 - 3) / 2) + 1 = {arithmetic.pool_output_size(27, 3, 2)}. Seed 003 writes (57 - 3) / 2 + 1 = 13, a slip: "
-        f"that expression is {(57 - 3) // 2 + 1}; the input of this pooling is 27, not 57.",
+        question="keras.layers.AveragePooling2D(2, padding='same') on the 5 x 5 map np.arange(1, 26).reshape(5, 5) "
+        "(one channel, in a batch of one). What is the output at row 0, column 2 (counting from 0)?",
+        answer=_Q1_ANSWER,
+        solution=f"'same' makes ceil(5 / 2) = 3 outputs per axis and pads {arithmetic.same_padding(5, 2, 2)} "
+        f"(before, after): the odd zero goes after. Output (0, 2) is the window of rows 0-1 and columns 4-5, and "
+        f"column 5 is padding: the real pixels are {_Q1_MAP[0, 4]} and {_Q1_MAP[1, 4]}. Keras averages over the real "
+        f"pixels only: ({_Q1_MAP[0, 4]} + {_Q1_MAP[1, 4]}) / 2 = {_Q1_ANSWER:g}. Check: "
+        "scratch.avg_pool2d(np.arange(1, 26.).reshape(1, 5, 5, 1), 2, padding='same')[0, 0, 2, 0].",
         mistakes={
-            (57 - 3) // 2 + 1: "that is seed 003's expression (57 - 3) / 2 + 1: the map entering this pooling is 27 x 27.",
-            14: "14 is ceil(27 / 2), what padding='same' would give; AlexNet pools without padding.",
-            12: "12 = (27 - 3) / 2: you forgot the + 1.",
+            _Q1_ZEROS_COUNTED: "that divides by 4, counting the two padded zeros: Keras averages over the real pixels "
+            "of the window only.",
+            _Q1_MAX: "that is the window's maximum: average pooling takes the mean.",
+            _Q1_PADDED_BEFORE: "the padding went before (left and top): Keras puts the odd zero after (right and "
+            "bottom), so the first window starts at row 0, column 0.",
         },
     ),
     Exercise(
         key="04.2",
-        question="Seed 000's CAPTCHA network pools a 60 x 160 map five times with 2 x 2 windows, stride 2, "
+        question="The VGG16-CAPTCHA tutorial's network pools a 60 x 160 map five times with 2 x 2 windows, stride 2, "
         "padding='same'. What is (height, width) after the five poolings?",
         answer=(_after_pools(60, 5, "same"), _after_pools(160, 5, "same")),
         solution="'same' rounds up: 60 -> 30 -> 15 -> 8 -> 4 -> 2 and 160 -> 80 -> 40 -> 20 -> 10 -> 5, so (2, 5).",

@@ -24,11 +24,34 @@ from . import Exercise, print_verdict, register
 
 
 def _captcha_flatten() -> int:
-    """Numbers per image after seed 000's five 2 x 2 'same' poolings of a 60 x 160 x 1 input, 512 maps."""
+    """Numbers per image after the VGG16-CAPTCHA tutorial's five 2 x 2 'same' poolings of a 60 x 160 x 1 input, 512 maps."""
+    h, w, c = _captcha_maps()
+    return h * w * c
+
+
+def _captcha_maps() -> tuple[int, int, int]:
+    """(H, W, C) of the VGG16-CAPTCHA tutorial's last feature maps: five 'same' 2 x 2 poolings of 60 x 160, 512 maps."""
     h, w = 60, 160
     for _ in range(5):
         h, w = arithmetic.pool_output_size(h, 2, 2, "same"), arithmetic.pool_output_size(w, 2, 2, "same")
-    return h * w * 512
+    return h, w, 512
+
+
+_Q1_AT = (1, 3, 7)  # 05.1: row, column, channel of the value asked about
+
+
+def _flat_position(order: tuple[int, int, int] = (0, 1, 2)) -> int:
+    """Where the value at ``_Q1_AT`` lands once ``scratch.flatten`` lays out the maps with their axes in ``order``.
+
+    ``(0, 1, 2)`` is Keras' NHWC order; another order is a typical wrong reading (``(2, 0, 1)``: channels first).
+
+    Example:
+        >>> _flat_position()
+        4103
+    """
+    marked = np.zeros((1, *_captcha_maps()))
+    marked[(0, *_Q1_AT)] = 1
+    return int(np.argmax(scratch.flatten(marked.transpose(0, *(1 + a for a in order)))[0]))
 
 
 def _close(given, expected) -> bool:
@@ -250,31 +273,41 @@ DROPOUT_EXERCISE = Exercise(
 EXERCISES = (
     Exercise(
         key="05.1",
-        question="Seed 000's CAPTCHA network ends its convolutions with 512 feature maps of 2 x 5 (after the five "
-        "poolings of exercise 04.2). How many numbers per image does Flatten hand to the first Dense layer?",
-        answer=_captcha_flatten(),
-        solution=f"Flatten multiplies out every axis but the batch: 2 * 5 * 512 = {_captcha_flatten():,}.",
+        question="The VGG16-CAPTCHA tutorial's network ends its convolutions with feature maps of shape (2, 5, 512) "
+        "per image (after the five poolings of exercise 04.2). Flatten lays them out as one vector: at which position "
+        "(counting from 0) does the value at row 1, column 3, channel 7 land?",
+        answer=_flat_position(),
+        solution=f"Flatten keeps NumPy's row-major order over (H, W, C): the channel changes fastest, then the column, "
+        f"then the row. Each pixel holds 512 values and each row 5 pixels, so row 1, column 3, channel 7 sits at "
+        f"(1 * 5 + 3) * 512 + 7 = {_flat_position()}. Check: mark that value in np.zeros((1, 2, 5, 512)) and look "
+        "for it with np.argmax(scratch.flatten(marked)[0]).",
         mistakes={
-            10: "2 * 5 = 10 counts positions only: every position holds 512 channel values.",
-            512: "512 is the number of maps; each map has 2 * 5 positions.",
-            60 * 160: "that is the input image; Flatten comes after five poolings and 13 convolutions.",
+            _flat_position((2, 0, 1)): "that is channels-first order (C, H, W), PyTorch's layout: Keras' Flatten reads "
+            "an NHWC batch, so the channel changes fastest.",
+            _flat_position((1, 0, 2)): "that puts the column before the row: row-major order walks along a row first, "
+            "so one row is 5 pixels of 512 values.",
+            _flat_position() + 1: "positions count from 0 here, as NumPy's indices do.",
+            _flat_position((0, 2, 1)): "the channel comes last and changes fastest: (row * 5 + column) * 512 + channel.",
         },
     ),
     Exercise(
         key="05.2",
-        question="Seed 000 puts Dense(4096) right after that Flatten. How many parameters does this one layer have?",
+        question="The VGG16-CAPTCHA tutorial puts Dense(4096) right after the Flatten of those (2, 5, 512) maps. "
+        "How many parameters does this one layer have?",
         answer=arithmetic.dense_params(_captcha_flatten(), 4096),
-        solution=f"(n_in + 1) * n_out = ({_captcha_flatten():,} + 1) * 4096 = "
-        f"{arithmetic.dense_params(_captcha_flatten(), 4096):,}: one weight per input and one bias, per unit.",
+        solution=f"Flatten hands over 2 * 5 * 512 = {_captcha_flatten():,} numbers per image; (n_in + 1) * n_out = "
+        f"({_captcha_flatten():,} + 1) * 4096 = {arithmetic.dense_params(_captcha_flatten(), 4096):,}: one weight per "
+        "input and one bias, per unit.",
         mistakes={
             _captcha_flatten() * 4096: "that forgets the 4096 biases: each unit has n_in weights plus one bias.",
             _captcha_flatten() * 4097: "the bias belongs to the output units: (n_in + 1) * n_out, not n_in * (n_out + 1).",
             arithmetic.dense_params(7 * 7 * 512, 4096): "that is VGG16's 224-pixel fc1 (7 x 7 x 512 inputs); this input is 2 x 5 x 512.",
+            arithmetic.dense_params(512, 4096): "the dense layer sees every value of the 2 x 5 x 512 maps, not one per channel.",
         },
     ),
     Exercise(
         key="05.3",
-        question="Dropout(0.4) as in seed 000. A unit outputs 3.0. What does the Dropout layer output for it "
+        question="Dropout(0.4) as in the VGG16-CAPTCHA tutorial. A unit outputs 3.0. What does the Dropout layer output for it "
         "(a) in training, when this unit is kept, and (b) at inference? Answer (training_kept, inference).",
         answer=_kept_and_inference(),
         solution="Keras uses inverted dropout: kept values are divided by the keep probability 1 - 0.4 = 0.6 during "

@@ -4,8 +4,9 @@ Keys ``08.1`` ... ``08.5``; answers are computed by the code the notebook teache
 ``08.5`` is an "implement it" exercise: the learner writes ``vgg_block(x, filters, convs)`` with
 Keras layers and :func:`check_vgg_block` builds it on several inputs, compares output shapes and
 parameter counts with :func:`course_utils.models.vgg.vgg_block`, then, with the reference's weights
-copied in, the outputs; typical slips (pooling missing or repeated, 'valid' padding, a convolution
-too many or too few, no ReLU, average pooling, 5 x 5 kernels) get their own diagnosis.
+copied in, the outputs; typical slips (pooling missing or repeated, 'valid' padding in the convolutions,
+'same' padding in the pooling, a convolution too many or too few, no ReLU, average pooling, 5 x 5 kernels)
+get their own diagnosis.
 
 Example:
     >>> from course_utils.exercises import grade
@@ -37,8 +38,8 @@ def _conv(x, filters: int, k: int = 3, padding: str = "same", activation: str | 
     return layers.Conv2D(filters, k, padding=padding, activation=activation)(x)
 
 
-def _pool(x):
-    return layers.MaxPooling2D(2)(x)
+def _pool(x, padding: str = "valid"):
+    return layers.MaxPooling2D(2, padding=padding)(x)
 
 
 def _no_pooling(x, filters, convs):
@@ -77,6 +78,10 @@ def _average_pooling(x, filters, convs):
     return layers.AveragePooling2D(2)(_no_pooling(x, filters, convs))
 
 
+def _same_pooling(x, filters, convs):
+    return _pool(_no_pooling(x, filters, convs), padding="same")
+
+
 def _five_by_five(x, filters, convs):
     for _ in range(convs):
         x = _conv(x, filters, k=5)
@@ -92,6 +97,8 @@ BLOCK_MISTAKES: dict[BlockFunction, str] = {
     _one_conv_too_few: "one convolution too few: `convs` convolutions, all with `filters` filters, then the pooling",
     _no_relu: "the convolutions have no ReLU: add activation='relu' (shapes and counts are right, the outputs are not)",
     _average_pooling: "that is average pooling; VGG takes the maximum of each 2 x 2 window (MaxPooling2D)",
+    _same_pooling: "the pooling has padding='same', which rounds an odd side up (it keeps the half window at the "
+    "edge, 9 -> 5); VGG's 2 x 2 pooling keeps Keras' default padding='valid', which rounds down (9 -> 4)",
     _five_by_five: "the kernels are 5 x 5: VGG's are 3 x 3 (two of them see as far as one 5 x 5, with fewer weights)",
 }
 """The typical mistakes of exercise 08.5, each a wrong function and the diagnosis it earns."""
@@ -152,18 +159,34 @@ def _stack(n: int) -> tuple[int, int, int]:
     return field, 9 * n, field * field
 
 
+def _stack_reaching(side: int) -> tuple[int, int, int]:
+    """(fewest stacked 3 x 3 convolutions whose field is at least ``side``, their weights per channel pair,
+    the weights per channel pair of one side x side kernel)."""
+    n = 1
+    while _stack(n)[0] < side:
+        n += 1
+    return n, _stack(n)[1], side * side
+
+
+_STACK_FOR_11 = _stack_reaching(11)
 _D32 = parameter_count("D", 32, 10)
 _D32_HEAD = arithmetic.dense_params(512, 4096) + arithmetic.dense_params(4096, 4096) + arithmetic.dense_params(4096, 10)
-_SOLUTION_08_5 = '''two to four lines: the convolutions, then one pooling.
+_SOLUTION_08_5 = '''\
+from keras import layers
 
-    from keras import layers
+from course_utils.exercises.nb08_vgg16 import check_vgg_block
 
-    def vgg_block(x, filters, convs):
-        for _ in range(convs):
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)   # size kept
-        return layers.MaxPooling2D(2)(x)                                          # size halved
 
-The course's version (named layers, batch norm optional): course_utils.show_source(course_utils.models.vgg.vgg_block).'''
+def vgg_block(x, filters, convs):
+    """Return x after `convs` 3 x 3 convolutions ('same', ReLU, `filters` filters each) and a 2 x 2 max pooling."""
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)   # the size is kept
+    return layers.MaxPooling2D(2)(x)                                          # the size is halved
+
+
+check_vgg_block(vgg_block)
+'''
+"""The notebook's exercise cell of 08.5 with the stub replaced: it runs when pasted."""
 
 EXERCISES = (
     Exercise(
@@ -210,17 +233,22 @@ EXERCISES = (
     ),
     Exercise(
         key="08.4",
-        question="Four stacked 3 x 3 convolutions (stride 1): (side of their receptive field, weights per input-output "
-        "channel pair of the stack, weights per channel pair of one kernel with the same field)?",
-        answer=_stack(4),
-        solution=f"Each 3 x 3 convolution widens the field by 2: 1 + 4*2 = {_stack(4)[0]}. The stack has 4 * 3*3 = "
-        f"{_stack(4)[1]} weights per channel pair (with the same number of channels in between), one "
-        f"{_stack(4)[0]} x {_stack(4)[0]} kernel {_stack(4)[2]}: less than half, and four ReLUs instead of one.",
+        question="How many stacked 3 x 3 convolutions (stride 1) does it take to see at least an 11 x 11 patch? Give "
+        "(that number of layers, their weights per input-output channel pair, the weights per channel pair of one "
+        "11 x 11 kernel).",
+        answer=_STACK_FOR_11,
+        solution=f"Each 3 x 3 convolution widens the field by 2, from 1 pixel: 1 + 2n >= 11 gives n = "
+        f"{_STACK_FOR_11[0]} (field {_stack(_STACK_FOR_11[0])[0]}). The stack has {_STACK_FOR_11[0]} * 3*3 = "
+        f"{_STACK_FOR_11[1]} weights per channel pair (with the same number of channels in between), one 11 x 11 kernel "
+        f"{_STACK_FOR_11[2]}: the stack needs {_STACK_FOR_11[1] / _STACK_FOR_11[2]:.0%} of its weights, and has "
+        f"{_STACK_FOR_11[0]} ReLUs instead of one.",
         mistakes={
-            (12, 36, 144): "a 3 x 3 convolution widens the field by 2 pixels (k - 1), not by 3.",
-            (8, 36, 64): "n stacked 3 x 3 convolutions see 2n + 1 pixels: start from 1 pixel, add 2 per layer.",
-            (9, 81, 36): "stack first, single kernel last: the stack has 4 * 9 weights per channel pair.",
-            _stack(3): "that is three 3 x 3 convolutions; the question asks for four.",
+            (4, 36, 121): "four 3 x 3 convolutions see 9 x 9; one more is needed to reach 11 x 11.",
+            (6, 54, 121): "n stacked 3 x 3 convolutions see 2n + 1 pixels (start from 1 pixel, add 2 per layer): "
+            "five reach 11.",
+            (_STACK_FOR_11[0], _STACK_FOR_11[2], _STACK_FOR_11[1]): "stack first, single kernel last.",
+            (_STACK_FOR_11[0], _STACK_FOR_11[1], _stack(_STACK_FOR_11[0] - 1)[2]): "the single kernel has the same "
+            "field as the stack, 11 x 11.",
         },
     ),
     Exercise(
@@ -228,7 +256,9 @@ EXERCISES = (
         question="Implement vgg_block(x, filters, convs) with Keras layers: `convs` 3 x 3 convolutions with `filters` "
         "filters, 'same' padding and ReLU, then 2 x 2 max pooling. Check it with check_vgg_block(vgg_block).",
         answer=vgg_block,
-        solution=_SOLUTION_08_5,
+        solution="The convolutions, then one pooling; the exercise's cell, solved (paste it in place of that cell and "
+        "run it):\n\n" + _SOLUTION_08_5 + "\nThe course's version (named layers, batch norm optional): "
+        "course_utils.show_source(course_utils.models.vgg.vgg_block).",
         mistakes=dict(BLOCK_MISTAKES),
         hint="check_vgg_block(your_function) says where it differs.",
         compare=_same_block,

@@ -110,7 +110,7 @@ def _same_accuracy(fn: Any, reference: Any) -> bool:
 
 
 def _pooled(side: int, pools: int = 5) -> int:
-    """Side after ``pools`` 2 x 2 max poolings with 'same' padding (odd sides round up), as seed 000 pools."""
+    """Side after ``pools`` 2 x 2 max poolings with 'same' padding (odd sides round up), as the VGG16-CAPTCHA tutorial pools."""
     for _ in range(pools):
         side = arithmetic.pool_output_size(side, 2, padding="same")
     return side
@@ -136,7 +136,7 @@ The course's version: course_utils.show_source(course_utils.exercises.nb09_vgg_c
 EXERCISES = (
     Exercise(
         key="09.1",
-        question="Seed 000's network (13 convolutions 'same', five 2 x 2 poolings with padding='same', 512 maps at the "
+        question="The VGG16-CAPTCHA tutorial's network (13 convolutions 'same', five 2 x 2 poolings with padding='same', 512 maps at the "
         "end) reads CAPTCHAs of 50 x 200 pixels (height x width) instead. How many values does Flatten output?",
         answer=_FLAT_50x200,
         solution=f"'same' pooling halves each side and rounds up: 50 -> 25 -> 13 -> 7 -> 4 -> {_pooled(50)}, 200 -> 100 -> "
@@ -151,7 +151,7 @@ EXERCISES = (
     ),
     Exercise(
         key="09.2",
-        question="A CAPTCHA of 6 characters, each a digit or an upper-case letter (36 classes), read by seed 000's "
+        question="A CAPTCHA of 6 characters, each a digit or an upper-case letter (36 classes), read by the VGG16-CAPTCHA tutorial's "
         "design: one Dense softmax head per character on the 4,096 outputs of the last dense layer. How many "
         "parameters do the heads have together?",
         answer=_HEADS_6,

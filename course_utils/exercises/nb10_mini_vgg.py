@@ -67,6 +67,13 @@ def keras_smoothed_cross_entropy(y_true: np.ndarray, y_prob: np.ndarray, smoothi
     return keras.ops.convert_to_numpy(loss)
 
 
+def _smoothed_ce(y_true, y_prob, smoothing, log=np.log):
+    """The right loss written apart from the reference, which the mistakes below start from (so that grading one
+    of them as a learner's function does not trip the check against calling the reference)."""
+    k = np.shape(y_true)[-1]
+    return -np.sum((np.asarray(y_true) * (1.0 - smoothing) + smoothing / k) * log(y_prob), axis=-1)
+
+
 def _spread_over_the_others(y_true, y_prob, smoothing):
     k = np.shape(y_true)[-1]
     target = np.asarray(y_true) * (1 - smoothing) + (1 - np.asarray(y_true)) * smoothing / (k - 1)
@@ -82,15 +89,23 @@ def _true_class_only(y_true, y_prob, smoothing):
 
 
 def _sign_flipped(y_true, y_prob, smoothing):
-    return -label_smoothed_cross_entropy(y_true, y_prob, smoothing)
+    return -_smoothed_ce(y_true, y_prob, smoothing)
 
 
 def _batch_mean(y_true, y_prob, smoothing):
-    return np.mean(label_smoothed_cross_entropy(y_true, y_prob, smoothing))
+    return np.mean(_smoothed_ce(y_true, y_prob, smoothing))
 
 
 def _mean_over_classes(y_true, y_prob, smoothing):
-    return label_smoothed_cross_entropy(y_true, y_prob, smoothing) / np.shape(y_true)[-1]
+    return _smoothed_ce(y_true, y_prob, smoothing) / np.shape(y_true)[-1]
+
+
+def _log10(y_true, y_prob, smoothing):
+    return _smoothed_ce(y_true, y_prob, smoothing, np.log10)
+
+
+def _log2(y_true, y_prob, smoothing):
+    return _smoothed_ce(y_true, y_prob, smoothing, np.log2)
 
 
 def _smoothed_predictions(y_true, y_prob, smoothing):
@@ -110,6 +125,10 @@ SMOOTHING_MISTAKES: tuple[tuple[str, Callable[..., Any]], ...] = (
      "Keras averages over the batch later", _batch_mean),
     ("that is the mean over the classes: the cross-entropy sums t_k log p_k over the classes", _mean_over_classes),
     ("the predictions were smoothed instead of the targets: smooth y, keep p", _smoothed_predictions),
+    ("that is the base-10 logarithm (np.log10): the cross-entropy Keras minimises uses the natural logarithm, np.log; "
+     "yours is smaller by a factor ln 10 = 2.30", _log10),
+    ("that is the base-2 logarithm (np.log2, the loss in bits): Keras uses the natural logarithm, np.log; yours is "
+     "larger by a factor 1 / ln 2 = 1.44", _log2),
 )
 """Typical mistakes of exercise 10.4: (diagnosis, wrong function)."""
 
@@ -158,7 +177,7 @@ _FC1_64 = (16 * 16 * 64 + 1) * 512
 EXERCISES = (
     Exercise(
         key="10.1",
-        question="Seed 004's first network (mini_vgg('v1')) on 64 x 64 x 3 images, 10 classes: how many parameters?",
+        question="The first network of Sucky 2023 (mini_vgg('v1')) on 64 x 64 x 3 images, 10 classes: how many parameters?",
         answer=_V1_64,
         solution=f"The convolutions and batch norms keep their counts (they do not depend on the image size); two 2 x 2 "
         f"poolings take 64 to 16, so fc1 reads 16*16*64 = 16,384 values: (16,384 + 1) * 512 = {_FC1_64:,} weights in fc1 "

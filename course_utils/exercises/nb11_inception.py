@@ -1,4 +1,4 @@
-"""Exercises of notebook 11_inception: a 1 x 1 reduction, a module's channels, a factorization, an aux head, a module.
+"""Exercises of notebook 11_inception: a 1 x 1 reduction, naive modules' widths, a factorization, an aux head, a module.
 
 Keys ``11.1`` ... ``11.5``; answers are computed by the course's code, never typed twice. ``11.5`` is an
 "implement it" exercise: the learner writes ``inception_module(x, c1, c3_reduce, c3, c5_reduce, c5,
@@ -166,7 +166,15 @@ def _aux_head_params(channels: int, side: int, num_classes: int) -> int:
             + arithmetic.dense_params(1024, num_classes))
 
 
+def _naive_channels(c_in: int, module: str) -> int:
+    """Channels out of a naive module (no reductions, the pooling passes its input on) with ``module``'s filters."""
+    c1, _, c3, _, c5, _ = GOOGLENET_MODULES[module]
+    return c1 + c3 + c5 + c_in
+
+
 _R1 = _reduced_cost(256, 48, 5, 128)
+_NAIVE_4A = _naive_channels(_module_channels("3b"), "4a")  # 3b's output, pooled, feeds 4a
+_NAIVE_4B = _naive_channels(_NAIVE_4A, "4b")
 _PAIR = 2 * arithmetic.conv_params(5, 160, 160, bias=False) * 5 // 25  # 1 x 5 then 5 x 1: 2 * 5 weights per pair
 _AUX = _aux_head_params(528, 14, 10)
 _SOLUTION_11_5 = '''four branches on the same input, joined along the channels.
@@ -194,7 +202,7 @@ EXERCISES = (
         answer=_R1,
         solution=f"The 1 x 1 reduction has 256*48 = {256 * 48:,} weights, the 5 x 5 convolution 48*5*5*128 = "
         f"{48 * 25 * 128:,}: {_R1:,} in all, against 256*5*5*128 = {256 * 25 * 128:,} without the reduction. "
-        "Both terms count (the seed's 204,800 kept only the second one of its own example).",
+        "Both terms count (the classic-models tutorial's 204,800 kept only the second one of its own example).",
         mistakes={
             48 * 25 * 128: "that is the 5 x 5 convolution alone: the 1 x 1 reduction has weights too (256*48); add them.",
             256 * 25 * 128: "that is the 5 x 5 convolution on all 256 channels, without the reduction.",
@@ -203,15 +211,22 @@ EXERCISES = (
     ),
     Exercise(
         key="11.2",
-        question="How many channels does GoogLeNet's Inception module 4e output? (Its row: #1x1 256, #3x3 reduce 160, "
-        "#3x3 320, #5x5 reduce 32, #5x5 128, pool proj 128.)",
-        answer=_module_channels("4e"),
-        solution=f"The four branches' outputs are concatenated: 256 + 320 + 128 + 128 = {_module_channels('4e')}. The "
-        "reductions (160 and 32) are inside their branches and do not reach the output.",
+        question="Suppose GoogLeNet used naive modules from 4a on: each module keeps its #1x1, #3x3 and #5x5 filters, "
+        "but has no reductions and no pool projection (the pooling branch passes its input's channels on). 4a reads "
+        "3b's 480 channels (after a pooling); 4a's row: #1x1 192, #3x3 208, #5x5 48; 4b's: #1x1 160, #3x3 224, "
+        "#5x5 64. How many channels would 4b output?",
+        answer=_NAIVE_4B,
+        solution=f"A naive module outputs c1 + c3 + c5 plus all of its input's channels. 4a: 192 + 208 + 48 + 480 = "
+        f"{_NAIVE_4A:,}; 4b reads those: 160 + 224 + 64 + {_NAIVE_4A:,} = {_NAIVE_4B:,}, against "
+        f"{_module_channels('4b')} for the real 4b. Every naive module adds its filters to a width that only "
+        "grows, and the next module's 3 x 3 and 5 x 5 read all of it: that is what the reductions stop.",
         mistakes={
-            256 + 160 + 320 + 32 + 128 + 128: "that adds the reductions too: only the last layer of each branch reaches "
-            "the concatenation.",
-            256 + 320 + 128: "the pooling branch also reaches the output, with its `pool proj` 1 x 1 filters.",
+            _module_channels("4b"): "that is the real 4b, with its reductions and pool projection; the question makes "
+            "the modules naive.",
+            _NAIVE_4A: "that is the naive 4a; 4b reads its output and passes all of it on too.",
+            160 + 224 + 64: "the naive pooling branch passes all of its input's channels on: add them.",
+            _naive_channels(_module_channels("4a"), "4b"): "that makes only 4b naive (on the real 4a's "
+            f"{_module_channels('4a')} channels); 4a is naive too, so its output is wider.",
         },
     ),
     Exercise(

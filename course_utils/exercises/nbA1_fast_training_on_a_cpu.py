@@ -1,4 +1,4 @@
-"""Exercises of appendix A1_fast_training_on_a_cpu: calls into the graph, the warm-up + cosine schedule (implement it).
+"""Exercises of appendix A1_fast_training_on_a_cpu: what fewer calls buy, the warm-up + cosine schedule (implement it).
 
 Keys ``A1.1``, ``A1.2``, ...; answers are computed by the code the notebook teaches, never typed twice.
 Exercise ``A1.3`` is an "implement it" exercise: the learner writes the warm-up + cosine schedule in
@@ -37,6 +37,20 @@ def graph_calls_per_epoch(images: int, batch_size: int, steps_per_execution: int
     """
     steps = math.ceil(images / batch_size)
     return math.ceil(steps / steps_per_execution)
+
+
+def epoch_seconds(images: int, batch_size: int, steps_per_execution: int, call_seconds: float,
+                  image_seconds: float) -> float:
+    """Return one epoch's seconds when each call into the graph costs ``call_seconds`` and each image ``image_seconds``.
+
+    The model of section 3: a fixed overhead per call (Keras' loop, callbacks, handing over the batch)
+    plus arithmetic that grows with the images, whatever the batch size.
+
+    Example:
+        >>> round(epoch_seconds(48_000, 32, 1, 2e-3, 300e-6), 3)    # 1,500 calls: 3 s of overhead + 14.4 s
+        17.4
+    """
+    return graph_calls_per_epoch(images, batch_size, steps_per_execution) * call_seconds + images * image_seconds
 
 
 def schedule_values(steps: np.ndarray, peak: float, total_steps: int) -> np.ndarray:
@@ -111,6 +125,13 @@ def check_warmup_cosine(learner_fn: Callable[..., Any]) -> None:
                    diagnoses=SCHEDULE_DIAGNOSES, trials=4)
 
 
+def _close_to(given: Any, expected: Any, tolerance: float) -> bool:
+    try:
+        return abs(float(given) - float(expected)) <= tolerance
+    except (TypeError, ValueError):
+        return False
+
+
 def _close(given: Any, expected: Any) -> bool:
     try:
         return abs(float(given) - float(expected)) <= 1e-6
@@ -118,22 +139,35 @@ def _close(given: Any, expected: Any) -> bool:
         return False
 
 
-_CALLS = graph_calls_per_epoch(48_000, 256, 16)
+CALL_SECONDS, IMAGE_SECONDS = 2e-3, 300e-6  # A1.1's assumed costs: 2 ms per call, 300 microseconds per image
+_SLOW = epoch_seconds(48_000, 32, 1, CALL_SECONDS, IMAGE_SECONDS)
+_FAST = epoch_seconds(48_000, 256, 16, CALL_SECONDS, IMAGE_SECONDS)
+_SPEEDUP = round(_SLOW / _FAST, 2)
 _RATE_AT_550 = round(float(schedule_values(np.array([550]), 1e-2, 1000)[0]), 6)
 
 EXERCISES = (
     Exercise(
         key="A1.1",
-        question="An epoch of 48,000 images at batch 256 with steps_per_execution=16: how many calls into the "
-        "compiled training graph does Keras make?",
-        answer=_CALLS,
-        solution=f"ceil(48,000 / 256) = {math.ceil(48_000 / 256)} steps (the last batch is smaller); 16 steps per "
-        f"call: ceil({math.ceil(48_000 / 256)} / 16) = {_CALLS} calls (the last one runs the remaining steps).",
+        question="Suppose each call into the compiled graph costs a fixed 2 ms and each image 300 microseconds of "
+        "arithmetic, whatever the batch size. For one epoch of 48,000 images, how many times faster is batch 256 with "
+        "steps_per_execution=16 than batch 32 with one step per call? Round to two decimals.",
+        answer=_SPEEDUP,
+        solution=f"Batch 32, one step per call: {graph_calls_per_epoch(48_000, 32, 1):,} calls * 2 ms = "
+        f"{graph_calls_per_epoch(48_000, 32, 1) * CALL_SECONDS:g} s of overhead + 48,000 * 300 microseconds = "
+        f"{48_000 * IMAGE_SECONDS:g} s of arithmetic: {_SLOW:g} s. Batch 256: ceil(48,000 / 256) = "
+        f"{math.ceil(48_000 / 256)} steps, 16 per call: {graph_calls_per_epoch(48_000, 256, 16)} calls, "
+        f"{graph_calls_per_epoch(48_000, 256, 16) * CALL_SECONDS:g} s + {48_000 * IMAGE_SECONDS:g} s = {_FAST:g} s. "
+        f"Ratio {_SPEEDUP:g}: the knobs remove the overhead, not the arithmetic, so the gain is bounded by the "
+        "overhead's share of the slow epoch (section 3's ratio on your machine says how large that share is).",
         mistakes={
-            math.ceil(48_000 / 256): "that counts training steps; each call runs 16 of them.",
-            math.ceil(48_000 / 256) // 16: "the last, shorter group of steps is a call too: round up.",
-            48_000 // 16: "a call runs 16 steps of 256 images each, not 16 images.",
+            round(graph_calls_per_epoch(48_000, 32, 1) / graph_calls_per_epoch(48_000, 256, 16), 2): "that is the "
+            "ratio of the calls; the arithmetic per image, 300 microseconds, is the same in both and dominates.",
+            round(graph_calls_per_epoch(48_000, 32, 1) / math.ceil(48_000 / 256), 2): "that is the ratio of the "
+            "training steps, and it leaves out the arithmetic, which does not shrink.",
+            round(_FAST / _SLOW, 2): "that is slow / fast turned over: the answer is how many times faster, above 1.",
+            1.0: "the arithmetic is the same, but the overhead is not: count the calls in each setting.",
         },
+        compare=lambda given, expected: _close_to(given, expected, 0.01),
     ),
     Exercise(
         key="A1.2",
@@ -156,7 +190,8 @@ EXERCISES = (
         "Check it with check_warmup_cosine(fn).",
         answer=warmup_cosine_numpy,
         solution="One way, in NumPy (the course's schedule is Keras' CosineDecay with a warm-up, "
-        "course_utils.schedules.warmup_cosine):\n\n" + inspect.getsource(warmup_cosine_numpy),
+        "course_utils.schedules.warmup_cosine), under the stub's name:\n\n"
+        + inspect.getsource(warmup_cosine_numpy).replace("def warmup_cosine_numpy(", "def warmup_cosine_lr(", 1),
         hint="check_warmup_cosine(fn) says where your function differs.",
         compare=lambda given, expected: callable(given) and grade_warmup_cosine(given)[0],
     ),

@@ -20,8 +20,8 @@ from typing import Any
 from .. import arithmetic
 from . import Exercise, register
 
-# A2.2: seed 003's AlexNet listing (models.alexnet_seed003), checked in tests/test_alexnet.py
-_SEED003_PARAMETERS = 46_787_978
+# A2.2: the classic-models tutorial's AlexNet listing (models.alexnet_classics_listing), checked in tests/test_alexnet.py
+_LISTING_PARAMETERS = 46_787_978
 
 # A2.3: a generator and a training step, 300 and 100 images per second
 _GENERATOR, _NETWORK = 300.0, 100.0
@@ -53,17 +53,17 @@ EXERCISES = (
     ),
     Exercise(
         key="A2.2",
-        question="Seed 003's AlexNet has 46,787,978 parameters. How many bytes do its weights, their gradients "
+        question="The classic-models tutorial's AlexNet has 46,787,978 parameters. How many bytes do its weights, their gradients "
         "and Adam's two slots per weight take in float32?",
-        answer=_SEED003_PARAMETERS * 4 * 4,
+        answer=_LISTING_PARAMETERS * 4 * 4,
         solution=f"Four float32 copies of each parameter (weight, gradient, Adam's first and second moments): "
-        f"46,787,978 * 4 * 4 bytes = {_SEED003_PARAMETERS * 16:,} bytes "
-        f"({arithmetic.format_bytes(_SEED003_PARAMETERS * 16)}), whatever the batch size.",
+        f"46,787,978 * 4 * 4 bytes = {_LISTING_PARAMETERS * 16:,} bytes "
+        f"({arithmetic.format_bytes(_LISTING_PARAMETERS * 16)}), whatever the batch size.",
         mistakes={
-            _SEED003_PARAMETERS * 4: "that is the weights alone; add their gradients and Adam's two slots.",
-            _SEED003_PARAMETERS * 3 * 4: "that counts one optimizer slot (SGD with momentum); Adam keeps two.",
-            _SEED003_PARAMETERS * 4 * 2: "Adam keeps two slots per weight, on top of the weight and its gradient.",
-            _SEED003_PARAMETERS * 4 * 4 * 8: "that is in bits; the question asks for bytes.",
+            _LISTING_PARAMETERS * 4: "that is the weights alone; add their gradients and Adam's two slots.",
+            _LISTING_PARAMETERS * 3 * 4: "that counts one optimizer slot (SGD with momentum); Adam keeps two.",
+            _LISTING_PARAMETERS * 4 * 2: "Adam keeps two slots per weight, on top of the weight and its gradient.",
+            _LISTING_PARAMETERS * 4 * 4 * 8: "that is in bits; the question asks for bytes.",
         },
     ),
     Exercise(

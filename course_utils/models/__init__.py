@@ -18,7 +18,7 @@ Example:
 """
 
 from . import alexnet, lenet, registry
-from .alexnet import alexnet_for_profile, alexnet_paper, alexnet_seed003, alexnet_small
+from .alexnet import alexnet_classics_listing, alexnet_for_profile, alexnet_paper, alexnet_small
 from .inception import (  # the family module is `course_utils.models.inception`
     GOOGLENET_MODULES,
     googlenet,
@@ -50,7 +50,7 @@ from .vgg import (  # the family module is `course_utils.models.vgg`; its builde
 from .vgg_captcha import captcha_for_profile, captcha_input, read_captcha, vgg_captcha
 
 __all__ = [
-    "MODELS", "LayerTable", "ModelInfo", "alexnet", "alexnet_for_profile", "alexnet_paper", "alexnet_seed003",
+    "MODELS", "LayerTable", "ModelInfo", "alexnet", "alexnet_for_profile", "alexnet_paper", "alexnet_classics_listing",
     "alexnet_small", "layer_table", "lenet", "lenet5_classic", "lenet5_modern", "list_models", "model_info",
     "register_model", "registry",
     "PAPER_PARAMS_MILLIONS", "VGG_CONFIGS", "cached_imagenet_weights", "config_blocks", "config_table",

@@ -1,4 +1,4 @@
-"""AlexNet (notebook 07): the 2012 paper's network, seed 003's listing and a classroom-sized AlexNet.
+"""AlexNet (notebook 07): the 2012 paper's network, the classic-models tutorial's listing and a classroom-sized AlexNet.
 
 Builders return uncompiled ``keras.Model`` objects on NHWC inputs, every layer named (conv1, lrn1,
 pool1, ...). The final softmax is float32 so the models stay numerically safe under mixed precision.
@@ -63,14 +63,14 @@ def alexnet_paper(
     return keras.Sequential(net, name=f"alexnet_paper{'_groups2' if groups == 2 else ''}")
 
 
-def alexnet_seed003(input_shape: tuple[int, int, int] = (224, 224, 3), num_classes: int = 10) -> keras.Model:
-    """Seed 003's AlexNet listing: 224 x 224 input, no padding on conv1, no LRN, ten classes.
+def alexnet_classics_listing(input_shape: tuple[int, int, int] = (224, 224, 3), num_classes: int = 10) -> keras.Model:
+    """The classic-models tutorial's AlexNet listing: 224 x 224 input, no padding on conv1, no LRN, ten classes.
 
     Same layer sizes as the paper, but 224 gives a 54 x 54 conv1 output (not 55) and a 5 x 5 x 256
     map before the classifier (not 6 x 6 x 256): 46,787,978 parameters.
 
     Example:
-        >>> alexnet_seed003().get_layer("flatten").output.shape
+        >>> alexnet_classics_listing().get_layer("flatten").output.shape
         (None, 6400)
     """
     return keras.Sequential(
@@ -92,7 +92,7 @@ def alexnet_seed003(input_shape: tuple[int, int, int] = (224, 224, 3), num_class
             layers.Dense(num_classes, name="fc8"),
             layers.Activation("softmax", dtype="float32", name="softmax"),
         ],
-        name="alexnet_seed003",
+        name="alexnet_classics_listing",
     )
 
 

@@ -1,6 +1,6 @@
 """Inception (notebook 11): modules from six filter counts, GoogLeNet from its table, v2/v3 factorization, v3, ResNet.
 
-Szegedy et al. (2015), "Going deeper with convolutions", Table 1 lists GoogLeNet one row per
+Szegedy et al. 2015 ("Going deeper with convolutions"), Table 1, lists GoogLeNet one row per
 Inception module with six filter counts: ``#1x1``, ``#3x3 reduce``, ``#3x3``, ``#5x5 reduce``,
 ``#5x5`` and ``pool proj``. Here that table is data (:data:`GOOGLENET_MODULES`) and one builder,
 :func:`inception_module`, turns a row into four parallel branches concatenated along the channel
@@ -9,7 +9,7 @@ with the two auxiliary classifiers (on 4a and 4d) as extra outputs; :func:`infer
 them and shares every weight. Later versions: :func:`factorized_conv` (5 x 5 as two 3 x 3, n x n
 as 1 x n then n x 1), :func:`grid_reduction` (convolution and pooling in parallel),
 :func:`inception_resnet_block`, :func:`inception_v3` (same parameters as
-``keras.applications.InceptionV3``) and :func:`small_inception` (Zhang et al. 2017's CIFAR-10 net).
+``keras.applications.InceptionV3``) and :func:`small_inception` (the CIFAR-10 net of Zhang et al. 2017).
 
 Example:
     >>> x = keras.Input((28, 28, 192))
@@ -431,7 +431,7 @@ SMALL_INCEPTION_LAYOUT: tuple[tuple[str, int, int], ...] = (
     ("inception", 112, 48), ("inception", 96, 64), ("inception", 80, 80), ("inception", 48, 96), ("downsample", 96, 0),
     ("inception", 176, 160), ("inception", 176, 160),
 )
-"""Zhang et al. (2017), "Understanding deep learning requires rethinking generalization", Appendix A (small
+"""Zhang et al. 2017 ("Understanding deep learning requires rethinking generalization"), Appendix A (small
 Inception for CIFAR-10): ("inception", #1x1, #3x3) or ("downsample", #3x3 stride 2, -)."""
 
 
@@ -443,7 +443,7 @@ def small_inception(
     kernel_initializer: str = "he_normal",
     name: str = "inception_small",
 ) -> keras.Model:
-    """The small Inception of Zhang et al. (2017) for 32 x 32 images: two module types, about 1.65 million parameters.
+    """The small Inception of Zhang et al. 2017 for 32 x 32 images: two module types, about 1.65 million parameters.
 
     Every convolution is a "conv module": convolution without bias, batch normalization, ReLU. A
     first 3 x 3 convolution (96 filters); "inception" modules are a 1 x 1 and a 3 x 3 branch
@@ -499,7 +499,7 @@ def inception_for_profile(kind: str, num_classes: int = 10, input_shape: tuple[i
 
 register_model(
     "googlenet", year=2014, family="Inception", builder=googlenet, input_shape=(224, 224, 3), notebook="11_inception",
-    description="Szegedy et al.'s Inception v1: nine Inception modules, 1 x 1 reductions, global average pooling",
+    description="Inception v1 (Szegedy et al. 2015): nine Inception modules, 1 x 1 reductions, global average pooling",
 )
 register_model(
     "inception_v3", year=2015, family="Inception", builder=inception_v3, input_shape=(299, 299, 3),
@@ -509,5 +509,5 @@ register_model(
 register_model(
     "inception_small", year=None, family="Inception", builder=small_inception, input_shape=(32, 32, 3),
     notebook="11_inception",
-    description="Zhang et al. (2017)'s small Inception for CIFAR-10: 1 x 1 + 3 x 3 modules, ~1.65 M parameters",
+    description="the small Inception of Zhang et al. 2017 for CIFAR-10: 1 x 1 + 3 x 3 modules, ~1.65 M parameters",
 )

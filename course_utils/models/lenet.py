@@ -1,4 +1,4 @@
-"""LeNet-5 (notebook 06): the 1998 network, seed 003's modern rewrite, and the paper's layer table.
+"""LeNet-5 (notebook 06): the 1998 network, the classic-models tutorial's modern rewrite, and the paper's layer table.
 
 Builders return uncompiled ``keras.Model`` objects on NHWC inputs (32 x 32 x 1 by default); every
 layer is named after the paper (C1, S2, ...). The final softmax is float32 so the models stay
@@ -29,7 +29,7 @@ from .registry import register_model
 
 
 def lenet5_modern(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10) -> keras.Model:
-    """LeNet-5 as seed 003 writes it: ReLU, max pooling, softmax (61,706 parameters for 32x32x1).
+    """LeNet-5 as the classic-models tutorial writes it: ReLU, max pooling, softmax (61,706 parameters for 32x32x1).
 
     C1 6@5x5 -> S2 max 2x2 -> C3 16@5x5 -> S4 max 2x2 -> C5 120@5x5 -> F6 84 -> output 10.
     """
@@ -146,5 +146,5 @@ register_model(
 )
 register_model(
     "lenet5_modern", year=None, family="LeNet", builder=lenet5_modern, input_shape=(32, 32, 1), notebook="06_lenet5",
-    description="seed 003's LeNet-5: the same layer sizes with ReLU, max pooling and a softmax output",
+    description="the classic-models tutorial's LeNet-5: the same layer sizes with ReLU, max pooling and a softmax output",
 )

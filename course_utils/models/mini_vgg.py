@@ -1,4 +1,4 @@
-"""Mini-VGG (notebook 10): seed 004's two small VGG-style networks for CIFAR-10, from one builder.
+"""Mini-VGG (notebook 10): Sucky 2023's two small VGG-style networks for CIFAR-10, from one builder.
 
 Both stack two blocks of two 3 x 3 convolutions, each followed by a ReLU and then batch
 normalization (the order of the widely copied MiniVGGNet: convolution, ReLU, batch norm), a 2 x 2
@@ -6,7 +6,7 @@ max pooling and 25 % dropout; then a dense layer with ReLU, batch norm and dropo
 classifier. They differ in widths and the last dropout:
 
 - ``"v1"``, the common MiniVGGNet: 32 then 64 filters, 512 dense units, 50 % dropout;
-- ``"v2"``, seed 004's variant: 64 filters in both blocks, 256 dense units, 40 % dropout.
+- ``"v2"``, Sucky 2023's variant: 64 filters in both blocks, 256 dense units, 40 % dropout.
 
 The classifier ends as in notebook 08: ``predictions`` outputs the logits and a separate float32
 ``softmax`` layer the probabilities (safe under mixed precision on a GPU).
@@ -31,7 +31,7 @@ MINI_VGG_VERSIONS: dict[str, dict[str, object]] = {
     "v1": {"filters": (32, 64), "dense_units": 512, "dense_dropout": 0.5},
     "v2": {"filters": (64, 64), "dense_units": 256, "dense_dropout": 0.4},
 }
-"""Seed 004's two networks: filters per block, units of the dense layer, dropout before the classifier."""
+"""Sucky 2023's two networks: filters per block, units of the dense layer, dropout before the classifier."""
 
 CONV_DROPOUT = 0.25  # after each block's pooling, in both versions
 
@@ -54,7 +54,7 @@ def mini_vgg(
     kernel_initializer: str = "glorot_uniform",
     name: str | None = None,
 ) -> keras.Model:
-    """Build seed 004's mini-VGG ``version`` ("v1" or "v2") on NHWC ``input_shape`` images.
+    """Build Sucky 2023's mini-VGG ``version`` ("v1" or "v2") on NHWC ``input_shape`` images.
 
     Each block: two ``[Conv2D 3 x 3 'same', ReLU, BatchNormalization]``, 2 x 2 max pooling,
     dropout ``conv_dropout``; then Flatten, Dense ``dense_units`` + ReLU + batch norm + dropout
@@ -102,12 +102,12 @@ def mini_vgg(
 
 
 def mini_vgg_v1(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int = 10, **options) -> keras.Model:
-    """Return the common MiniVGGNet (seed 004's first network): ``mini_vgg("v1", ...)``."""
+    """Return the common MiniVGGNet (Sucky 2023's first network): ``mini_vgg("v1", ...)``."""
     return mini_vgg("v1", input_shape, num_classes, **options)
 
 
 def mini_vgg_v2(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int = 10, **options) -> keras.Model:
-    """Return seed 004's variant (64 filters throughout, 256 units, 40 % dropout): ``mini_vgg("v2", ...)``."""
+    """Return Sucky 2023's variant (64 filters throughout, 256 units, 40 % dropout): ``mini_vgg("v2", ...)``."""
     return mini_vgg("v2", input_shape, num_classes, **options)
 
 
@@ -117,5 +117,5 @@ register_model(
 )
 register_model(
     "mini_vgg_v2", year=None, family="VGG", builder=mini_vgg_v2, input_shape=(32, 32, 3), notebook="10_mini_vgg",
-    description="seed 004's variant of MiniVGGNet: 64 filters throughout, dense 256, 40 % dropout",
+    description="Sucky 2023's variant of MiniVGGNet: 64 filters throughout, dense 256, 40 % dropout",
 )

@@ -319,7 +319,7 @@ def vgg_for_profile(kind: str, num_classes: int = 10, input_shape: tuple[int, in
     """Return the network a profile trains in notebook 08: ``'small'`` (CPU, 32 x 32) or ``'paper'`` (GPU, 224).
 
     ``'paper'`` is VGG16 with batch normalization and He initialization upsampling CIFAR-10 to
-    224 x 224 inside the model (seed 003's set-up, made trainable); build it inside
+    224 x 224 inside the model (the classic-models tutorial's set-up, made trainable); build it inside
     ``with run.strategy.scope():``. ``options`` go to the builder (e.g. ``width`` for a quick test).
 
     Example:

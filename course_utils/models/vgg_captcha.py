@@ -1,19 +1,19 @@
-"""Seed 000's CAPTCHA reader (notebook 09): VGG16's 13 convolutions on a 60 x 160 x 1 image, four softmax heads.
+"""The CAPTCHA reader of the VGG16-CAPTCHA tutorial (notebook 09): VGG16's 13 convolutions, 60 x 160 x 1, four heads.
 
 The topology is VGG16's (configuration D of :data:`course_utils.models.vgg.VGG_CONFIGS`, built
-with VGG's own block builder), set up the way seed 000 writes it: every convolution is
+with VGG's own block builder), set up the way the VGG16-CAPTCHA tutorial writes it: every convolution is
 ``Conv2D(3 x 3, 'same', he_uniform) -> BatchNormalization -> ReLU``, every block
 ends with a 2 x 2 max pooling with ``padding='same'`` (60 x 160 -> 30 x 80 -> 15 x 40 -> 8 x 20 ->
 4 x 10 -> 2 x 5), then Flatten, two dense layers with batch norm, ReLU and ``Dropout(0.4)``, and one
 ``Dense(10, softmax)`` head per character, ``func1`` ... ``func4``. ``width`` scales the filters,
-``fc_units`` sets the dense layers (seed: 4,096).
+``fc_units`` sets the dense layers (the tutorial's: 4,096).
 
 :func:`read_captcha` turns an image (PIL image, file path or array, with or without batch and
 channel axes) into the text a trained model reads; :func:`captcha_input` does the checks and
 conversions.
 
 Example:
-    >>> vgg_captcha().count_params()                            # seed 000's widths
+    >>> vgg_captcha().count_params()                            # the VGG16-CAPTCHA tutorial's widths
     52679784
     >>> vgg_captcha(width=0.125).count_params()                 # the classroom network: every width / 8
     847472
@@ -34,11 +34,11 @@ from .registry import register_model
 from .vgg import PAPER_FC_UNITS, _block_layers, _scaled, config_blocks
 
 CAPTCHA_SHAPE = (60, 160, 1)
-"""Seed 000's input: 60 rows (height) x 160 columns (width) x 1 grey channel, NHWC without the batch axis."""
+"""The VGG16-CAPTCHA tutorial's input: 60 rows (height) x 160 columns (width) x 1 grey channel, NHWC, no batch axis."""
 
 DIGITS = "0123456789"
 HEADS = ("func1", "func2", "func3", "func4")
-"""The output names seed 000 gives its four softmax heads, one per character, left to right."""
+"""The output names the VGG16-CAPTCHA tutorial gives its four softmax heads, one per character, left to right."""
 
 
 def vgg_captcha(
@@ -51,11 +51,11 @@ def vgg_captcha(
     dropout: float = 0.4,
     name: str | None = None,
 ) -> keras.Model:
-    """Build seed 000's multi-output VGG16: one input image, ``characters`` softmax heads of ``num_classes``.
+    """Build the VGG16-CAPTCHA tutorial's multi-output VGG16: one image in, ``characters`` softmax heads out.
 
     The convolution blocks are VGG's own (:mod:`course_utils.models.vgg`, layers ``block1_conv1``,
     ``block1_bn1``, ``block1_relu1`` ...; no bias in a convolution that batch norm follows, where
-    the seed keeps one that the norm's shift makes redundant), each ending with ``block<b>_pool``
+    the tutorial keeps one that the norm's shift makes redundant), each ending with ``block<b>_pool``
     ('same' padding); then ``fc1``/``fc2`` (each with ``bn_fc<i>``, ``act_fc<i>``, ``drop_fc<i>``)
     and the heads ``func1`` ... (a list of outputs, in that order). ``width`` scales every
     convolution's filters (0.125: 8 ... 64); ``fc_units`` defaults to 4,096 x ``width``.
@@ -66,7 +66,7 @@ def vgg_captcha(
         ((None, 2, 5, 64), ['func1', 'func2', 'func3', 'func4'])
     """
     if not width > 0:
-        raise ValueError(f"width must be positive (1.0 = seed 000's 64 ... 512 filters), got {width}")
+        raise ValueError(f"width must be positive (1.0 = the VGG16-CAPTCHA tutorial's 64 ... 512 filters), got {width}")
     if characters < 1:
         raise ValueError(f"a CAPTCHA reader needs at least one head, got characters={characters}")
     units = fc_units if fc_units is not None else _scaled(PAPER_FC_UNITS, width)
@@ -76,7 +76,7 @@ def vgg_captcha(
         for layer in _block_layers(tokens, block, width=width, batch_norm=True, pool=False,
                                    kernel_initializer="he_uniform"):
             x = layer(x)
-        # seed 000 pools with padding='same': an odd side rounds up (15 -> 8), where VGG's 'valid' rounds down
+        # the VGG16-CAPTCHA tutorial pools with padding='same': an odd side rounds up (15 -> 8), VGG's 'valid' down
         x = layers.MaxPooling2D(2, padding="same", name=f"block{block}_pool")(x)
     x = layers.Flatten(name="flatten")(x)
     for i in (1, 2):
@@ -90,7 +90,7 @@ def vgg_captcha(
 
 
 def captcha_for_profile(kind: str, **options: Any) -> keras.Model:
-    """Return the network a profile trains: ``'small'`` (classroom: every width / 8) or ``'paper'`` (seed's).
+    """Return the network a profile trains: ``'small'`` (classroom: every width / 8) or ``'paper'`` (the tutorial's widths).
 
     ``'small'`` has 8 ... 64 filters and dense layers of 512 units (4,096 / 8). Dense layers of 128
     units learned much more slowly in the short trainings a CPU allows, and cost almost nothing
@@ -106,7 +106,8 @@ def captcha_for_profile(kind: str, **options: Any) -> keras.Model:
         return vgg_captcha(**{"width": 0.125, "name": "vgg_captcha_small", **options})
     if kind == "paper":
         return vgg_captcha(**options)
-    raise ValueError(f"kind must be 'small' (classroom) or 'paper' (full profile, seed 000's widths), got {kind!r}")
+    raise ValueError(f"kind must be 'small' (classroom) or 'paper' (full profile, the VGG16-CAPTCHA tutorial's "
+                     f"widths), got {kind!r}")
 
 
 def captcha_input(image: Any, input_shape: Sequence[int] = CAPTCHA_SHAPE) -> np.ndarray:
@@ -178,6 +179,6 @@ def read_captcha(model: keras.Model, image: Any, alphabet: str = DIGITS) -> str 
 
 register_model(
     "vgg_captcha", year=None, family="VGG", builder=vgg_captcha, input_shape=CAPTCHA_SHAPE, notebook="09_vgg_captcha",
-    description="seed 000's CAPTCHA reader: VGG16's 13 convolutions with batch norm on 60 x 160 x 1, "
+    description="the CAPTCHA reader of the VGG16-CAPTCHA tutorial: VGG16's 13 convolutions with batch norm on 60 x 160 x 1, "
                 "fc 4,096-4,096, four softmax heads of 10 digits",
 )
