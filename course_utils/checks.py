@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from collections.abc import Callable, Sequence
@@ -68,17 +69,17 @@ def check_equal(what: str, actual: Any, expected: Any) -> None:
 Diagnosis = tuple[str, Callable[..., Any]]
 
 
-def _fresh(inputs: tuple) -> tuple:
+def fresh_copies(inputs: tuple) -> tuple:
     """Copies of array inputs, so that a function that writes into its inputs cannot fool the next one."""
     return tuple(np.array(x, copy=True) if isinstance(x, np.ndarray) else x for x in inputs)
 
 
-def _shapes(inputs: tuple, fn: Callable[..., Any] | None = None) -> str:
+def describe_inputs(inputs: tuple, fn: Callable[..., Any] | None = None) -> str:
     """The inputs of one call as a learner reads them: arrays by their shape, other arguments by value, each
     named after ``fn``'s parameter where its signature says (``x shape (2, 8, 8, 3), k=2.0``).
 
     Example:
-        >>> _shapes((np.zeros((2, 3)), 0.5), lambda x, rate: x), _shapes((np.zeros(2), 3))
+        >>> describe_inputs((np.zeros((2, 3)), 0.5), lambda x, rate: x), describe_inputs((np.zeros(2), 3))
         ('x shape (2, 3), rate=0.5', 'shape (2,), 3')
     """
     try:
@@ -124,7 +125,7 @@ class RefuseReference:
         ...     lazy(np.ones(2))
         Traceback (most recent call last):
         ...
-        course_utils.checks.ReferenceCalled
+        course_utils.checks.ReferenceCalled: <function flatten at 0x...>
     """
 
     def __init__(self, reference_fn: Callable[..., Any], learner_fn: Callable[..., Any]):
@@ -134,7 +135,7 @@ class RefuseReference:
 
     def _raise(self, *args: Any, **kwargs: Any) -> Any:
         self.tripped = True
-        raise ReferenceCalled
+        raise ReferenceCalled(self.reference_fn)
 
     @staticmethod
     def _chain(fn: Any) -> list[Any]:
@@ -188,10 +189,45 @@ def _max_diff(a: np.ndarray, b: np.ndarray) -> float:
 def _diagnose(got: np.ndarray, inputs: tuple, diagnoses: Sequence[Diagnosis], tol: float) -> str | None:
     """The description of the first known mistake whose output equals ``got`` (same shape, within ``tol``)."""
     for text, wrong_fn in diagnoses:
-        wrong = np.asarray(wrong_fn(*_fresh(inputs)), np.float64)
+        wrong = np.asarray(wrong_fn(*fresh_copies(inputs)), np.float64)
         if wrong.shape == got.shape and _max_diff(got, wrong) <= tol:
             return text
     return None
+
+
+def call_learner(label: str, learner_fn: Callable[..., Any], inputs: tuple, *references: Callable[..., Any],
+                 named_by: Callable[..., Any] | None = None) -> tuple[Any, str | None]:
+    """Call a learner's function on fresh copies of ``inputs``; return (its output, None) or (None, what went wrong).
+
+    What went wrong, in words a learner can act on: it calls one of the ``references`` (refused, see
+    :class:`RefuseReference`), it is still the stub (``NotImplementedError``), it raised (the inputs are named
+    after ``named_by``'s parameters, else the first reference's, without a wall of traceback), or it returned None.
+
+    Example:
+        >>> call_learner("Exercise 99.1", lambda x: None, (np.zeros(2),), lambda x: x)
+        (None, 'Exercise 99.1: your function returned None: did you forget `return`?')
+    """
+    try:
+        with contextlib.ExitStack() as stack:
+            for reference in references:
+                stack.enter_context(RefuseReference(reference, learner_fn))
+            output = learner_fn(*fresh_copies(inputs))
+    except ReferenceCalled as called:  # the learner's code may re-raise it with a message: then args hold a string
+        reference = called.args[0] if called.args and callable(called.args[0]) else references[0]
+        reference = RefuseReference._chain(reference)[-1]
+        where = f"{reference.__module__}.{getattr(reference, '__qualname__', reference)}"
+        return None, (f"{label}: your function calls the course's reference `{where}`, the function it is checked "
+                      "against: write the computation yourself.")
+    except NotImplementedError:
+        return None, (f"{label}: not implemented yet: replace `raise NotImplementedError` with your code and run "
+                      "the cell again.")
+    except Exception as e:  # the learner's bug: say what and where, without a wall of traceback
+        named = describe_inputs(inputs, named_by or (references[0] if references else None))
+        return None, (f"{label}: your function raised {type(e).__name__}: {e} (inputs {named}). "
+                      "Call it on such inputs in a cell of its own to see the line.")
+    if output is None:
+        return None, f"{label}: your function returned None: did you forget `return`?"
+    return output, None
 
 
 def grade_function(
@@ -214,7 +250,9 @@ def grade_function(
     diagnosis ``(description, wrong_fn)`` is tried: ``wrong_fn`` computes a known mistake from the
     same inputs, and if the learner's output matches it (same shape, within ``tol``) the message
     gives ``description``; a mistake that changes the output's shape is diagnosed the same way. ``keras_fn`` (optional, e.g. a Keras layer wrapped in a function) is compared
-    with the learner's output too, within ``keras_tol`` (Keras computes in float32).
+    with the learner's output too, within ``keras_tol`` (Keras computes in float32). For an exercise key
+    (``"02.5"``), a learner's function that calls ``reference_fn`` is refused (:class:`RefuseReference`); a
+    check under another name (a notebook checking the library's own function) may call it.
     ``NotImplementedError`` gives a friendly "not implemented yet".
 
     Example:
@@ -229,23 +267,11 @@ def grade_function(
     for _ in range(trials):
         inputs = make_inputs(rng)
         inputs = inputs if isinstance(inputs, tuple) else (inputs,)
-        expected = np.asarray(reference_fn(*_fresh(inputs)), np.float64)
-        try:
-            with RefuseReference(reference_fn, learner_fn):
-                output = learner_fn(*_fresh(inputs))
-        except ReferenceCalled:
-            reference = RefuseReference._chain(reference_fn)[-1]
-            where = f"{reference.__module__}.{reference.__name__}"
-            return False, (f"{label}: your function calls the course's reference `{where}`, the function it is "
-                           "checked against: write the computation yourself.")
-        except NotImplementedError:
-            return False, (f"{label}: not implemented yet: replace `raise NotImplementedError` with your code "
-                           "and run the cell again.")
-        except Exception as e:  # the learner's bug: say what and where, without a wall of traceback
-            return False, (f"{label}: your function raised {type(e).__name__}: {e} (inputs {_shapes(inputs, reference_fn)}). "
-                           "Call it on such inputs in a cell of its own to see the line.")
-        if output is None:
-            return False, f"{label}: your function returned None: did you forget `return`?"
+        expected = np.asarray(reference_fn(*fresh_copies(inputs)), np.float64)
+        refused = (reference_fn,) if is_exercise_key(key_or_name) else ()  # an exercise may not call its reference
+        output, failure = call_learner(label, learner_fn, inputs, *refused, named_by=reference_fn)
+        if failure:
+            return False, failure
         try:
             got = np.asarray(output, np.float64)
         except (TypeError, ValueError):
@@ -254,16 +280,16 @@ def grade_function(
             diagnosis = _diagnose(got, inputs, diagnoses, tol)
             why = f": {diagnosis}." if diagnosis else "."
             return False, (f"{label}: not yet: the output has shape {got.shape}, should be {expected.shape} "
-                           f"(inputs {_shapes(inputs, reference_fn)}){why}{solution_pointer(key_or_name)}")
+                           f"(inputs {describe_inputs(inputs, reference_fn)}){why}{solution_pointer(key_or_name)}")
         diff = _max_diff(got, expected)
         if not diff <= tol:
             diagnosis = _diagnose(got, inputs, diagnoses, tol)
             why = f": {diagnosis}." if diagnosis else "."
-            return False, (f"{label}: not yet: with inputs {_shapes(inputs, reference_fn)}, max |diff| = {diff:.1e}, should be below "
+            return False, (f"{label}: not yet: with inputs {describe_inputs(inputs, reference_fn)}, max |diff| = {diff:.1e}, should be below "
                            f"{tol:.0e} ({_first_difference(got, expected, tol)}){why}{solution_pointer(key_or_name)}")
         worst = max(worst, diff)
         if keras_fn is not None:
-            keras_diff = _max_diff(got, np.asarray(keras_fn(*_fresh(inputs)), np.float64))
+            keras_diff = _max_diff(got, np.asarray(keras_fn(*fresh_copies(inputs)), np.float64))
             if not keras_diff <= keras_tol:
                 return False, (f"{label}: agrees with the reference but not with Keras: max |diff| = {keras_diff:.1e}, "
                                f"should be below {keras_tol:.0e}.")

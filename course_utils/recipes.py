@@ -22,6 +22,7 @@ from .augmentation import random_crop_flip
 from .data import make_dataset
 from .models.mini_vgg import mini_vgg
 from .schedules import lr_find, one_cycle
+from .session import current
 from .tables import text_table
 
 SUCKY_2023_REPORTED: dict[str, dict[str, float | int]] = {
@@ -137,7 +138,7 @@ def range_test(
     momentum 0.9) for ``steps`` batches while the rate rises from 1e-4 to 10, with the better
     recipe's loss (label smoothing) and ``augmentation``; images NHWC, labels one-hot. Notebook 10
     and ``benchmarks/bench_mini_vgg.py`` both call it, so the benchmark's peak rate comes from the
-    same test as the notebook's. Call it inside a distribution strategy's scope to build there.
+    same test as the notebook's. The network is built where the session trains (``Session.build``).
 
     Example (a few batches of noise, for the shapes only)::
 
@@ -145,7 +146,7 @@ def range_test(
         found.min_rate, found.one_cycle_peak
     """
     keras.utils.set_random_seed(seed)
-    model = mini_vgg(version, width=width)
+    model = current().build(mini_vgg, version, width=width)
     recipe = better_recipe(0.1, 100, augmentation=augmentation)  # its loss and augmentation; the rate is swept
     ds = make_dataset(x_train, y_train_onehot, batch_size, shuffle=True, seed=seed, augment=recipe.augment)
     return lr_find(model, ds, keras.optimizers.SGD(momentum=0.9, nesterov=True), recipe.loss,

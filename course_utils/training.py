@@ -333,6 +333,7 @@ def fit(
     monitor_key = _monitor_key(monitor, validation_data)
     if restore_best is None:
         restore_best = monitor_key.startswith("val_")
+    budget_by_design = time_budget_s is not None  # the caller's budget (an equal-time comparison), not the session's
     if time_budget_s is None:
         time_budget_s = current().time_budget
     elif not time_budget_s > 0:
@@ -373,18 +374,21 @@ def fit(
     if restore_best and keeper.best_weights is not None and weights_moved_on:
         model.set_weights(keeper.best_weights)
         run.restored_best = True
-    _report(run, checkpoint, time_budget_s)
+    _report(run, checkpoint, time_budget_s, budget_by_design)
     return run
 
 
-def _report(run: TrainingRun, checkpoint: Path | None, time_budget_s: float | None) -> None:
-    """Print what the caller must know: a cut-short run, restored weights, the checkpoint."""
+def _report(run: TrainingRun, checkpoint: Path | None, time_budget_s: float | None, budget_by_design: bool) -> None:
+    """Print what the caller must know: a run cut short by the stop button or the session's time budget (a
+    budget the caller passed is by design: said in verbose mode only), restored weights, the checkpoint."""
     if run.stop_reason is not None:
         why = ("the stop button (KeyboardInterrupt)" if run.stop_reason == results.STOP_INTERRUPTED
                else f"the time budget of {time_budget_s:g} s")
         partial = " (the last one cut short)" if run.partial_last_epoch else ""
-        print(f"Training was CUT SHORT by {why} after {run.epochs} of {run.epochs_planned} epochs{partial}: "
-              "the history keeps the finished epochs; results.record() will not file this run as a result.")
+        by_design = run.stop_reason == results.STOP_TIME_BUDGET and budget_by_design
+        (detail if by_design else print)(
+            f"Training was CUT SHORT by {why} after {run.epochs} of {run.epochs_planned} epochs{partial}: "
+            "the history keeps the finished epochs; results.record() will not file this run as a result.")
     best = f"best {run.monitor} {run.best_value:.4f} at epoch {run.best_epoch}" if run.best_epoch else ""
     if run.restored_best:
         detail(f"The model now holds the weights of its {best} (restore_best=True).")

@@ -174,16 +174,31 @@ def test_a_failure_names_the_first_wrong_value_and_the_scalar_arguments():
     assert "with inputs x shape (3,), k=3," in message and "(first at output index (1,): yours 5.5, expected 4.5)" in message
 
 
-def test_a_function_that_calls_the_reference_does_not_pass():
+def test_an_exercise_answer_that_calls_the_reference_does_not_pass():
     def lazy(x, k):
         return scratch.conv2d(x, k)  # the reference it is checked against
 
-    ok, message = _grade(lazy)
-    assert not ok and "calls the course's reference `course_utils.scratch.conv2d`" in message
-    assert scratch.conv2d is not None and _grade(_learner_conv)[0]  # the reference is restored afterwards
+    def exercise(learner):
+        return checks.grade_function("02.9", learner, scratch.conv2d, _inputs)
+
+    ok, message = exercise(lazy)
+    assert not ok and "Exercise 02.9: your function calls the course's reference `course_utils.scratch.conv2d`" in message
+    assert scratch.conv2d is not None and exercise(_learner_conv)[0]  # the reference is restored afterwards
     conv = scratch.conv2d
-    ok, message = _grade(lambda x, k: conv(x, k))  # the reference bound to a local name of an enclosing scope
+    ok, message = exercise(lambda x, k: conv(x, k))  # the reference bound to a local name of an enclosing scope
     assert not ok and "calls the course's reference" in message
+    assert _grade(lazy)[0]  # a check that is no exercise (a notebook checking the library's own code) may call it
+
+
+def test_a_reference_error_re_raised_with_a_message_still_names_the_reference():
+    def wrapper(x, k):
+        try:
+            return scratch.conv2d(x, k)
+        except Exception as e:  # as an exercise's adapter does, to name the setting that failed
+            raise type(e)(f"at this setting: {e}") from e
+
+    ok, message = checks.grade_function("02.9", wrapper, scratch.conv2d, _inputs)
+    assert not ok and "calls the course's reference `course_utils.scratch.conv2d`" in message
 
 
 def test_check_function_wrong_without_a_known_diagnosis():

@@ -176,14 +176,10 @@ def _ignoring_all(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
     return _lrn(a)
 
 
-def _wrapping(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
-    a = np.asarray(a, np.float64)
-    channels = a.shape[-1]
-    b = np.empty_like(a)
-    for i in range(channels):
-        ring = [(i + d) % channels for d in range(-(n // 2), n // 2 + 1)]
-        b[..., i] = a[..., i] / (k + alpha * np.sum(a[..., ring] ** 2, axis=-1)) ** beta
-    return b
+def _wrapping(a, k=2.0, n=5, alpha=1e-4, beta=0.75):  # written another way than the library's diagnosis
+    squares = np.asarray(a, np.float64) ** 2
+    total = sum(np.roll(squares, shift, axis=-1) for shift in range(-(n // 2), n // 2 + 1))  # a ring of channels
+    return a / (k + alpha * total) ** beta
 
 
 def test_07_5_a_right_function_passes_and_the_settings_vary_every_argument():

@@ -108,7 +108,7 @@ def test_returning_only_the_output_or_calling_the_reference_is_explained():
         return scratch.batch_norm(x, gamma, beta, moving_mean, moving_var, True, momentum, epsilon)
 
     ok, message = nbA3.grade_batch_norm_training(cheat)
-    assert not ok and "calls `course_utils.scratch.batch_norm`" in message
+    assert not ok and "calls the course's reference `course_utils.scratch.batch_norm`" in message
 
 
 def test_stub():

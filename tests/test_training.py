@@ -149,11 +149,15 @@ def test_time_budget_stops_before_an_epoch_that_would_not_fit(monkeypatch, capsy
     clock = _FakeClock()
     monkeypatch.setattr(training, "time", clock)
     # 4 batches of 1 s: epoch 1 ends at 4 s; a second one would end at 8 s > 5.5 s, so training stops
-    run = training.fit(_tiny(), _ds(), epochs=10, images_per_epoch=N_IMAGES, callbacks=[_Tick(clock)],
-                       time_budget_s=5.5, verbose=0)
+    monkeypatch.setenv("COURSE_TIME_BUDGET", "5.5")  # the session's budget: the learner is told
+    run = training.fit(_tiny(), _ds(), epochs=10, images_per_epoch=N_IMAGES, callbacks=[_Tick(clock)], verbose=0)
     assert run.stop_reason == "time budget" and run.interrupted and run.epochs == 1 and not run.partial_last_epoch
     assert run.seconds == 4.0 and run.images == N_IMAGES
     assert "CUT SHORT by the time budget of 5.5 s after 1 of 10 epochs" in capsys.readouterr().out
+    monkeypatch.delenv("COURSE_TIME_BUDGET")
+    clock.now = 0.0
+    training.fit(_tiny(), _ds(), epochs=10, callbacks=[_Tick(clock)], time_budget_s=5.5, verbose=0)
+    assert capsys.readouterr().out == ""  # a budget the caller passed is by design: nothing to warn about
 
 
 def test_time_budget_from_the_environment_stops_mid_epoch(monkeypatch, capsys):

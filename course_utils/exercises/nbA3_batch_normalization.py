@@ -187,10 +187,6 @@ DIAGNOSES: tuple[tuple[str, Callable], ...] = (
 )
 
 
-def _shapes(inputs: tuple) -> str:
-    return ", ".join(f"shape {np.shape(a)}" if isinstance(a, np.ndarray) else repr(a) for a in inputs)
-
-
 def _as_parts(output: Any) -> tuple[np.ndarray, ...] | None:
     """The learner's (y, new_moving_mean, new_moving_var) as float64 arrays, or None when it is not three arrays."""
     if not isinstance(output, (tuple, list)) or len(output) != 3:
@@ -210,14 +206,10 @@ def _worst(got: tuple, expected: tuple) -> tuple[float, str]:
 
 def _diagnose(got: tuple, inputs: tuple) -> str | None:
     for text, wrong_fn in DIAGNOSES:
-        wrong = tuple(np.asarray(w, np.float64) for w in wrong_fn(*_fresh(inputs)))
+        wrong = tuple(np.asarray(w, np.float64) for w in wrong_fn(*checks.fresh_copies(inputs)))
         if _worst(got, wrong)[0] <= TOLERANCE:
             return text
     return None
-
-
-def _fresh(inputs: tuple) -> tuple:
-    return tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in inputs)
 
 
 def grade_batch_norm_training(learner_fn: Callable, seed: int = 0) -> tuple[bool, str]:
@@ -238,22 +230,10 @@ def grade_batch_norm_training(learner_fn: Callable, seed: int = 0) -> tuple[bool
     cases = [_image_inputs] * 3 + [_vector_inputs] * 2
     for make in cases:
         inputs = make(rng)
-        expected = reference_training(*_fresh(inputs))
-        try:
-            with checks.RefuseReference(scratch.batch_norm, learner_fn), \
-                    checks.RefuseReference(reference_training, learner_fn):
-                output = learner_fn(*_fresh(inputs))
-        except checks.ReferenceCalled:  # looked up at call time: the checks module may have been reloaded
-            return False, (f"{label}: your function calls `course_utils.scratch.batch_norm`, the function it is checked "
-                           "against: write the computation yourself.")
-        except NotImplementedError:
-            return False, (f"{label}: not implemented yet: replace `raise NotImplementedError` with your code and run "
-                           "the cell again.")
-        except Exception as e:  # the learner's bug: say what and where, without a wall of traceback
-            return False, (f"{label}: your function raised {type(e).__name__}: {e} (inputs {_shapes(inputs)}). Call it "
-                           "on such inputs in a cell of its own to see the line.")
-        if output is None:
-            return False, f"{label}: your function returned None: did you forget `return`?"
+        expected = reference_training(*checks.fresh_copies(inputs))
+        output, failure = checks.call_learner(label, learner_fn, inputs, scratch.batch_norm, reference_training)
+        if failure:
+            return False, failure
         got = _as_parts(output)
         if got is None:
             what = f"an array of shape {np.shape(output)}" if isinstance(output, np.ndarray) else type(output).__name__
@@ -263,13 +243,13 @@ def grade_batch_norm_training(learner_fn: Callable, seed: int = 0) -> tuple[bool
             if g.shape != e.shape:
                 why = _diagnose(got, inputs)
                 return False, (f"{label}: not yet: {name} has shape {g.shape}, should be {e.shape} (inputs "
-                               f"{_shapes(inputs)}){': ' + why if why else ''}.{solution_pointer('A3.1')}")
+                               f"{checks.describe_inputs(inputs, reference_training)}){': ' + why if why else ''}.{solution_pointer('A3.1')}")
         diff, where = _worst(got, expected)
         if not diff <= TOLERANCE:
             why = _diagnose(got, inputs)
-            return False, (f"{label}: not yet: with inputs {_shapes(inputs)}, max |diff| = {diff:.1e} in {where}, should "
+            return False, (f"{label}: not yet: with inputs {checks.describe_inputs(inputs, reference_training)}, max |diff| = {diff:.1e} in {where}, should "
                            f"be below {TOLERANCE:.0e}{': ' + why if why else ''}.{solution_pointer('A3.1')}")
-        keras_diff, keras_where = _worst(got, tuple(np.asarray(k, np.float64) for k in _keras(*_fresh(inputs))))
+        keras_diff, keras_where = _worst(got, tuple(np.asarray(k, np.float64) for k in _keras(*checks.fresh_copies(inputs))))
         if not keras_diff <= KERAS_TOLERANCE:
             return False, (f"{label}: agrees with the reference but not with Keras: max |diff| = {keras_diff:.1e} in "
                            f"{keras_where}, should be below {KERAS_TOLERANCE:.0e}.")
