@@ -20,7 +20,8 @@ A notebook starts with ``run = course_utils.setup(seed=N)`` (the session) and re
 - ``schedules``: learning-rate schedules and the range test; ``training``: fit, time plans, stopping;
 - ``recipes``: how notebook 10 trains mini-VGG (the recipe of Sucky 2023 and a better one, its range test);
 - ``warm_start``: the trained-weights cache; ``results``: recorded runs; ``machine``: what ran them;
-- ``comparison``: the models side by side; ``tables``: text, HTML and Markdown tables;
+- ``comparison``: the models side by side; ``noise``: how far a measurement moves by chance, and the verdict
+  a comparison may draw; ``tables``: text, HTML and Markdown tables;
 - ``plotting``, ``explain``, ``widgets``: figures, feature maps and Grad-CAM, interactive explorers;
 - ``checks``: numeric checks and "implement it" checkers; ``exercises``: the exercises and their
   registry, one module per notebook; ``progress``: the learner's solved exercises; ``versions``: the set-up check;
@@ -43,6 +44,7 @@ from . import (  # noqa: E402
     checks,
     data,
     exercises,
+    noise,
     profiles,
     progress,
     recipes,
@@ -63,7 +65,7 @@ from .tracing import trace  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "arithmetic", "bibliography", "captchas", "checks", "data", "exercises", "profiles", "progress", "recipes", "results", "session",
+    "arithmetic", "bibliography", "captchas", "checks", "data", "exercises", "noise", "profiles", "progress", "recipes", "results", "session",
     "settings", "tracing", "versions", "warm_start", "check", "check_close", "check_equal", "check_function", "clear_session", "conv_output_size",
     "current", "params", "pool_output_size", "rel_error", "setup", "show_source", "solution", "trace",
 ]

@@ -69,6 +69,15 @@ def check_equal(what: str, actual: Any, expected: Any) -> None:
 Diagnosis = tuple[str, Callable[..., Any]]
 
 
+def _parameter_names(fn: Callable[..., Any] | None) -> list[str]:
+    """The names of ``fn``'s positional parameters, [] when it has no readable signature (a builtin, None)."""
+    try:
+        return [p.name for p in inspect.signature(fn).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)] if fn is not None else []
+    except (TypeError, ValueError):
+        return []
+
+
 def fresh_copies(inputs: tuple) -> tuple:
     """Copies of array inputs, so that a function that writes into its inputs cannot fool the next one."""
     return tuple(np.array(x, copy=True) if isinstance(x, np.ndarray) else x for x in inputs)
@@ -82,11 +91,7 @@ def describe_inputs(inputs: tuple, fn: Callable[..., Any] | None = None) -> str:
         >>> describe_inputs((np.zeros((2, 3)), 0.5), lambda x, rate: x), describe_inputs((np.zeros(2), 3))
         ('x shape (2, 3), rate=0.5', 'shape (2,), 3')
     """
-    try:
-        names = [p.name for p in inspect.signature(fn).parameters.values()
-                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)] if fn is not None else []
-    except (TypeError, ValueError):  # a builtin or a callable object without a signature
-        names = []
+    names = _parameter_names(fn)
     parts = []
     for i, x in enumerate(inputs):
         name = names[i] if i < len(names) else None
@@ -681,10 +686,7 @@ def _same_as(mine: _Block, wrong: _Block, x: np.ndarray, tol: float) -> bool:
 
 def _case_text(reference_fn: Callable[..., Any], shape: tuple[int, ...], args: tuple) -> str:
     """'(input (12, 10, 3), filters=8, convs=2)': the arguments named as the reference names them."""
-    try:
-        names = list(inspect.signature(reference_fn).parameters)[1:1 + len(args)]
-    except (TypeError, ValueError):
-        names = []
+    names = _parameter_names(reference_fn)[1:1 + len(args)]
     if len(names) != len(args):
         names = [f"argument {i + 2}" for i in range(len(args))]
     return f"(input {shape}" + "".join(f", {k}={v!r}" for k, v in zip(names, args)) + ")"
