@@ -118,6 +118,8 @@ PAPERS: dict[str, Paper] = {p.key: p for p in (
           "JMLR 15, 1929-1958", "https://jmlr.org/papers/v15/srivastava14a.html"),
     Paper("overfeat", "Sermanet et al.", 2014, "OverFeat: integrated recognition, localization and detection using "
           "convolutional networks", "ICLR 2014", "https://arxiv.org/abs/1312.6229"),
+    Paper("zfnet", "Zeiler and Fergus", 2014, "Visualizing and understanding convolutional networks", "ECCV 2014",
+          "https://arxiv.org/abs/1311.2901"),
     Paper("vgg", "Simonyan and Zisserman", 2015, "Very deep convolutional networks for large-scale image recognition",
           "ICLR 2015", "https://arxiv.org/abs/1409.1556"),
     Paper("googlenet", "Szegedy et al.", 2015, "Going deeper with convolutions", "CVPR 2015",

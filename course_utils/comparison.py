@@ -1,19 +1,21 @@
 """Every architecture of the course side by side: costs from the model registry, results from results/.
 
-Notebook 12 builds its table from two sources and types no number: the registry of
+Notebook 12 builds its tables from two sources and types no number: the registry of
 ``course_utils.models`` (each model is built, traced and deleted, one at a time) and the recorded
 training runs of the active profile (``results/<profile>/*.json``, :mod:`course_utils.results`). A
 model registered later (a new notebook's family module) appears by itself.
 
-- :func:`architecture_cost`: year, depth in weight layers, parameters, MACs per image at the native
-  input and at 32 x 32 (or why not), activation memory per image. The model is built "shapes only"
+- :func:`architecture_cost`: year, depth, parameters, MACs per image at the native input and at
+  32 x 32 (or why not), activation memory per image. The model is built "shapes only"
   (:func:`build_shapes_only`: variables with shapes but no values), so VGG16's 138 million weights
   take no memory.
+- :func:`weight_layer_depth` and :data:`PUBLISHED_DEPTHS`: depth by a stated rule, beside what each
+  paper calls its depth (:func:`published_depth_table`).
 - :func:`training_speed`: training images per second measured now, on this machine, with a few
   plain SGD steps timed by :func:`course_utils.pipelines.images_per_second`.
-- :func:`recorded_run`: the run recorded for a model; runs cut short or trained on a synthetic
-  stand-in are returned as such (``complete`` False) and never counted as results.
-- :func:`comparison_table`: all of it as one table (text and HTML).
+- :func:`comparison_table`: the registered architectures (costs, speeds); :func:`runs_table`: every
+  recorded run with its accuracy, that accuracy's noise and the size of the model it trained (runs
+  cut short or on a synthetic stand-in are shown as such and never counted as results).
 
 Images are NHWC; "32 x 32" keeps the model's native number of channels.
 
@@ -39,8 +41,10 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from . import arithmetic, pipelines, results
+from .bibliography import cite
 from .keras_internals import calls, functional_graph
-from .models.registry import ModelInfo, list_models
+from .models.registry import ModelInfo, list_models, model_info
+from .noise import accuracy_noise
 from .plotting import OKABE_ITO, run_styles
 from .session import clear_session, current
 from .tables import html_table, text_table
@@ -121,16 +125,33 @@ def is_weight_layer(layer) -> bool:
     return any(len(w.shape) >= 2 for w in getattr(layer, "weights", []))
 
 
-def weight_layer_depth(model) -> int:
-    """Return the model's depth: the most weight layers on any path from an input to an output.
-
-    The count of the papers: 5 for LeNet-5, 8 for AlexNet, 16 for VGG16; layers side by side (an
-    Inception module's branches) count once, layers inside nested models are followed.
+def has_weights(layer) -> bool:
+    """True for a layer with any weight, trainable or fixed: LeNet-5's rule, which counts its subsampling layers
+    (a trainable coefficient and bias per map) and its RBF output (codes chosen by hand, kept fixed).
 
     Example:
-        >>> from course_utils.models import lenet5_modern
-        >>> weight_layer_depth(lenet5_modern())
-        5
+        >>> import keras
+        >>> norm, relu = keras.layers.BatchNormalization(), keras.layers.ReLU()
+        >>> norm.build((None, 4))
+        >>> has_weights(norm), is_weight_layer(norm), has_weights(relu)
+        (True, False, False)
+    """
+    return bool(getattr(layer, "weights", []))
+
+
+def weight_layer_depth(model, counts: Callable[[Any], bool] = is_weight_layer) -> int:
+    """Return the model's depth: the most layers that ``counts`` on any path from an input to an output.
+
+    By default a layer counts when it holds a kernel or weight matrix (:func:`is_weight_layer`: the
+    count of AlexNet's "eight learned layers", VGG16's 16 and GoogLeNet's 22); LeNet-5's paper counts
+    every layer with parameters (:func:`has_weights`: 7 instead of 5). Layers
+    side by side (an Inception module's branches) count once; layers inside nested models are followed.
+
+    Example:
+        >>> from course_utils.models import lenet5_classic
+        >>> model = lenet5_classic()
+        >>> weight_layer_depth(model), weight_layer_depth(model, counts=has_weights)
+        (5, 7)
     """
     def walk(graph, depth_in: Sequence[int]) -> list[int]:
         depth = {id(t): d for t, d in zip(graph.inputs, depth_in)}
@@ -140,7 +161,7 @@ def weight_layer_depth(model) -> int:
             if inner is not None and len(inner.inputs) == len(call.inputs):
                 outs = walk(inner, [depth.get(id(t), 0) for t in call.inputs])
             else:
-                outs = [before + is_weight_layer(call.layer)] * len(call.outputs)
+                outs = [before + counts(call.layer)] * len(call.outputs)
             for tensor, d in zip(call.outputs, outs):
                 depth[id(tensor)] = d
         return [depth[id(t)] for t in graph.outputs]
@@ -290,26 +311,6 @@ def recorded_runs(profile: str | None = None) -> list[RecordedRun]:
     return sorted(runs, key=lambda r: not r.complete)
 
 
-def recorded_run(name: str, runs: Sequence[RecordedRun]) -> RecordedRun | None:
-    """Return the run recorded for model ``name``: a complete one if there is one, else one cut short, else None.
-
-    A run belongs to a model when its ``model`` field (the Keras model's name) or its file name is
-    ``name``. Among several complete runs, the one whose file is named after the model wins, then
-    the most accurate.
-
-    Example:
-        >>> cut = RecordedRun("incomplete/m", {"model": "m", "test_accuracy": 0.9}, ("training was cut short",))
-        >>> done = RecordedRun("m_long", {"model": "m", "test_accuracy": 0.8}, ())
-        >>> recorded_run("m", [cut, done]).file, recorded_run("m", [cut]).complete, recorded_run("x", [cut])
-        ('m_long', False, None)
-    """
-    mine = [r for r in runs if r.entry.get("model") == name or r.file.split("/")[-1] == name]
-    if not mine:
-        return None
-    complete = [r for r in mine if r.complete] or mine
-    return max(complete, key=lambda r: (r.file == name, r.entry.get("test_accuracy", 0.0)))
-
-
 def _macs_text(macs: int | None, complete: bool = True) -> str:
     if macs is None:
         return "-"
@@ -335,23 +336,28 @@ def speed_text(speed: Speed | None, side: int) -> str:
     return f"{speed.images_per_second:,.1f}{where}"
 
 
+DEPTH_NOTE = ("depth: layers with a kernel or weight matrix (convolutions, dense layers) on the longest path from "
+              "input to output, branches side by side counted once; each paper counts its own way (see "
+              "published_depth_table)")
 COLUMNS = (
     "model", "year", "depth", "parameters", "input", "MACs (native)", "MACs at {side} x {side}", "act. memory",
-    "train img/s now", "test accuracy", "dataset (data)", "training s", "status",
+    "train img/s now",
 )
 
 
 @dataclass(frozen=True)
 class ComparisonTable:
-    """The comparison as a table: ``str()`` is aligned text, Jupyter shows HTML; ``rows`` hold the cells."""
+    """A table of this module: ``str()`` is aligned text, Jupyter shows HTML; ``rows`` hold the cells."""
 
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     notes: tuple[str, ...]
     title: str
+    text_columns: tuple[str, ...] = ("model", "input", "run", "dataset (data)", "status", "what the paper counts",
+                                     "source")
 
     def __str__(self) -> str:
-        numeric = [i for i, c in enumerate(self.header) if c not in ("model", "input", "dataset (data)", "status")]
+        numeric = [i for i, c in enumerate(self.header) if c not in self.text_columns]
         return text_table(self.header, self.rows, numeric=numeric, title=self.title, footer="\n".join(self.notes) or None)
 
     __repr__ = __str__
@@ -361,109 +367,221 @@ class ComparisonTable:
         return html_table(self.header, self.rows, title=self.title) + notes
 
 
-def run_cells(run: RecordedRun | None, name: str, notebook: str) -> tuple[str, str, str, str]:
-    """(test accuracy, dataset (data source), training seconds, status) for a table row.
-
-    A run that is not a result shows no accuracy: its status says why.
-
-    Example:
-        >>> run_cells(None, "lenet5_modern", "06_lenet5")
-        ('-', '-', '-', 'not recorded: run 06_lenet5')
-        >>> entry = {"test_accuracy": 0.5, "dataset": "cifar10", "data_source": "real subset", "train_seconds": 9.0}
-        >>> run_cells(RecordedRun("m", entry, ()), "m", "07_alexnet")
-        ('50.0 %', 'cifar10 (real subset)', '9', 'result')
-        >>> run_cells(RecordedRun("incomplete/m", entry, ("training was cut short (time budget)",)), "m", "07_alexnet")
-        ('-', 'cifar10 (real subset)', '9', 'not a result: training was cut short (time budget)')
-    """
-    if run is None:
-        return "-", "-", "-", f"not recorded: run {notebook}"
-    e = run.entry
-    data = f"{e.get('dataset', '?')} ({e.get('data_source', 'source not recorded')})"
-    seconds = f"{e['train_seconds']:,.0f}" if "train_seconds" in e else "-"
-    if not run.complete:
-        return "-", data, seconds, "not a result: " + "; ".join(run.reasons)
-    return f"{100 * e['test_accuracy']:.1f} %", data, seconds, "result" + ("" if run.file == name else f" (run {run.file})")
-
-
 def comparison_table(
     costs: Sequence[ArchitectureCost],
-    runs: Sequence[RecordedRun] = (),
     speeds: Mapping[str, Speed] | None = None,
-    profile: str | None = None,
     costs_only: bool = False,
 ) -> ComparisonTable:
-    """Return the comparison table: one row per model, costs traced, speeds measured, results as recorded.
+    """Return the architectures side by side: one row per registered model, costs traced, speeds measured now.
 
-    Runs cut short or on a synthetic stand-in show no accuracy, only why; a model without a run says
-    which notebook records one. ``costs_only`` keeps the traced columns (model ... act. memory): the
-    same on every machine and in every profile.
+    Accuracies are not here: they belong to the trained models of :func:`runs_table`, whose widths and
+    inputs may differ from the registered builders'. ``costs_only`` keeps the traced columns (model
+    ... act. memory): the same on every machine and in every profile.
 
     Example:
         >>> from course_utils.models import model_info
-        >>> print(comparison_table([architecture_cost(model_info("lenet5_classic"))], costs_only=True))
+        >>> print(comparison_table([architecture_cost(model_info("lenet5_classic"))], costs_only=True))  # doctest: +NORMALIZE_WHITESPACE
         The course's architectures, traced
         model           year  depth  parameters  input    MACs (native)  MACs at 32 x 32  act. memory
         ---------------------------------------------------------------------------------------------
         lenet5_classic  1998      5      60,840  32 x 32        332,824          332,824     40.2 KiB
         ---------------------------------------------------------------------------------------------
-        depth: weight layers on the longest path; MACs: multiply-accumulates per image (course_utils.tracing); act. memory: every layer's output for one image.
+        depth: layers with a kernel or weight matrix (convolutions, dense layers) on the longest path from input to output, branches side by side counted once; each paper counts its own way (see published_depth_table)
+        MACs: multiply-accumulates per image (course_utils.tracing); act. memory: every layer's output for one image.
     """
-    profile = profile or current().profile
     speeds = speeds or {}
     side = costs[0].side if costs else SIDE
     rows = []
     for c in costs:
-        speed_cell = speed_text(speeds.get(c.name), c.side)
         at_side = _macs_text(c.macs_at_side) if c.macs_at_side is not None else "does not build (see below)"
         if c.macs_at_side is not None and c.note_at_side and c.note_at_side != "native size":
             at_side = f"{at_side} ({c.note_at_side})"
         rows.append((
             c.name, str(c.year) if c.year else "course", str(c.depth), f"{c.parameters:,}", _side_text(c.input_shape),
-            _macs_text(c.macs, c.macs_complete), at_side, arithmetic.format_bytes(c.activation_bytes), speed_cell,
-            *run_cells(recorded_run(c.name, runs), c.name, c.notebook),
+            _macs_text(c.macs, c.macs_complete), at_side, arithmetic.format_bytes(c.activation_bytes),
+            speed_text(speeds.get(c.name), c.side),
         ))
     batches = sorted({s.batch_size for s in speeds.values() if s.images_per_second is not None})
     cost_notes = (
-        "depth: weight layers on the longest path; MACs: multiply-accumulates per image (course_utils.tracing); "
-        "act. memory: every layer's output for one image.",
+        DEPTH_NOTE,
+        "MACs: multiply-accumulates per image (course_utils.tracing); act. memory: every layer's output for one image.",
         *(f"{c.name} at {side} x {side}: {c.note_at_side}" for c in costs if c.macs_at_side is None),
-    )
-    notes = (
-        *cost_notes,
-        "train img/s: plain SGD steps on batches of " + (", ".join(map(str, batches)) or "-") + " random images "
-        f"at {side} x {side} unless noted, measured now on this machine; test accuracy: as recorded in "
-        f"results/{profile}/ (runs cut short or on stand-in data are not results).",
     )
     header = tuple(c.format(side=side) for c in COLUMNS)
     if costs_only:
         n = COLUMNS.index("act. memory") + 1
         return ComparisonTable(header[:n], tuple(row[:n] for row in rows), cost_notes, "The course's architectures, traced")
-    return ComparisonTable(header, tuple(rows), notes, f"The course's architectures ({profile} profile)")
+    notes = (*cost_notes, "train img/s: plain SGD steps on batches of " + (", ".join(map(str, batches)) or "-") +
+             f" random images at {side} x {side} unless noted, measured now on this machine.")
+    return ComparisonTable(header, tuple(rows), notes, "The course's architectures, as registered")
+
+
+# --- what each paper calls its depth ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedDepth:
+    """A paper's own statement of its network's depth: the count, what it counts, where it says so.
+
+    ``counts`` is the rule that reproduces the paper's count on the course's model, where one does
+    (:func:`is_weight_layer` or :func:`has_weights`); ``quote`` is the paper's own words, verbatim.
+    """
+    model: str
+    count: int
+    quote: str
+    source: str
+    counts: Callable[[Any], bool] = is_weight_layer
+
+
+PUBLISHED_DEPTHS = (
+    PublishedDepth("lenet5_classic", 7, "7 layers, not counting the input, all of which contain trainable parameters (weights)",
+                   cite("lenet", "sec. II.B"), has_weights),
+    PublishedDepth("alexnet_paper", 8, "eight learned layers — five convolutional and three fully-connected",
+                   cite("alexnet", "sec. 3")),
+    PublishedDepth("vgg16", 16, "16 weight layers", cite("vgg", "Table 1")),
+    PublishedDepth("vgg19", 19, "19 weight layers", cite("vgg", "Table 1")),
+    PublishedDepth("googlenet", 22, "22 layers deep when counting only layers with parameters (or 27 layers if we also count pooling)",
+                   cite("googlenet", "sec. 5")),
+    PublishedDepth("inception_v3", 42, "42 layers deep", cite("inception_v3", "sec. 6")),
+)
+
+
+def published_depth_table(depths: Sequence[PublishedDepth] = PUBLISHED_DEPTHS) -> ComparisonTable:
+    """Return each paper's depth beside the course's counts: by the paper's rule, and the table's ``depth`` column.
+
+    Each model is built shapes only and traced (no weights in memory). A row whose rule does not give
+    the paper's count says so: the paper does not define what it counted.
+
+    Example:
+        >>> table = published_depth_table(PUBLISHED_DEPTHS[:1])
+        >>> table.rows[0][:2], table.rows[0][4:]
+        (('lenet5_classic', '7'), ('7', '5', 'yes'))
+    """
+    rows = []
+    for d in depths:
+        try:
+            model = build_shapes_only(model_info(d.model))
+            by_rule, column = weight_layer_depth(model, d.counts), weight_layer_depth(model)
+        finally:
+            clear_session()
+        rule = "layers with weights" if d.counts is has_weights else "layers with a kernel"
+        rows.append((d.model, str(d.count), f'"{d.quote}"', d.source, str(by_rule), str(column),
+                     "yes" if by_rule == d.count else f"no: {rule} on the longest path give {by_rule}"))
+    notes = ("paper's count: as the paper states it (quoted); by the paper's rule: the course's model counted the "
+             "paper's way (LeNet-5: every layer with weights, its subsampling layers and fixed RBF output included; "
+             "the others: "
+             "layers with a kernel); depth column: the comparison table's rule.",)
+    header = ("model", "paper's count", "what the paper counts", "source", "by the paper's rule", "depth column",
+              "rule reproduces the paper")
+    return ComparisonTable(header, tuple(rows), notes, "Depth as each paper counts it",
+                           text_columns=("model", "what the paper counts", "source", "rule reproduces the paper"))
+
+
+# --- recorded runs: each accuracy beside the size of the model that produced it --------------------------
+
+
+def images_seen(entry: Mapping[str, Any]) -> tuple[int, bool]:
+    """(training images a run went through, exact?): ``images_seen`` where recorded, else from its speed and time.
+
+    Example:
+        >>> images_seen({"images_seen": 640}), images_seen({"images_per_second": 10.0, "train_seconds": 6.4})
+        ((640, True), (64, False))
+    """
+    if "images_seen" in entry:
+        return int(entry["images_seen"]), True
+    return round(entry.get("images_per_second", 0.0) * entry.get("train_seconds", 0.0)), False
+
+
+def accuracy_text(entry: Mapping[str, Any]) -> str:
+    """The accuracy cell: a percentage, "all N heads right" for a multi-head model, "-" when not recorded.
+
+    Example:
+        >>> accuracy_text({"test_accuracy": 0.5}), accuracy_text({"test_accuracy": 0.9, "extra": {"head_test_accuracy": {"a": 1, "b": 1}}})
+        ('50.0 %', '90.0 % (all 2 heads right)')
+    """
+    if "test_accuracy" not in entry:
+        return "-"
+    heads = (entry.get("extra") or {}).get("head_test_accuracy")
+    return f"{100 * entry['test_accuracy']:.1f} %" + (f" (all {len(heads)} heads right)" if heads else "")
+
+
+RUN_COLUMNS = ("run", "model", "width", "dataset (data)", "test accuracy", "± 2 s.e.", "test images", "parameters",
+               "MACs/image", "images seen", "training s", "status")
+
+
+def run_row(run: RecordedRun) -> tuple[str, ...]:
+    """One row of :func:`runs_table`: the run's accuracy with its noise, and the size of the model it trained.
+
+    Parameters and MACs are the recorded ones (the trained model at its width and input), never the
+    registry's. A run that is not a result shows no accuracy: its status says why.
+
+    Example:
+        >>> entry = {"model": "m", "test_accuracy": 0.5, "test_size": 100, "dataset": "cifar10", "data_source": "real subset",
+        ...          "parameters": 1000, "macs_per_image": 5000, "images_seen": 640, "train_seconds": 9.0, "extra": {"width": 0.25}}
+        >>> run_row(RecordedRun("m_run", entry, ()))
+        ('m_run', 'm', '0.25', 'cifar10 (real subset)', '50.0 %', '10.0', '100', '1,000', '5,000', '640', '9', 'result')
+    """
+    e = run.entry
+    width = (e.get("extra") or {}).get("width")
+    seen, exact = images_seen(e)
+    n = int(e.get("test_size", 0))
+    noise = f"{100 * accuracy_noise(e['test_accuracy'], n):.1f}" if run.complete and n and "test_accuracy" in e else "-"
+    cells = (
+        run.file, e.get("model", "?"), "-" if width is None else f"{width:g}",
+        f"{e.get('dataset', '?')} ({e.get('data_source', 'source not recorded')})",
+        accuracy_text(e) if run.complete else "-", noise, f"{n:,}" if n else "-",
+        f"{e['parameters']:,}" if "parameters" in e else "-",
+        _macs_text(e.get("macs_per_image"), e.get("macs_complete", True)),
+        f"{seen:,}" if exact else f"~{seen:,}", f"{e['train_seconds']:,.0f}" if "train_seconds" in e else "-",
+        "result" if run.complete else "not a result: " + "; ".join(run.reasons),
+    )
+    return cells
+
+
+def runs_table(runs: Sequence[RecordedRun], profile: str | None = None) -> ComparisonTable:
+    """Return every recorded run of a profile, one row each: accuracy, its noise, and the trained model's size.
+
+    Example:
+        >>> entry = {"model": "m", "test_accuracy": 0.5, "test_size": 100, "dataset": "cifar10", "parameters": 10,
+        ...          "macs_per_image": 50, "images_seen": 64, "train_seconds": 1.0}
+        >>> runs_table([RecordedRun("m", entry, ())], profile="smoke").rows[0][4:6]
+        ('50.0 %', '10.0')
+    """
+    profile = profile or current().profile
+    notes = (
+        "parameters, MACs/image: of the model each run trained (its width and input), as recorded with the run; "
+        "the architecture table above shows the registered builders, which may be wider.",
+        "± 2 s.e.: two binomial standard errors of an accuracy measured on that many test images "
+        "(course_utils.noise.accuracy_noise); accuracies on different datasets or test sets do not rank architectures.",
+        "images seen: training images each run went through, with repeats (~: from its speed and time, for runs "
+        "recorded before the count was); runs cut short or on stand-in data are not results.",
+    )
+    return ComparisonTable(RUN_COLUMNS, tuple(run_row(r) for r in runs), notes,
+                           f"Recorded training runs (results/{profile}/)")
 
 
 # --- figures: each draws one titled figure, shows it and returns None (course_utils.plotting's convention) ---
 
 
-def results_to_plot(costs: Sequence[ArchitectureCost], runs: Sequence[RecordedRun]) -> list[RecordedRun]:
-    """Return the complete run of each model in ``costs`` that has one (runs cut short are never plotted).
+def results_to_plot(runs: Sequence[RecordedRun]) -> list[RecordedRun]:
+    """Return the complete runs (runs cut short or on stand-in data are never plotted).
 
     Example:
-        >>> cost = ArchitectureCost("m", None, "F", "99_x", (32, 32, 3), 1, 10, 100, True, 400, 32, 10, 100, "native size")
         >>> cut = RecordedRun("incomplete/m", {"model": "m", "test_accuracy": 0.9}, ("training was cut short",))
-        >>> results_to_plot([cost], [cut])
+        >>> results_to_plot([cut])
         []
     """
-    chosen = [recorded_run(c.name, runs) for c in costs]
-    return [r for r in chosen if r is not None and r.complete]
+    return [r for r in runs if r.complete]
 
 
-def plot_accuracy_vs_macs(costs: Sequence[ArchitectureCost], runs: Sequence[RecordedRun], title: str | None = None) -> None:
+def plot_accuracy_vs_macs(runs: Sequence[RecordedRun], title: str | None = None) -> None:
     """Draw each complete run's test accuracy against its MACs per image (log axis); bubble area ~ parameters.
 
-    MACs and parameters are those of the trained model as recorded (its input size); one colour per
-    dataset, since accuracies on different datasets are not comparable.
+    MACs and parameters are those of the trained model as recorded (its width and input size); one
+    colour per dataset, since accuracies on different datasets are not comparable; error bars are two
+    standard errors of each accuracy (:func:`course_utils.noise.accuracy_noise`).
     """
-    chosen = results_to_plot(costs, runs)
+    chosen = results_to_plot(runs)
     if not chosen:
         print("No complete run recorded in this profile yet: run the architecture notebooks first.")
         return
@@ -475,18 +593,22 @@ def plot_accuracy_vs_macs(costs: Sequence[ArchitectureCost], runs: Sequence[Reco
     for dataset in datasets:
         mine = [r for r in chosen if r.entry["dataset"] == dataset]
         colour, _ = style[dataset]
-        ax.scatter([r.entry["macs_per_image"] for r in mine], [100 * r.entry["test_accuracy"] for r in mine],
-                   s=[40 + 1200 * r.entry["parameters"] / biggest for r in mine], color=colour, alpha=0.6,
+        x = [r.entry["macs_per_image"] for r in mine]
+        y = [100 * r.entry["test_accuracy"] for r in mine]
+        errors = [100 * accuracy_noise(r.entry["test_accuracy"], r.entry["test_size"]) if r.entry.get("test_size") else 0
+                  for r in mine]
+        ax.errorbar(x, y, yerr=errors, fmt="none", ecolor=colour, alpha=0.8, capsize=3)
+        ax.scatter(x, y, s=[40 + 1200 * r.entry["parameters"] / biggest for r in mine], color=colour, alpha=0.6,
                    edgecolor="black")
     for i, r in enumerate(sorted(chosen, key=lambda r: r.entry["macs_per_image"])):
-        ax.annotate(r.entry.get("model", r.file), (r.entry["macs_per_image"], 100 * r.entry["test_accuracy"]),
+        ax.annotate(r.file, (r.entry["macs_per_image"], 100 * r.entry["test_accuracy"]),
                     fontsize=8, xytext=(6, 6 - 14 * (i % 2)), textcoords="offset points")
     ax.set_xscale("log")
-    ax.set_xlabel("MACs per image (log scale)")
+    ax.set_xlabel("MACs per image of the trained model (log scale)")
     ax.set_ylabel("test accuracy (%)")
     ax.grid(alpha=0.3)
     handles = [Line2D([], [], marker="o", linestyle="", color=style[d][0], alpha=0.6, label=d) for d in datasets]
-    ax.legend(handles=handles, title="dataset\n(bubble area ~\nparameters)", fontsize=8, title_fontsize=8,
+    ax.legend(handles=handles, title="dataset\n(bubble area ~\nparameters;\nbars: 2 s.e.)", fontsize=8, title_fontsize=8,
               loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title(title or "Test accuracy against cost per image")
     fig.tight_layout()

@@ -1,4 +1,7 @@
-"""How notebook 10 trains mini-VGG: Sucky 2023's recipe, the course's better recipe, the range test, the table.
+"""How notebook 10 trains mini-VGG: Sucky 2023's recipe, the course's "better recipe", the range test, the table.
+
+"better recipe" is the name of the course's second recipe (what it was built to be), not a measured result:
+notebook 10 tests it against Sucky 2023's over seeds (:func:`course_utils.noise.seed_comparison`).
 
 A :class:`Recipe` is an optimizer, a loss and an augmentation, built fresh for each run. The networks
 themselves are in :mod:`course_utils.models.mini_vgg`; the same recipes and range test serve notebook 10
@@ -95,8 +98,8 @@ def better_recipe(
     label_smoothing: float = LABEL_SMOOTHING,
     weight_decay: float = WEIGHT_DECAY,
 ) -> Recipe:
-    """Return the course's recipe: SGD with Nesterov momentum on a one-cycle schedule peaking at
-    ``peak_learning_rate`` over ``total_steps``, decoupled weight decay, label smoothing, augmentation.
+    """Return the course's "better recipe" (a name, not a result): SGD with Nesterov momentum on a one-cycle schedule
+    peaking at ``peak_learning_rate`` over ``total_steps``, decoupled weight decay, label smoothing, augmentation.
 
     ``augmentation`` is a key of :data:`AUGMENTATIONS`. The same optimizer and loss as Sucky 2023's,
     plus four changes, each a setting here so that an experiment can switch one off.
@@ -154,7 +157,7 @@ def range_test(
 
 
 def comparison_table(benchmark: dict[str, Any] | None) -> str:
-    """Return notebook 10's results table: Sucky 2023's quoted figures, then the recorded three-seed benchmark.
+    """Return notebook 10's results table: Sucky 2023's quoted figures, then the recorded benchmark over seeds.
 
     ``benchmark`` is the content of ``results/<profile>/benchmarks/mini_vgg.json`` written by
     ``benchmarks/bench_mini_vgg.py`` (None: only the quotations, and a line saying how to measure).

@@ -35,6 +35,7 @@ from .tracing import trace
 NOTEBOOK_TIMES = "notebook_times"
 INCOMPLETE = "incomplete"  # sub-folder for runs that are not results
 SCHEMA_VERSION = 2  # 1: no schema_version field; 2: adds data_source, interrupted, stop_reason, macs_complete
+# (and, in files written since, images_seen: readers fall back to images_per_second * train_seconds)
 
 # Where a run's data came from, as course_utils.data.load reports it (LoadedData.source, last_source):
 # "real file", "real subset" (a file holding part of the dataset) or "synthetic stand-in".
@@ -94,6 +95,7 @@ def record(
     train_seconds: float,
     data_source: str,
     images_per_second: float | None = None,
+    images_seen: int | None = None,
     interrupted: bool = False,
     stop_reason: str | None = None,
     extra: dict[str, Any] | None = None,
@@ -108,7 +110,9 @@ def record(
     earlier record of the same name is announced with both accuracies.
 
     Parameters and MACs come from :func:`course_utils.tracing.trace`; device and versions from the
-    running TensorFlow. ``images_per_second`` defaults to ``train_size * epochs / train_seconds``.
+    running TensorFlow. ``images_per_second`` defaults to ``train_size * epochs / train_seconds``;
+    ``images_seen`` (training images the run went through, counted with repeats) defaults to
+    ``train_size * epochs``, whole passes (a run planned in steps passes its own count).
     """
     if not 0.0 <= test_accuracy <= 1.0:
         raise ValueError(f"test_accuracy is a fraction in [0, 1], got {test_accuracy}")
@@ -138,6 +142,7 @@ def record(
         "images_per_second": round(
             float(images_per_second if images_per_second is not None else train_size * epochs / train_seconds), 1
         ),
+        "images_seen": int(images_seen if images_seen is not None else train_size * epochs),
         "parameters": t.total_params,
         "macs_per_image": t.total_macs,
         # False when some layer's MACs are unknown: macs_per_image then counts the known layers only

@@ -986,7 +986,8 @@ def record_run(
     return results.record(
         name, model=model, dataset=dataset, train_size=train_size, test_size=test_size, epochs=run.epochs,
         batch_size=batch_size, test_accuracy=accuracy_value, train_seconds=run.seconds,
-        images_per_second=run.images_per_second if run.images else None, data_source=data_source,
+        images_per_second=run.images_per_second if run.images else None, images_seen=run.images or None,
+        data_source=data_source,
         interrupted=run.interrupted, stop_reason=run.stop_reason, extra=details or None, profile=profile,
         announce=announce,
     )

@@ -35,10 +35,26 @@ def _needs_64(input_shape=(64, 64, 3)):
 # --- depth: the papers' counts, and a hand-counted branching network ---------------------------------
 
 
-@pytest.mark.parametrize("name, published", [("lenet5_classic", 5), ("lenet5_modern", 5), ("alexnet_paper", 8),
-                                             ("vgg16", 16), ("vgg19", 19)])
-def test_depth_is_the_papers_count(name, published):
-    assert comparison.architecture_cost(model_info(name)).depth == published
+@pytest.mark.parametrize("name, depth", [("lenet5_classic", 5), ("lenet5_modern", 5), ("alexnet_paper", 8),
+                                         ("vgg16", 16), ("vgg19", 19)])
+def test_depth_column_counts_layers_with_a_kernel(name, depth):
+    assert comparison.architecture_cost(model_info(name)).depth == depth
+
+
+def test_each_papers_own_depth_is_reproduced_by_its_rule_or_said_not_to_be():
+    table = comparison.published_depth_table()
+    rows = {row[0]: dict(zip(table.header, row)) for row in table.rows}
+    assert rows["lenet5_classic"]["paper's count"] == "7" and rows["lenet5_classic"]["depth column"] == "5"
+    for name in ("lenet5_classic", "alexnet_paper", "vgg16", "vgg19", "googlenet"):
+        assert rows[name]["rule reproduces the paper"] == "yes", name
+    assert rows["inception_v3"]["rule reproduces the paper"].startswith("no: ")  # the paper's 42 is not ours
+    assert all(row["source"] for row in rows.values())
+
+
+def test_lenet_rule_counts_subsampling_and_the_fixed_rbf_output():
+    model = model_info("lenet5_classic").build()
+    counted = [layer.name for layer in model.layers if comparison.has_weights(layer)]
+    assert counted == ["C1", "S2", "C3", "S4", "C5", "F6", "output"]
 
 
 def _branching(nested: bool):
@@ -101,7 +117,7 @@ def test_a_model_that_cannot_take_32_says_why():
     assert cost.note_at_side.startswith("does not build: ")
     table = comparison.comparison_table([cost], costs_only=True)
     assert table.rows[0][table.header.index("MACs at 32 x 32")] == "does not build (see below)"
-    assert table.notes[1] == f"needs_64 at 32 x 32: {cost.note_at_side}"
+    assert table.notes[-1] == f"needs_64 at 32 x 32: {cost.note_at_side}"
 
 
 # --- recorded runs: results and runs that are not results never mix ------------------------------------
@@ -136,28 +152,38 @@ def _cost(name):
 def test_recorded_runs_mark_what_is_not_a_result(recorded):
     by_file = {r.file: r.complete for r in recorded}
     assert by_file == {"done": True, "incomplete/done": False, "incomplete/cut": False, "incomplete/fake_data": False}
-    assert comparison.recorded_run("done", recorded).file == "done"  # the complete one, not the later cut-short one
-    assert comparison.recorded_run("cut", recorded).reasons == ("training was cut short (time budget)",)
-    assert comparison.recorded_run("nothing", recorded) is None
 
 
-def test_table_shows_accuracy_of_results_only(recorded):
-    table = comparison.comparison_table([_cost("done"), _cost("cut"), _cost("fake_data"), _cost("nothing")], recorded,
-                                        profile="smoke")
-    acc, data, seconds, status = (table.header.index(c) for c in ("test accuracy", "dataset (data)", "training s", "status"))
-    rows = {row[0]: row for row in table.rows}
-    assert (rows["done"][acc], rows["done"][data], rows["done"][seconds], rows["done"][status]) == (
+def test_runs_table_puts_each_accuracy_beside_its_own_model_size(recorded):
+    table = comparison.runs_table(recorded, profile="smoke")
+    rows = {row[0]: dict(zip(table.header, row)) for row in table.rows}
+    done = rows["done"]
+    assert (done["test accuracy"], done["dataset (data)"], done["training s"], done["status"]) == (
         "62.5 %", "cifar10 (real file)", "42", "result")
-    assert (rows["cut"][acc], rows["cut"][status]) == ("-", "not a result: training was cut short (time budget)")
-    assert (rows["fake_data"][acc], rows["fake_data"][status]) == (
-        "-", "not a result: it trained on a synthetic stand-in, not the real data")
-    assert rows["nothing"][status] == "not recorded: run 99_fake"
+    assert (done["parameters"], done["MACs/image"]) == ("10", "100")  # as recorded with the run, not the registry's
+    assert done["± 2 s.e."] == f"{100 * 2 * np.sqrt(0.625 * 0.375 / 50):.1f}"
+    assert done["images seen"] == f"~{round(8.3 * 42.0):,}"  # not recorded: from its speed and time
+    assert (rows["incomplete/cut"]["test accuracy"], rows["incomplete/cut"]["status"]) == (
+        "-", "not a result: training was cut short (time budget)")
+    assert rows["incomplete/fake_data"]["status"] == "not a result: it trained on a synthetic stand-in, not the real data"
     assert "62.5 %" in str(table) and "62.5 %" in table._repr_html_()
 
 
+def test_runs_table_reads_width_heads_and_images_seen(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path))
+    _write(tmp_path / "smoke", "reader", dataset="captcha", images_seen=640, extra={
+        "width": 0.125, "head_test_accuracy": {"h1": 0.9, "h2": 0.8}})
+    row = dict(zip(comparison.RUN_COLUMNS, comparison.runs_table(comparison.recorded_runs("smoke")).rows[0]))
+    assert (row["width"], row["test accuracy"], row["images seen"]) == ("0.125", "50.0 % (all 2 heads right)", "640")
+
+
+def test_architecture_table_has_no_accuracy():
+    table = comparison.comparison_table([_cost("done")])
+    assert "test accuracy" not in table.header and "train img/s now" in table.header
+
+
 def test_only_complete_runs_are_plotted(recorded):
-    chosen = comparison.results_to_plot([_cost("done"), _cost("cut"), _cost("fake_data")], recorded)
-    assert [r.file for r in chosen] == ["done"]
+    assert [r.file for r in comparison.results_to_plot(recorded)] == ["done"]
 
 
 def test_figures_draw(recorded, monkeypatch):
@@ -169,7 +195,7 @@ def test_figures_draw(recorded, monkeypatch):
     shown = []
     monkeypatch.setattr(plt, "show", lambda: shown.append(len(plt.gcf().axes)))
     costs = [_cost("done"), comparison.architecture_cost(model_info("lenet5_classic"))]
-    comparison.plot_accuracy_vs_macs(costs, recorded)
+    comparison.plot_accuracy_vs_macs(recorded)
     comparison.plot_costs(costs)
     comparison.plot_timeline(costs)
     assert shown == [1, 2, 1]

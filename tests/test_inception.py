@@ -183,6 +183,29 @@ def test_inception_v3_equals_keras_applications():
     gc.collect()
 
 
+def test_mixed_blocks_beside_the_v3_papers_table_1():
+    """The reference v3 (ours and Keras') keeps a 5 x 5 branch in mixed0-2 and has 4 modules at 17 x 17 (Table 1: 5)."""
+    ours, theirs = inception.inception_v3(), keras.applications.InceptionV3(weights=None)
+    blocks = inception.mixed_blocks(ours)
+    assert blocks == inception.mixed_blocks(theirs)
+    assert [b.name for b in blocks] == [f"mixed{i}" for i in range(11)]
+    assert [b.name for b in blocks if b.reduces_grid] == ["mixed3", "mixed8"]
+    assert all(b.kernels == ((1, 1), (3, 3), (5, 5)) for b in blocks[:3])
+    assert all(b.kernels == ((1, 1), (1, 7), (7, 1)) for b in blocks[4:8])
+    assert blocks[9].kernels == ((1, 1), (1, 3), (3, 1), (3, 3))
+    modules = {side: sum(not b.reduces_grid and b.side_out == side for b in blocks) for side in (35, 17, 8)}
+    assert modules == {35: 3, 17: 4, 8: 2}
+    assert inception.V3_TABLE_1_MODULES == {35: 3, 17: 5, 8: 2}
+    assert not any(isinstance(layer, keras.layers.Add) for layer in ours.layers)  # no residual connection in v3
+    assert 5_700_000_000 < trace(ours, columns="cost").total_macs < 5_720_000_000  # against the paper's rounded 5e9
+    assert inception.V3_PAPER_MACS == 5_000_000_000
+    x = keras.Input((8, 8, 4))
+    with pytest.raises(ValueError, match="no layers named mixed0"):
+        inception.mixed_blocks(keras.Model(x, keras.layers.Conv2D(2, 1)(x)))
+    del ours, theirs
+    gc.collect()
+
+
 def test_small_inception():
     model = inception.small_inception()
     assert model.count_params() == small_inception_by_hand() == 1_654_538

@@ -11,6 +11,8 @@ from course_utils import arithmetic, exercises, trace
 from course_utils.exercises import nb08_vgg16 as nb08
 from course_utils.explain import class_scores, feature_maps
 from course_utils.models.vgg import (
+    PAPER_SINGLE_SCALE_ERRORS,
+    PAPER_SUBMISSION_ERRORS,
     VGG_CONFIGS,
     cached_imagenet_weights,
     config_blocks,
@@ -332,6 +334,21 @@ def test_config_table_puts_the_counts_beside_the_papers():
         assert cells[-2] == f"{parameter_count(name):,}" and cells[-1] == str(millions)
     assert "conv3-256 x2, conv1-256" in lines[2 + 3]  # C's 1 x 1 convolutions in block 3
     assert config_table(["B"], kernel_size=5).splitlines()[2].split()[-1] == "-"  # not a row of the paper
+
+
+def test_the_quoted_single_scale_table_and_what_the_paper_reads_from_it():
+    """Simonyan and Zisserman 2015, Table 3 as typed here, checked by hand against the paper, and section 4.1's reading."""
+    table = PAPER_SINGLE_SCALE_ERRORS
+    assert list(table) == list(VGG_CONFIGS)  # one entry per configuration of Table 1, in its order
+    assert table["A"]["256"] == (29.6, 10.4) and table["E"]["[256;512]"] == (25.5, 8.0)
+    assert sum(len(rows) for rows in table.values()) == 12  # C, D, E at three training scales, the others at one
+    for rows in table.values():
+        assert all(0 < top5 < top1 < 100 for top1, top5 in rows.values())
+    top1 = {config: rows["256"][0] for config, rows in table.items()}
+    assert top1["A-LRN"] >= top1["A"]  # LRN does not improve A
+    assert top1["B"] > top1["C"] > top1["D"]  # 1 x 1 helps (C < B), 3 x 3 helps more (D < C)
+    assert top1["E"] >= top1["D"]  # at S = 256 the 19-layer E does not beat D: the error saturates
+    assert PAPER_SUBMISSION_ERRORS["top-5 test"] == 7.3 and round(100 - PAPER_SUBMISSION_ERRORS["top-5 test"], 1) == 92.7
 
 
 def test_imagenet_weights_only_from_the_keras_cache(tmp_path, monkeypatch):

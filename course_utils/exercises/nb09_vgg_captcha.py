@@ -169,9 +169,9 @@ EXERCISES = (
         question="A reader gets each character right with probability 0.99, independently of the others. What fraction "
         "of 6-character CAPTCHAs does it read entirely right? (a float; 4 decimals are enough)",
         answer=0.99 ** 6,
-        solution=f"All six must be right: 0.99^6 = {0.99 ** 6:.4f}. Errors of real heads are not independent (one "
-        "smudge can fool two neighbours), so measured whole-CAPTCHA accuracy differs from this product: the notebook "
-        "compares the two.",
+        solution=f"All six must be right: 0.99^6 = {0.99 ** 6:.4f}. Real heads need not err independently (one "
+        "smudge can fool two neighbours); notebook 09 tests whether its heads' errors fall on the same images more "
+        "often than this product assumes.",
         mistakes={
             0.99: "that is one character; all six must be right.",
             1 - 6 * 0.01: "subtracting 6 x 1 % is a first-order approximation; multiply the probabilities instead.",

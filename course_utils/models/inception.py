@@ -9,7 +9,8 @@ with the two auxiliary classifiers (on 4a and 4d) as extra outputs; :func:`infer
 them and shares every weight. Later versions: :func:`factorized_conv` (5 x 5 as two 3 x 3, n x n
 as 1 x n then n x 1), :func:`grid_reduction` (convolution and pooling in parallel),
 :func:`inception_resnet_block`, :func:`inception_v3` (same parameters as
-``keras.applications.InceptionV3``) and :func:`small_inception` (the CIFAR-10 net of Zhang et al. 2017).
+``keras.applications.InceptionV3``), :func:`mixed_blocks` (an Inception v3's blocks: grids and kernel sizes,
+beside the paper's Table 1) and :func:`small_inception` (the CIFAR-10 net of Zhang et al. 2017).
 
 Example:
     >>> x = keras.Input((28, 28, 192))
@@ -20,12 +21,15 @@ Example:
 
 from __future__ import annotations
 
+import re
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import keras
 from keras import layers
 
+from ..keras_internals import producer
 from ..layers import LocalResponseNormalization
 from ..tracing import trace as trace_model
 from .registry import register_model
@@ -422,6 +426,79 @@ def inception_v3(input_shape: tuple[int, int, int] = (299, 299, 3), num_classes:
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = layers.Dense(num_classes, name="predictions")(x)
     return keras.Model(inputs, layers.Activation("softmax", dtype="float32", name="softmax")(x), name="inception_v3")
+
+
+V3_TABLE_1_MODULES: dict[int, int] = {35: 3, 17: 5, 8: 2}
+"""Szegedy et al. 2016, Table 1: how many Inception modules it lists on each grid (35 x 35, 17 x 17, 8 x 8),
+the grid reductions between them not counted."""
+
+V3_PAPER_MACS = 5_000_000_000
+"""Szegedy et al. 2016, abstract: "a computational cost of 5 billion multiply-adds per inference" (rounded)."""
+
+
+@dataclass(frozen=True)
+class MixedBlock:
+    """One block of an Inception v3 (a layer named ``mixed<i>``): grid side in and out, its convolutions' kernels."""
+
+    name: str
+    side_in: int
+    side_out: int
+    kernels: tuple[tuple[int, int], ...]  # the distinct (height, width) of its convolutions, sorted
+
+    @property
+    def reduces_grid(self) -> bool:
+        """True for a grid reduction (its output grid is smaller than its input's)."""
+        return self.side_out < self.side_in
+
+
+def _ancestors(tensor) -> list:
+    """``tensor`` and every symbolic tensor it was computed from, nearest first (breadth first)."""
+    order, seen, queue = [], set(), deque([tensor])
+    while queue:
+        t = queue.popleft()
+        if id(t) not in seen:
+            seen.add(id(t))
+            order.append(t)
+            queue.extend(producer(t)[1])
+    return order
+
+
+def mixed_blocks(model: keras.Model) -> list[MixedBlock]:
+    """Return one :class:`MixedBlock` per layer named ``mixed0``, ``mixed1``, ... of an Inception v3, in order.
+
+    Works on :func:`inception_v3` and on ``keras.applications.InceptionV3`` alike (both name their
+    blocks' concatenations so). A block's input is the nearest tensor that all its branches (the
+    inputs of its concatenation) are computed from; its kernels are those of every ``Conv2D``
+    between that input and the block's output. Shapes are NHWC, the sides square.
+
+    Example:
+        >>> blocks = mixed_blocks(inception_v3())
+        >>> blocks[0].side_in, blocks[0].kernels, [b.name for b in blocks if b.reduces_grid]
+        (35, ((1, 1), (3, 3), (5, 5)), ['mixed3', 'mixed8'])
+    """
+    names = sorted((layer.name for layer in model.layers if re.fullmatch(r"mixed\d+", layer.name)),
+                   key=lambda name: int(name[len("mixed"):]))
+    if not names:
+        raise ValueError(f"model {model.name!r} has no layers named mixed0, mixed1, ...: build it with "
+                         "models.inception_v3() or keras.applications.InceptionV3")
+    blocks = []
+    for name in names:
+        output = model.get_layer(name).output
+        branches = producer(output)[1]
+        shared = set.intersection(*({id(t) for t in _ancestors(b)} for b in branches))
+        block_input = next(t for t in _ancestors(branches[0]) if id(t) in shared)
+        kernels, seen, stack = set(), {id(block_input)}, [output]
+        while stack:
+            tensor = stack.pop()
+            if id(tensor) in seen:
+                continue
+            seen.add(id(tensor))
+            layer, inputs, _ = producer(tensor)
+            if isinstance(layer, layers.Conv2D):
+                kernels.add(tuple(int(k) for k in layer.kernel_size))
+            stack.extend(inputs)
+        blocks.append(MixedBlock(name, int(block_input.shape[1]), int(output.shape[1]), tuple(sorted(kernels))))
+    return blocks
 
 
 # --- the classroom network ----------------------------------------------------------------------------------------

@@ -53,6 +53,26 @@ VGG_CONFIGS: dict[str, tuple[str, ...]] = {
 PAPER_PARAMS_MILLIONS: dict[str, int] = {"A": 133, "A-LRN": 133, "B": 133, "C": 134, "D": 138, "E": 144}
 """Parameters in millions as the paper's Table 2 prints them (224 x 224 input, 1,000 classes)."""
 
+# Quoted from Simonyan and Zisserman 2015, Table 3 ("ConvNet performance at a single test scale"): the course
+# cannot compute these (ImageNet, weeks on four GPUs), so they live here once and notebook 08 prints them.
+PAPER_SINGLE_SCALE_ERRORS: dict[str, dict[str, tuple[float, float]]] = {
+    "A":     {"256": (29.6, 10.4)},
+    "A-LRN": {"256": (29.7, 10.5)},
+    "B":     {"256": (28.7, 9.9)},
+    "C":     {"256": (28.1, 9.4), "384": (28.1, 9.3), "[256;512]": (27.3, 8.8)},
+    "D":     {"256": (27.0, 8.8), "384": (26.8, 8.7), "[256;512]": (25.6, 8.1)},
+    "E":     {"256": (27.3, 9.0), "384": (26.9, 8.7), "[256;512]": (25.5, 8.0)},
+}
+"""The paper's Table 3, quoted: configuration -> training scale S -> (top-1, top-5) error in % on ILSVRC-2012 validation.
+
+S is the training images' smallest side ("[256;512]": scale jittering, a random side per image); the test side Q
+is S for a fixed S and 384 for the jittered one. One network, one test scale, no ensemble.
+"""
+
+PAPER_SUBMISSION_ERRORS: dict[str, float] = {"top-1 val": 24.7, "top-5 val": 7.5, "top-5 test": 7.3}
+"""The paper's ILSVRC-2014 classification entry, quoted (Simonyan and Zisserman 2015, Table 7): errors in % of an
+ensemble of 7 networks with dense multi-scale evaluation, not of one network."""
+
 PAPER_FC_UNITS = 4096  # fc1 and fc2 of the paper's classifier
 SMALL_FC_UNITS = 512  # the classroom head, before the width multiplier
 _CONV = re.compile(r"conv(\d+)-(\d+)")
@@ -494,5 +514,6 @@ register_model(
 )
 register_model(
     "vgg16_small", year=None, family="VGG", builder=vgg16_small, input_shape=(32, 32, 3), notebook="08_vgg16",
-    description="VGG16's 13-convolution stack at half width with batch norm and a 256-unit head, for CIFAR-10",
+    description="VGG16's 13-convolution stack with batch norm and a 256-unit head, for CIFAR-10: half width as "
+                "registered; notebook 08 trains the width its profile sets (recorded with each run)",
 )
