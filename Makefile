@@ -9,13 +9,16 @@
 #   make site       read-only HTML version of the course (committed outputs, no execution) in build/site
 #   make test-browser  every notebook run in JupyterLab in headless Chromium, widgets moved, launch paths
 #                      (CI runs it after make test; installs chromium with browser-deps first)
+#   make test-colab    every notebook in smoke, run as on Colab: Python 3.12 with Colab's versions (ci/colab-versions.txt),
+#                      course_utils installed by pip (not editable), notebooks run outside the checkout (CI runs it)
 #   make test-keras-oldest  the Keras adapter's tests on the oldest Keras pyproject.toml allows (keras>=3.3), in
 #                      a venv of its own under build/ (CI runs it after make test)
 #   make browser-deps  Debian's chromium (apt-get, sudo when not root) unless $(CHROMIUM) exists;
 #                      elsewhere: make test-browser CHROMIUM=/path/to/chrome
 #   make lab LAB_ARGS="--port=9999 --no-browser"   extra JupyterLab options
-#   make PYTHON=/path/to/python3.11 lab             another interpreter (it must be 3.11)
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+#   make PYTHON=/path/to/python3.12 lab             another interpreter (Python 3.10 to 3.13)
+# The first of python3.11, 3.12, 3.13, 3.10, python3 found on PATH (3.11 is the version the notebooks were run with).
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3.10 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -33,26 +36,32 @@ REPO2DOCKER_VERSION := 2026.4.0
 KERAS_OLDEST := build/keras-oldest/bin/python
 KERAS_OLDEST_PINS := keras==3.3.3 tensorflow-cpu==2.16.2 "numpy<2" pytest==8.3.5
 
-.PHONY: install lab test test-browser test-keras-oldest browser-deps lint unit nbval notebooks fetch sync site clean-venv check-python
+# Colab's Python (ci/colab-versions.txt names it): the first python3.12 that runs (pyenv keeps it in versions/)
+COLAB_PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v "$$p"; break; }; done)
+COLAB := build/colab/bin/python
+
+.PHONY: install lab test test-browser test-colab test-keras-oldest browser-deps lint unit nbval notebooks fetch sync site clean-venv check-python
 
 install: $(STAMP) $(LAB_SETTINGS)
 
-# Stops with what to install when $(PYTHON) is missing, is not Python 3.11, or lacks venv/ensurepip
-# (Debian and Ubuntu ship those separately: python3.11-venv). Runs before any venv is created.
+# Stops with what to install when $(PYTHON) is missing, is not Python 3.10-3.13, or lacks venv/ensurepip
+# (Debian and Ubuntu ship those separately: python3.X-venv). Runs before any venv is created.
 define check_python
 @if [ -z "$(PYTHON)" ] || ! command -v "$(PYTHON)" >/dev/null 2>&1; then \
-	echo "error: no Python 3.11 found (looked for python3.11, then python3, on PATH)." \
-		"Install Python 3.11, or run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; fi
+	echo "error: no Python found (looked for python3.11, 3.12, 3.13, 3.10, then python3, on PATH)." \
+		"Install Python 3.11 (3.10-3.13 work), or run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; fi
 @version=$$("$(PYTHON)" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
 if [ -z "$$version" ]; then \
-	echo "error: $(PYTHON) did not run as Python. Install Python 3.11, or run:" \
+	echo "error: $(PYTHON) did not run as Python. Install Python 3.11 (3.10-3.13 work), or run:" \
 		"make PYTHON=/path/to/python3.11 ..." >&2; exit 1; \
-elif [ "$$version" != "3.11" ]; then \
-	echo "error: $(PYTHON) is Python $$version; the course needs Python 3.11. Install it, or run:" \
-		"make PYTHON=/path/to/python3.11 ..." >&2; exit 1; fi
+else case "$$version" in 3.10|3.11|3.12|3.13) ;; *) \
+	echo "error: $(PYTHON) is Python $$version; the course needs Python 3.10 to 3.13 (3.11 preferred)." \
+		"Install one, or run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1;; esac; fi
 @"$(PYTHON)" -c 'import venv, ensurepip' 2>/dev/null || { \
 	echo "error: $(PYTHON) has no venv module (or no ensurepip), so it cannot create a virtual environment." \
-		"On Debian/Ubuntu: sudo apt-get install python3.11-venv" >&2; exit 1; }
+		"On Debian/Ubuntu: sudo apt-get install" \
+		"python$$("$(PYTHON)" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv" >&2; exit 1; }
 endef
 
 check-python:
@@ -90,6 +99,22 @@ $(KERAS_OLDEST):
 test-keras-oldest: $(KERAS_OLDEST)
 	$(KERAS_OLDEST) -c 'import keras; print("keras", keras.__version__)'
 	$(KERAS_OLDEST) -m pytest -q --noconftest -p no:cacheprovider tests/test_keras_internals.py
+
+# The Colab-like environment: Colab's preinstalled versions first, then course_utils as its first cell installs it
+# (pip, from the checkout, with its dependencies, not editable). -c keeps Colab's versions, as there: pip picks the
+# other packages to fit them, where on Colab they are preinstalled and fit already.
+$(COLAB): ci/colab-versions.txt
+	@[ -n "$(COLAB_PYTHON)" ] || { echo "error: no Python 3.12 found for the Colab-like check;" \
+		"install it, or run: make test-colab COLAB_PYTHON=/path/to/python3.12" >&2; exit 1; }
+	rm -rf build/colab
+	$(COLAB_PYTHON) -m venv build/colab
+	$(COLAB) -m pip install --quiet --upgrade pip
+	$(COLAB) -m pip install --quiet -r ci/colab-versions.txt nbclient ipykernel
+
+test-colab: $(COLAB)
+	$(COLAB) -m pip install --quiet --force-reinstall --no-deps --no-cache-dir . && $(COLAB) -m pip install --quiet . -c ci/colab-versions.txt
+	$(COLAB) -c 'import course_utils, keras, tensorflow as tf; print("Colab-like:", tf.__version__, keras.__version__, course_utils.__file__)'
+	$(COLAB) scripts/run_colab_check.py
 
 # Headless Chromium from Debian (Playwright drives it; it never downloads a browser of its own).
 browser-deps:

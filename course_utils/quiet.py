@@ -45,6 +45,15 @@ TF_NOISE_PATTERNS: tuple[str, ...] = (
     r"TF-TRT Warning: Could not find TensorRT",
     # GPU builds on VMs and WSL: the kernel reports no NUMA node, so TensorFlow uses node zero
     r"successful NUMA node read from SysFS had negative value",
+    # XLA's first compilation in a process (jit_compile=True; TensorFlow 2.19 logs it at INFO level, past
+    # TF_CPP_MIN_LOG_LEVEL): which platform its service runs on, and that it compiled
+    r"XLA service 0x[0-9a-f]+ initialized for platform",
+    r"StreamExecutor device \(\d+\): Host, Default Version",
+    r"Compiled cluster using XLA!",
+    # The full (GPU-capable) wheel on a machine without an NVIDIA driver, as on Colab's CPU runtime: nothing to
+    # start, so TensorFlow runs on the CPU, as setup() says ("device: CPU"). Seen with TensorFlow 2.19. A driver
+    # that finds no device (CUDA_ERROR_NO_DEVICE) is kept: there a GPU was expected (see setup's GPU note).
+    r"failed call to cuInit: .*UNKNOWN ERROR \(303\)",
 )
 _NOISE = re.compile("|".join(f"(?:{pattern})" for pattern in TF_NOISE_PATTERNS))
 # quiet_stderr() captures into <temp dir>/course_utils-stderr-<pid>-<random>.log; a file left by a

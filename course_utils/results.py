@@ -55,6 +55,28 @@ def results_dir(profile: str | None = None) -> Path:
     return results_root() / (profile or current().profile)
 
 
+SHIPPED = Path(__file__).resolve().parent / "recorded"
+"""Where an installed package (a wheel; Colab's first cell) keeps the repository's ``results/``: pyproject.toml
+maps the folder there. Absent in a checkout, whose ``results/`` is the session's own folder."""
+
+
+def recorded_files(profile: str, subfolder: str = "") -> dict[str, Path]:
+    """Return ``{file name: path}`` of the recorded JSON files of ``profile`` (in ``subfolder``), read-only.
+
+    The session's results folder first; a file it lacks comes from the copy the installed package ships
+    (:data:`SHIPPED`), so a pip or Colab install shows the course's recorded times, runs and benchmarks
+    until it records its own of the same name.
+
+    Example:
+        >>> sorted(recorded_files("no-such-profile"))
+        []
+    """
+    found: dict[str, Path] = {}
+    for folder in (SHIPPED / profile / subfolder, results_dir(profile) / subfolder):
+        found.update({path.name: path for path in folder.glob("*.json")})
+    return dict(sorted(found.items()))
+
+
 def check_data_source(data_source: Any) -> str:
     """Return ``data_source`` if it is one of :data:`DATA_SOURCES`, else raise a ValueError saying which are."""
     if data_source not in DATA_SOURCES:
@@ -186,25 +208,21 @@ def load_results(profile: str = "classroom", include_incomplete: bool = False) -
     Runs that are not results (cut short, synthetic data) are left out; with ``include_incomplete``
     they come too, named ``incomplete/<name>``.
     """
-    folder = results_dir(profile)
-    paths = sorted(folder.glob("*.json")) + (sorted((folder / INCOMPLETE).glob("*.json")) if include_incomplete else [])
+    own_incomplete = sorted((results_dir(profile) / INCOMPLETE).glob("*.json")) if include_incomplete else []
     out = {}
-    for path in paths:
+    for path in [*recorded_files(profile).values(), *own_incomplete]:
         if path.stem == NOTEBOOK_TIMES:
             continue
         entry = json.loads(path.read_text(encoding="utf-8"))
         if incomplete_reasons(entry) and not include_incomplete:
             continue
-        out[path.stem if path.parent == folder else f"{INCOMPLETE}/{path.stem}"] = entry
+        out[f"{INCOMPLETE}/{path.stem}" if path.parent.name == INCOMPLETE else path.stem] = entry
     return out
 
 
 def notebook_times(profile: str = "classroom") -> dict[str, float]:
     """Return the recorded top-to-bottom run time of each notebook in seconds (``make notebooks``)."""
-    path = results_dir(profile) / f"{NOTEBOOK_TIMES}.json"
-    if not path.is_file():
-        return {}
-    return {k: float(v["seconds"]) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+    return {stem: r["seconds"] for stem, r in notebook_resources(profile).items()}
 
 
 def time_text(notebook: str, profile: str = "classroom") -> str:
@@ -306,8 +324,7 @@ def summary_row(figure: str, value: float, unit: str, reference: str, reference_
 
 def load_benchmarks(profile: str = "classroom") -> dict[str, dict[str, Any]]:
     """Return every recorded benchmark of a profile (``results/<profile>/benchmarks/*.json``), by name."""
-    folder = results_dir(profile) / BENCHMARKS
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in recorded_files(profile, BENCHMARKS).values()}
 
 
 def _figure_text(value: float) -> str:
@@ -358,8 +375,8 @@ def benchmarks_table(benchmarks: dict[str, dict[str, Any]]) -> str:
 
 def notebook_resources(profile: str = "classroom") -> dict[str, dict[str, Any]]:
     """Return each notebook's recorded run: ``{"seconds": ..., "peak_rss_mib": ... or None}`` (``make notebooks``)."""
-    path = results_dir(profile) / f"{NOTEBOOK_TIMES}.json"
-    if not path.is_file():
+    path = recorded_files(profile).get(f"{NOTEBOOK_TIMES}.json")
+    if path is None:
         return {}
     return {stem: {"seconds": float(v["seconds"]), "peak_rss_mib": v.get("peak_rss_mib")}
             for stem, v in json.loads(path.read_text(encoding="utf-8")).items()}

@@ -4,8 +4,9 @@
 
 The overrides (``binder/overrides.json``, the one source) change JupyterLab's defaults for everyone using
 this environment, so the projector shows a clean screen: no "Would you like to get notified about official
-Jupyter news?" question and no update check (both would also try to reach the internet), and RISE slides
-scroll when a cell is taller than the screen. A learner can still change any of them in Settings.
+Jupyter news?" question and no update check (both would also try to reach the internet), RISE slides
+scroll when a cell is taller than the screen, and closing a notebook's tab shuts its kernel down (on a
+2 GB Binder, a training notebook left running in a closed tab would take memory the next one needs). A learner can still change any of them in Settings.
 
 They go to ``<JupyterLab application dir>/settings/overrides.d/cnn-classics.json`` (the application dir is
 ``<environment>/share/jupyter/lab`` unless ``JUPYTERLAB_DIR`` says otherwise). JupyterLab reads every file

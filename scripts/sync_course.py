@@ -4,6 +4,7 @@ and slide types (RISE metadata, one rule: slide_types).
     python scripts/sync_course.py           # rewrite README.md sections, notebook first cells, slide types
     python scripts/sync_course.py --check   # exit 1 if anything is out of date (tests use this)
 
+The first cells pin the library for Colab to the last commit that changed it (git log; see first_cell_block).
 Sources: the repository address in pyproject.toml ([project.urls] Repository), the course map in
 course_utils/course.py, the settings in course_utils/settings.py and the recorded results in results/classroom/.
 """
@@ -11,6 +12,7 @@ course_utils/course.py, the settings in course_utils/settings.py and the recorde
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -39,16 +41,55 @@ def colab_url(slug: str, stem: str) -> str:
     return f"https://colab.research.google.com/github/{slug}/blob/main/notebooks/{stem}.ipynb"
 
 
-def first_cell_block(url: str) -> str:
-    """The lines every notebook's first code cell starts with (Colab install, no-op elsewhere)."""
+LIBRARY_PATHS = ("course_utils", "pyproject.toml")
+"""What Colab's first cell installs: a notebook pins the last commit that changed these."""
+
+
+def library_commit() -> str | None:
+    """The last commit that changed the library (:data:`LIBRARY_PATHS`); None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%H", "--", *LIBRARY_PATHS], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out or None
+
+
+def library_is_committed() -> bool:
+    """True when git sees no uncommitted change to the library (:data:`LIBRARY_PATHS`)."""
+    result = subprocess.run(["git", "status", "--porcelain", "--", *LIBRARY_PATHS], cwd=ROOT,
+                            capture_output=True, text=True)
+    return result.returncode == 0 and not result.stdout.strip()
+
+
+def first_cell_block(url: str, commit: str | None) -> str:
+    """The lines every notebook's first code cell starts with (Colab install, no-op elsewhere).
+
+    On Colab it installs the library at ``commit`` (:func:`library_commit`), the version the notebook was
+    written and run against, not whatever is newest when a learner opens it.
+    """
+    where = f"git+{url}@{commit}" if commit else f"git+{url}"
     return (
         f"{FIRST_CELL_MARK} (Colab: installs course_utils once; elsewhere: nothing)\n"
         "import importlib.util, subprocess, sys\n"
         'if importlib.util.find_spec("course_utils") is None:\n'
         '    if "google.colab" not in sys.modules:\n'
         '        raise ModuleNotFoundError("course_utils is not installed: run `make lab` in the course folder (see README)")\n'
-        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "course-utils @ git+{url}"], check=True)\n'
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "course-utils @ {where}"], check=True)\n'
     )
+
+
+def memory_note() -> str:
+    """The README's Binder memory advice, naming the notebook with the highest recorded classroom peak."""
+    peaks = {stem: r["peak_rss_mib"] for stem, r in results.notebook_resources("classroom").items() if r["peak_rss_mib"]}
+    if not peaks:
+        return "Binder gives about 2 GB of memory; no notebook's peak memory is recorded yet (`make notebooks`)."
+    stem = max(peaks, key=peaks.get)
+    title = next((nb.title for nb in course.NOTEBOOKS if nb.stem == stem), stem)
+    return (f"Binder gives about 2 GB of memory. Notebook {stem[:2]} ({title}) peaked highest in the classroom run, at "
+            f"{peaks[stem] / 1024:.2f} GiB (all notebooks: *Performance* below); if its kernel restarts on Binder, run it "
+            "on Colab or locally. Closing a notebook's tab shuts its kernel down (the course's JupyterLab settings), so "
+            "close one training notebook before you open the next.")
 
 
 def readme_sections(url: str, slug: str) -> dict[str, str]:
@@ -71,7 +112,7 @@ def readme_sections(url: str, slug: str) -> dict[str, str]:
     benchmarks = results.load_benchmarks("classroom")  # make bench: results/classroom/benchmarks/*.json
     performance = results.benchmarks_table(benchmarks) if benchmarks else "No benchmark recorded yet: run `make bench`."
     notebooks = markdown_table(["#", "notebook", "what you learn", "classroom run time", "Colab"], rows, numeric=(3,))
-    return {"badges": badges, "notebooks": notebooks, "results": table, "performance": performance,
+    return {"badges": badges, "notebooks": notebooks, "memory-note": memory_note(), "results": table, "performance": performance,
             "resources": results.resources_table(("classroom",)), "settings": settings.markdown_table(),
             "sources": bibliography.sources_markdown().replace(bibliography.SOURCES_LINK, "#sources")}
 
@@ -204,7 +245,13 @@ def main(argv: list[str]) -> int:
         stale.append("README.md")
         if not check:
             readme.write_text(new_text)
-    block = first_cell_block(url)
+    commit = library_commit()
+    if commit is None:
+        print("warning: no git history here: the notebooks' first cell installs the newest library on Colab")
+    elif not library_is_committed() and not check:
+        print(f"note: {' and '.join(LIBRARY_PATHS)} have uncommitted changes; the notebooks pin the last commit of "
+              f"the library ({commit[:12]}): commit the library, then run `make sync` again")
+    block = first_cell_block(url, commit)
     for nb in course.present():
         if sync_notebook(ROOT / "notebooks" / nb.filename, block, write=not check):
             stale.append(nb.filename)

@@ -16,6 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_
 
 ROOT = Path(__file__).resolve().parents[1]
 NEWS_PLUGIN = "@jupyterlab/apputils-extension:notification"
+TRACKER_PLUGIN = "@jupyterlab/notebook-extension:tracker"
 RISE_PLUGIN = "jupyterlab-rise:plugin"
 
 
@@ -83,10 +84,12 @@ def test_overrides_name_real_settings_with_valid_values():
 
     overrides = json.loads((ROOT / "binder" / "overrides.json").read_text())
     assert overrides[NEWS_PLUGIN] == {"fetchNews": "false", "checkForUpdates": False}
+    assert overrides[TRACKER_PLUGIN] == {"kernelShutdown": True}  # a closed tab frees its kernel's memory (Binder)
     schemas = {
         NEWS_PLUGIN: Path(get_app_dir()) / "schemas" / "@jupyterlab" / "apputils-extension" / "notification.json",
         RISE_PLUGIN: Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "jupyterlab-rise" / "schemas"
         / "jupyterlab-rise" / "plugin.json",
+        TRACKER_PLUGIN: Path(get_app_dir()) / "schemas" / "@jupyterlab" / "notebook-extension" / "tracker.json",
     }  # fmt: skip
     assert set(overrides) == set(schemas)
     for plugin, values in overrides.items():

@@ -36,6 +36,13 @@ NOISE_LINES = [
     "2025-02-09 09:37:34.496341: I external/local_xla/xla/stream_executor/cuda/cuda_executor.cc:901] successful "
     "NUMA node read from SysFS had negative value (-1), but there must be at least one NUMA node, so returning "
     "NUMA node zero.",
+    "2026-12-07 12:54:17.949270: E external/local_xla/xla/stream_executor/cuda/cuda_platform.cc:51] failed call to "
+    "cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)",  # full wheel, no driver (Colab CPU)
+    "I0000 00:00:1796648456.570908   17077 service.cc:152] XLA service 0x7f60ac05cfa0 initialized for platform Host "
+    "(this does not guarantee that XLA will be used). Devices:",
+    "I0000 00:00:1796648456.570990   17077 service.cc:160]   StreamExecutor device (0): Host, Default Version",
+    "I0000 00:00:1796648458.073539   17077 device_compiler.h:188] Compiled cluster using XLA!  This line is logged "
+    "at most once for the lifetime of the process.",
 ]
 
 # Lines a learner must see: the GPU build failing to use the GPU, or anything else going wrong.

@@ -145,3 +145,34 @@ def test_command_line(tmp_path):
     ]
     bad = subprocess.run([sys.executable, "-m", "course_utils", "fetch", "imagenet"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "unknown dataset 'imagenet'" in bad.stderr
+
+
+@pytest.mark.parametrize("version, accepted", [("3.9", False), ("3.10", True), ("3.11", True), ("3.12", True),
+                                               ("3.13", True), ("3.14", False)])
+def test_make_accepts_python_3_10_to_3_13(tmp_path, version, accepted):
+    fake = tmp_path / "python"  # answers every -c with its version, as `make`'s check asks it
+    fake.write_text(f"#!/bin/sh\necho {version}\n")
+    fake.chmod(0o755)
+    result = subprocess.run(["make", "--no-print-directory", "check-python", f"PYTHON={fake}"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert (result.returncode == 0) == accepted, result.stderr
+    if not accepted:
+        assert f"is Python {version}; the course needs Python 3.10 to 3.13" in result.stderr
+
+
+def test_the_pinned_packages_agree_with_each_other():
+    """`pip check` on the environment `make install` built from the pins (Binder's and conda's are the same pins):
+    no package wants a version of another that the pins do not give it. The one line allowed: course_utils
+    declares `tensorflow`, which the CPU wheel `tensorflow-cpu` provides under another name."""
+    result = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    allowed = re.compile(r"course-utils \S+ requires tensorflow, which is not installed\.")
+    problems = [line for line in result.stdout.splitlines() if line.strip() and not allowed.fullmatch(line)
+                and not line.startswith("No broken requirements")]
+    assert problems == [], "\n".join(problems)
+
+
+def test_conda_recipe_never_installs_a_second_tensorflow():
+    readme = (ROOT / "README.md").read_text()
+    conda = next(line for line in readme.splitlines() if "conda env create -f environment.yml" in line)
+    assert "pip install --no-deps -e ." in conda, conda
+    assert "pip install --no-deps -e ." in (ROOT / "environment.yml").read_text()

@@ -146,3 +146,33 @@ def test_record_benchmark_is_never_read_as_a_training_run(tmp_path, monkeypatch)
     assert path == tmp_path / "classroom" / "benchmarks" / "lenet.json"
     assert json.loads(path.read_text()) == {"machine": {"cores": 2}, "speedup": 1.14}
     assert results.load_results("classroom") == {}
+
+
+def test_a_pip_install_reads_the_shipped_results_until_it_records_its_own(results_dir, tmp_path, monkeypatch):
+    shipped = tmp_path / "recorded"  # what a wheel holds as course_utils/recorded (pyproject.toml maps results/)
+    shutil.copytree(REPO_RESULTS / "classroom", shipped / "classroom")
+    monkeypatch.setattr(results, "SHIPPED", shipped)
+    assert not (results_dir / "classroom").exists()  # the session's own folder is empty
+    committed = json.loads((REPO_RESULTS / "classroom" / "notebook_times.json").read_text())
+    assert results.notebook_times("classroom") == {k: float(v["seconds"]) for k, v in committed.items()}
+    assert set(results.load_results("classroom")) == {p.stem for p in (REPO_RESULTS / "classroom").glob("*.json")} - {
+        "notebook_times"}
+    assert set(results.load_benchmarks("classroom")) == {p.stem for p in (REPO_RESULTS / "classroom" / "benchmarks").glob("*.json")}
+    own = _record("lenet5_modern", profile="classroom")  # a run of the learner's own replaces the shipped one
+    assert results.recorded_files("classroom")["lenet5_modern.json"] == own
+    assert results.load_results("classroom")["lenet5_modern"]["train_size"] == 100
+
+
+def test_pyproject_ships_every_package_and_every_results_folder():
+    import subprocess
+    import tomllib
+
+    root = REPO_RESULTS.parent
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = set(setuptools["packages"])
+    code = {".".join(p.parent.relative_to(root).parts) for p in (root / "course_utils").rglob("__init__.py")}
+    tracked = subprocess.run(["git", "ls-files", "results"], cwd=root, capture_output=True, text=True, check=True).stdout
+    folders = {"course_utils.recorded." + ".".join(Path(f).parent.relative_to("results").parts) for f in tracked.split()}
+    assert setuptools["package-dir"] == {"course_utils.recorded": "results"}
+    assert code | folders | {"course_utils.recorded"} == packages, "list these in pyproject.toml [tool.setuptools]"
+    assert all(setuptools["package-data"].get(folder) == ["*.json"] for folder in folders)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -42,6 +43,9 @@ def test_make_lab_serves_the_start_notebook(tmp_path):
         news = json.loads(wait_http(f"{url}/lab/api/settings/@jupyterlab/apputils-extension:notification", proc, log))
         defaults = {k: v["default"] for k, v in news["schema"]["properties"].items()}
         assert (defaults["fetchNews"], defaults["checkForUpdates"]) == ("false", False), defaults
+        # closing a notebook's tab shuts its kernel down (Binder's 2 GB hold one training notebook at a time)
+        tracker = json.loads(wait_http(f"{url}/lab/api/settings/@jupyterlab/notebook-extension:tracker", proc, log))
+        assert tracker["schema"]["properties"]["kernelShutdown"]["default"] is True
         # What the browser is sent to (jupyter writes it even with --no-browser): the start notebook.
         opens = list((tmp_path / "jupyter-runtime").glob("jpserver-file-to-run-*-open.html"))
         assert len(opens) == 1, "make lab names no notebook to open"
@@ -112,4 +116,5 @@ def test_colab_cell_installs_course_utils_on_colab(tmp_path):
     assert out["error"] is None and len(out["calls"]) == 1
     assert out["calls"][0][1:5] == ["-m", "pip", "install", "-q"]
     assert out["calls"][0][-1].startswith("course-utils @ git+https://github.com/")
+    assert re.fullmatch(r"course-utils @ git\+https://github\.com/[^@]+@[0-9a-f]{40}", out["calls"][0][-1])
 
