@@ -65,7 +65,8 @@ def test_the_first_cell_shown_is_a_slide():
 def test_sync_writes_slide_metadata_once_and_check_writes_nothing(tmp_path):
     path = tmp_path / "lesson.ipynb"
     nbformat.write(_lesson(), path)
-    block = sync_course.first_cell_block("https://github.com/o/n")
+    block = sync_course.first_cell_block("https://github.com/o/n", "0123abcd" * 5)
+    assert '"course-utils @ git+https://github.com/o/n@' + "0123abcd" * 5 + '"' in block  # Colab: that commit
     before = path.read_text()
     assert sync_course.sync_notebook(path, block, write=False) is True
     assert path.read_text() == before, "--check must not write"

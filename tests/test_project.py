@@ -176,3 +176,15 @@ def test_conda_recipe_never_installs_a_second_tensorflow():
     conda = next(line for line in readme.splitlines() if "conda env create -f environment.yml" in line)
     assert "pip install --no-deps -e ." in conda, conda
     assert "pip install --no-deps -e ." in (ROOT / "environment.yml").read_text()
+
+
+def test_colab_installs_the_library_commit_the_notebooks_were_synced_with():
+    """The first cells pin the last commit that changed the library (make sync): no later commit changes it."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import sync_course
+
+    pinned = re.search(r"git\+https://github\.com/[^@\"]+@([0-9a-f]{40})", (ROOT / "notebooks" / "00_start_here.ipynb").read_text())
+    assert pinned, "the first cell pins no commit: run make sync"
+    later = subprocess.run(["git", "rev-list", f"{pinned.group(1)}..HEAD", "--", *sync_course.LIBRARY_PATHS], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert later == [], f"the library changed after the pinned commit ({len(later)} commits): commit it, then make sync"
