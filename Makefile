@@ -113,7 +113,7 @@ $(COLAB): ci/colab-versions.txt
 
 test-colab: $(COLAB)
 	$(COLAB) -m pip install --quiet --force-reinstall --no-deps --no-cache-dir . && $(COLAB) -m pip install --quiet . -c ci/colab-versions.txt
-	$(COLAB) -c 'import course_utils, keras, tensorflow as tf; print("Colab-like:", tf.__version__, keras.__version__, course_utils.__file__)'
+	$(COLAB) -I -c 'import course_utils, keras, tensorflow as tf; print("Colab-like:", tf.__version__, keras.__version__, course_utils.__file__)'
 	$(COLAB) scripts/run_colab_check.py
 
 # Headless Chromium from Debian (Playwright drives it; it never downloads a browser of its own).
