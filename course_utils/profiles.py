@@ -91,8 +91,9 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
     "08_vgg16": {
         # model: "small" (vgg16_small at `width`, 32 x 32) or "paper" (VGG16 + batch norm, CIFAR-10 upsampled to 224);
         # the paper's findings: each of `experiment_configs` (B-5x5 = B with 5 x 5 kernels) trains for `experiment_seconds`,
-        # turned into steps from a throwaway copy's speed, building and validation (training.plan_training, about 10-20 s
-        # each on a 2-core CPU); None: one pass each, nothing timed. Classroom: 5 x (probe + 30 s) keeps 08 near 8 minutes
+        # turned into steps from a throwaway copy's speed, building and validation (training.plan_training, which
+        # costs a probe each); None: one pass each, nothing timed. Classroom: five configurations x (probe + the
+        # seconds) is most of 08's run time (results/classroom/notebook_times.json), kept under the 10-minute bound
         # dropout: in fc1 and fc2; 0 in classroom, where it slowed learning more than it helped in ten epochs
         "base": {
             "train_size": None, "test_size": None, "batch_size": 64, "model": "small", "width": 0.25, "epochs": 10,
