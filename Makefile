@@ -5,6 +5,8 @@
 #   make bench      the benchmark suite (benchmarks/run.py), each figure a ratio against a reference measured
 #                   in the same run; results/<profile>/benchmarks/*.json. One or a few: make bench NAME=lenet
 #                   (NAME="lenet models"); COURSE_PROFILE=smoke make bench for a quick check that it runs
+#   make gpu-check  on a GPU machine: each training notebook's networks in the gpu and full profiles, a few timed
+#                   steps each (step time, images/s, peak GPU memory): results/<profile>/benchmarks/gpu_check.json
 #   make fetch      download MNIST, Fashion-MNIST and CIFAR-10 into the Keras cache (before class)
 #   make site       read-only HTML version of the course (committed outputs, no execution) in build/site
 #   make test-browser  every notebook run in JupyterLab in headless Chromium, widgets moved, launch paths
@@ -41,7 +43,7 @@ COLAB_PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/pyt
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v "$$p"; break; }; done)
 COLAB := build/colab/bin/python
 
-.PHONY: install lab test test-browser test-colab test-keras-oldest browser-deps lint unit nbval notebooks fetch sync site clean-venv check-python
+.PHONY: install lab test test-browser test-colab test-keras-oldest browser-deps lint unit nbval notebooks fetch sync site clean-venv check-python gpu-check
 
 install: $(STAMP) $(LAB_SETTINGS)
 
@@ -144,6 +146,12 @@ site: install
 
 bench: install
 	COURSE_PROFILE=$${COURSE_PROFILE:-classroom} $(BIN)/python benchmarks/run.py $(NAME)
+
+# On a machine with a GPU (and TensorFlow's GPU build: README, GPU): every training notebook's networks in the gpu
+# and full profiles, STEPS timed training steps each; results/<profile>/benchmarks/gpu_check.json
+STEPS ?= 20
+gpu-check: install
+	$(BIN)/python scripts/gpu_check.py --steps $(STEPS)
 
 fetch: install
 	$(BIN)/python -m course_utils fetch all

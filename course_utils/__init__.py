@@ -20,6 +20,7 @@ A notebook starts with ``run = course_utils.setup(seed=N)`` (the session) and re
 - ``schedules``: learning-rate schedules and the range test; ``training``: fit, time plans, stopping;
 - ``recipes``: how notebook 10 trains mini-VGG (the recipe of Sucky 2023 and a better one, its range test);
 - ``warm_start``: the trained-weights cache; ``results``: recorded runs; ``machine``: what ran them;
+  ``device_check``: a few timed training steps of every notebook's networks on a GPU (``make gpu-check``);
 - ``comparison``: the models side by side; ``noise``: how far a measurement moves by chance, and the verdict
   a comparison may draw; ``tables``: text, HTML and Markdown tables;
 - ``plotting``, ``explain``, ``widgets``: figures, feature maps and Grad-CAM, interactive explorers;

@@ -1,10 +1,14 @@
 """Run profiles: the sizes, epochs and switches of every notebook in each profile.
 
-Three profiles size every notebook (data, epochs, image size):
+Four profiles size every notebook (data, epochs, image size):
 
 - ``smoke``: CI, seconds per notebook, tiny data, one epoch;
-- ``classroom``: a 2-core laptop, real data, every notebook done in minutes;
-- ``full``: a GPU, the papers' and source articles' sizes (224-pixel inputs, full data).
+- ``classroom``: a 2-core laptop, real data, every notebook done in minutes (the default without a GPU);
+- ``gpu``: the default on a GPU: full datasets and the classroom's networks, every training run
+  stopped by :data:`RUN_SECONDS` (the timed ones planned for their own seconds), so that a notebook
+  ends within about 10 minutes on whatever GPU it meets: :func:`plan_note` says how long before it starts;
+- ``full``: opt-in, the papers' and source articles' sizes (224-pixel inputs, full data, their epochs):
+  hours even on a GPU; each training run prints its estimate on the device after its first steps.
 
 The session (:func:`course_utils.setup`) chooses the profile; each notebook reads its sizes with
 ``course_utils.params(name)`` in one ``parameters`` cell, which is :func:`params` for the session's profile.
@@ -16,6 +20,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -37,6 +43,7 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         "base": {"photo": "astronaut", "photo_side": 128, "filters": 64, "maps_shown": 16,
                  "learn_images": 16, "learn_side": 16, "learn_steps": 150, "learning_rate": 0.1},
         "smoke": {"learn_steps": 50},
+        "gpu": {"learn_images": 64, "learn_side": 32, "learn_steps": 300},
         "full": {"learn_images": 64, "learn_side": 32, "learn_steps": 300},
     },
     "03_padding_and_stride": {  # arithmetic only: the same sizes in every profile
@@ -49,6 +56,7 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         "base": {"dataset": "fashion_mnist", "train_size": 1000, "val_size": 2000, "epochs": 40, "batch_size": 64,
                  "hidden_units": 512, "dropout_rate": 0.5, "stat_size": 1_000_000, "mean_draws": 200},
         "smoke": {"train_size": 256, "val_size": 256, "epochs": 1},
+        "gpu": {"val_size": 10000, "epochs": 100},
         "full": {"val_size": 10000, "epochs": 100},
     },
     "A3_batch_normalization": {  # appendix to 05: NumPy and single layers only, the same sizes everywhere
@@ -61,6 +69,8 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
                  "modern_epochs": 5, "classic_epochs": 5, "classic_distance_scale": 0.1, "check_bars": True},
         "smoke": {"train_size": 2000, "validation_size": 200, "test_size": 200, "steps_per_execution": 16,
                   "learning_rates": (5e-3, 1e-2), "modern_epochs": 1, "classic_epochs": 1, "check_bars": False},
+        "gpu": {"learning_rates": (5e-3, 1e-2), "sweep_epochs": 3, "modern_epochs": 20, "classic_epochs": 20,
+                "check_bars": False},
         "full": {"sweep_epochs": 3, "modern_epochs": 20, "classic_epochs": 20, "check_bars": False},
     },
     "A1_fast_training_on_a_cpu": {  # timings on a training subset; the schedule demo on a small split
@@ -82,6 +92,10 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         },
         "smoke": {"train_size": 256, "test_size": 100, "epochs": 1, "act_train_size": 128, "act_epochs": 1,
                   "pool_train_size": 128, "pool_epochs": 1},
+        "gpu": {
+            "train_size": None, "test_size": None, "batch_size": 128, "epochs": 30, "act_train_size": 10000,
+            "act_epochs": 60, "pool_train_size": 10000, "pool_epochs": 15,
+        },
         "full": {
             "train_size": None, "test_size": None, "batch_size": 128, "epochs": 30, "model": "paper",
             "learning_rate": 1e-4, "act_train_size": 10000, "act_epochs": 60, "pool_train_size": 10000,
@@ -103,6 +117,9 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         },
         "smoke": {"train_size": 256, "test_size": 128, "epochs": 1, "plain_epochs": 1,
                   "experiment_configs": ("B", "B-5x5"), "experiment_seconds": None},
+        "gpu": {"batch_size": 128, "width": 0.5, "epochs": 20, "plain_epochs": 3,
+                "experiment_configs": ("A", "A-LRN", "B", "B-5x5", "C", "D", "E"), "experiment_width": 0.25,
+                "experiment_seconds": 20},
         "full": {"batch_size": 128, "model": "paper", "width": 1.0, "epochs": 20, "dropout": 0.5, "plain_epochs": 3,
                  "experiment_configs": ("A", "A-LRN", "B", "B-5x5", "C", "D", "E"), "experiment_width": 0.5,
                  "experiment_seconds": 300, "grad_cam_layer": "block5_relu3"},
@@ -116,12 +133,14 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         "base": {"model": "small", "train_size": 20000, "test_size": 2000, "batch_size": 32, "train_seconds": 400,
                  "epochs": 2, "learning_rate": 2e-3, "data_seed": 0, "samples_shown": 12, "gallery_size": 16},
         "smoke": {"train_size": 256, "test_size": 128, "train_seconds": None, "epochs": 1},
+        "gpu": {"batch_size": 128, "train_seconds": 60},  # the CAPTCHAs are drawn on the CPU: the classroom's number
         "full": {"model": "paper", "train_size": 60000, "batch_size": 128, "train_seconds": None, "epochs": 15,
                  "learning_rate": 1e-3},
     },
     "A2_input_pipelines_and_memory": {  # appendix to 07: pipeline timings on a CIFAR-10 subset, memory arithmetic
         "base": {"train_size": 5000, "pipeline_seconds": 2.0, "pipeline_batch_size": 64, "memory_batch_size": 128},
         "smoke": {"train_size": 256, "pipeline_seconds": 0.05, "pipeline_batch_size": 16},
+        "gpu": {"train_size": None, "pipeline_batch_size": 128},
         "full": {"train_size": None, "pipeline_batch_size": 128},
     },
     "10_mini_vgg": {  # Sucky 2023's v1 and v2 with its recipe, the range test, then the better recipe (one seed;
@@ -132,6 +151,8 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
                  "augmentation": "flip"},
         "smoke": {"train_size": 256, "test_size": 128, "v1_epochs": 1, "v2_epochs": 1, "range_test_steps": 15,
                   "better_epochs": 1},
+        "gpu": {"batch_size": 128, "v2_epochs": 20, "range_test_steps": 100, "better_epochs": 20,
+                "augmentation": "crop+flip"},
         "full": {"batch_size": 128, "v2_epochs": 20, "range_test_steps": 100, "better_model": "v2", "better_width": 2.0,
                  "better_epochs": 20, "augmentation": "crop+flip"},
     },
@@ -142,6 +163,7 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         "base": {"train_size": None, "test_size": None, "batch_size": 64, "model": "small", "width": 0.5,
                  "train_seconds": 150, "learning_rate": 2e-3},
         "smoke": {"train_size": 256, "test_size": 128, "width": 0.125, "train_seconds": None},  # None: one pass each
+        "gpu": {"batch_size": 128, "width": 1.0, "train_seconds": 60},
         "full": {"batch_size": 128, "model": "paper", "width": 1.0, "train_seconds": 1800, "learning_rate": 1e-3},
     },
     "12_model_comparison": {  # builds and traces every registered model; trains none (results come from results/)
@@ -150,6 +172,7 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         "base": {"side": 32, "speed_side": 32, "speed_batch_size": 8, "speed_seconds": 1.0,
                  "speed_max_parameters": 5_000_000},
         "smoke": {"speed_seconds": 0.05, "speed_max_parameters": 100_000},
+        "gpu": {"speed_batch_size": 32, "speed_seconds": 2.0, "speed_max_parameters": None},
         "full": {"speed_side": None, "speed_batch_size": 32, "speed_seconds": 3.0, "speed_max_parameters": None},
     },
 }
@@ -222,3 +245,58 @@ def params(notebook: str, profile: str) -> NotebookParams:
     return NotebookParams(notebook, profile, {**base, **overrides}, base)
 
 
+
+
+# The time plan of the profiles made for a GPU. gpu: every training run (one fit) stops by RUN_SECONDS
+# (COURSE_TIME_BUDGET overrides it), keeping its best weights; the runs timed by plan_training train for
+# their own seconds, below it. full: no cap; each run prints its estimate after ESTIMATE_STEPS[profile] steps.
+RUN_SECONDS: dict[str, float] = {"gpu": 75.0}
+ESTIMATE_STEPS: dict[str, int] = {"full": 20}
+
+# What each training notebook trains, from its parameters: one entry per fit, its planned seconds (None: a
+# run of epochs, stopped by RUN_SECONDS at the latest). tests/test_profiles_plan.py counts the fit calls of
+# each notebook's code against these lists.
+TRAINING_RUNS: dict[str, Callable[[NotebookParams], list[float | None]]] = {
+    "05_flatten_dense_dropout": lambda P: [None, None],  # without and with dropout
+    "06_lenet5": lambda P: [None] * (2 * len(P.learning_rates) + 2),  # the sweep, then modern and classic
+    "A1_fast_training_on_a_cpu": lambda P: [None] * 3,  # three learning-rate recipes
+    "07_alexnet": lambda P: [None] * (2 + 2 * P.pool_seeds + 1),  # ReLU/tanh, pool 3/2 and 2/2 per seed, the net
+    "08_vgg16": lambda P: [P.experiment_seconds] * len(P.experiment_configs) + [None, None],  # experiments, plain, BN
+    "09_vgg_captcha": lambda P: [P.train_seconds],
+    "10_mini_vgg": lambda P: [None] * 3,  # v1 and v2 with the article's recipe, the better recipe
+    "11_inception": lambda P: [P.train_seconds] * 2,  # Inception and mini-VGG, the same seconds each
+}
+
+
+def plan_note(notebook: str, profile: str, run_seconds: float | None = None) -> str | None:
+    """The line a notebook prints before it trains in a GPU profile: how long its training takes at most.
+
+    ``run_seconds`` (``COURSE_TIME_BUDGET``) replaces the profile's :data:`RUN_SECONDS`. None for
+    profiles without a time plan (smoke, classroom) and notebooks that train nothing.
+
+    Example:
+        >>> print(plan_note("11_inception", "gpu"))
+        time plan (gpu profile): 2 training runs (2 planned for 60 s each from a timing of a few steps): about 2 min of training (data loading and plots aside)
+        >>> plan_note("11_inception", "classroom") is None
+        True
+    """
+    if notebook not in TRAINING_RUNS or profile not in (*RUN_SECONDS, *ESTIMATE_STEPS):
+        return None
+    runs = TRAINING_RUNS[notebook](params(notebook, profile))
+    if profile in ESTIMATE_STEPS:
+        return (f"time plan ({profile} profile, the papers' sizes): {len(runs)} training run(s), often hours in all, "
+                f"even on a GPU; each prints its estimate on this device after its first {ESTIMATE_STEPS[profile]} "
+                "steps: press stop to end one early, keeping its best weights")
+    cap = RUN_SECONDS[profile] if run_seconds is None else run_seconds
+    planned = [s for s in runs if s is not None]
+    capped = len(runs) - len(planned)
+    parts = []
+    if capped:
+        parts.append(f"{capped} stopped by {cap:g} s at the latest")
+    if planned:
+        parts.append(f"{len(planned)} planned for {', '.join(sorted({f'{s:g} s' for s in planned}))}{' each' if len(planned) > 1 else ''} "
+                     "from a timing of a few steps")
+    minutes = math.ceil((capped * cap + sum(planned)) / 60)
+    return (f"time plan ({profile} profile): {len(runs)} training run{'s' if len(runs) > 1 else ''} ({', '.join(parts)}): "
+            f"{'at most ' if capped else ''}about {minutes} min of training "
+            "(data loading and plots aside)")

@@ -38,7 +38,7 @@ class Session:
     """What :func:`setup` chose: settings, profile, device, seed, strategy and precision.
 
     ``retrain`` is the default of every training cell: False reuses weights trained before on this
-    machine (warm start). ``time_budget`` (seconds, or None) stops every training cell cleanly.
+    machine (warm start). ``time_budget`` (seconds, or None) stops every training run cleanly.
     """
 
     settings: Settings
@@ -51,8 +51,17 @@ class Session:
 
     @property
     def time_budget(self) -> float | None:
-        """Seconds after which every training cell stops (``COURSE_TIME_BUDGET``), or None."""
-        return self.settings.time_budget
+        """Seconds after which every training run stops: ``COURSE_TIME_BUDGET``, else the profile's time plan
+        (:data:`course_utils.profiles.RUN_SECONDS`: the ``gpu`` profile's), else None."""
+        if self.settings.time_budget is not None:
+            return self.settings.time_budget
+        return profiles.RUN_SECONDS.get(self.profile)
+
+    @property
+    def budget_is_planned(self) -> bool:
+        """True when :attr:`time_budget` is the profile's time plan, not ``COURSE_TIME_BUDGET``: a run it ends
+        ended as planned (its weights are cached), rather than cut short."""
+        return self.settings.time_budget is None and self.profile in profiles.RUN_SECONDS
 
     @property
     def results_dir(self) -> Path:
@@ -130,8 +139,9 @@ def gpu_fallback_note(gpus: list) -> str | None:
     )
 
 
-def _default_profile(chosen: str | None) -> str:
-    return chosen or ("full" if _gpus() else "classroom")
+def _default_profile(chosen: str | None, gpus: list | None = None) -> str:
+    """``chosen``, else ``gpu`` where TensorFlow sees a GPU, else ``classroom`` (``full`` is never a default)."""
+    return chosen or ("gpu" if (_gpus() if gpus is None else gpus) else "classroom")
 
 
 def from_settings(values: Settings | None = None) -> Session:
@@ -175,11 +185,18 @@ def detail(text: str) -> None:
 def params(notebook: str, profile: str | None = None) -> profiles.NotebookParams:
     """Return ``notebook``'s sizes and switches for ``profile`` (default: the active session's).
 
+    In a profile with a time plan (``gpu``, ``full``) it prints, before anything trains, how long the
+    notebook's training takes there (:func:`course_utils.profiles.plan_note`).
+
     Example:
         >>> params("02_convolution", "smoke").learn_steps
         50
     """
-    return profiles.params(notebook, profile or current().profile)
+    chosen = profile or current().profile
+    note = profiles.plan_note(notebook, chosen, current().settings.time_budget)
+    if note is not None:
+        print(note)
+    return profiles.params(notebook, chosen)
 
 
 def seed_everything(seed: int) -> None:
@@ -214,7 +231,7 @@ def setup(seed: int = 0, verbose: bool = True, *, retrain: bool | None = None,
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
     seed_everything(seed)
     chosen = settings.check_profile(profile, "profile") if profile else values.profile
-    session = Session(settings=values, profile=chosen or ("full" if gpus else "classroom"), device=device,
+    session = Session(settings=values, profile=_default_profile(chosen, gpus), device=device,
                       seed=seed, strategy=strategy, mixed_precision=mixed,
                       retrain=values.retrain if retrain is None else bool(retrain))
     install(session)

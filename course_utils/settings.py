@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-PROFILES = ("smoke", "classroom", "full")
+PROFILES = ("smoke", "classroom", "gpu", "full")
 PREFIX = "COURSE_"
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -44,8 +44,9 @@ class Variable:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("COURSE_PROFILE", "run profile: `smoke` (CI, seconds), `classroom` (2-core laptop), `full` (GPU)",
-             "`full` when TensorFlow sees a GPU, else `classroom`"),
+    Variable("COURSE_PROFILE", "run profile: `smoke` (CI, seconds), `classroom` (2-core laptop), `gpu` (a GPU, full "
+             "data, each notebook within about 10 minutes), `full` (the papers' sizes: hours, opt-in)",
+             "`gpu` when TensorFlow sees a GPU, else `classroom`"),
     Variable("COURSE_DATA_DIR", "folder of offline dataset copies, read before the Keras cache", "not set"),
     Variable("COURSE_OFFLINE", "`1`: never download a dataset (a missing file is an error)",
              "`0` (the `smoke` profile never downloads)"),
@@ -168,7 +169,7 @@ def check_profile(name: str, where: str = "COURSE_PROFILE") -> str:
         >>> check_profile("fast")
         Traceback (most recent call last):
         ...
-        course_utils.settings.SettingsError: COURSE_PROFILE='fast' is not a profile; use one of smoke, classroom, full (or unset it to choose by device)
+        course_utils.settings.SettingsError: COURSE_PROFILE='fast' is not a profile; use one of smoke, classroom, gpu, full (or unset it to choose by device)
     """
     value = name.strip().lower()
     if value not in PROFILES:
@@ -249,8 +250,8 @@ def markdown_table() -> str:
     """Return the README table of every setting: name, meaning, default.
 
     Example:
-        >>> print(markdown_table().splitlines()[2])
-        | `COURSE_PROFILE` | run profile: `smoke` (CI, seconds), `classroom` (2-core laptop), `full` (GPU) | `full` when TensorFlow sees a GPU, else `classroom` |
+        >>> print(markdown_table().splitlines()[3])
+        | `COURSE_DATA_DIR` | folder of offline dataset copies, read before the Keras cache | not set |
     """
     lines = ["| variable | what it does | default |", "|---|---|---|"]
     lines += [f"| `{v.name}` | {v.meaning} | {v.default} |" for v in VARIABLES]

@@ -30,7 +30,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from . import results, warm_start
+from . import profiles, results, warm_start
 from .folders import show_path
 from .schedules import planned_steps
 from .schedules import warmup_cosine as warmup_cosine  # re-exported: notebooks call training.warmup_cosine
@@ -65,6 +65,7 @@ class TrainingRun:
     record_path: Path | None = None
     from_cache: bool = False
     trained_at: str | None = None
+    budget_by_design: bool = False  # the time budget was the caller's or the profile's plan, not COURSE_TIME_BUDGET
 
     @property
     def interrupted(self) -> bool:
@@ -250,6 +251,45 @@ class _Clock(keras.callbacks.Callback):
             self.model.stop_training = self.stopped_by_budget = True
 
 
+class _Estimate(keras.callbacks.Callback):
+    """Prints, after the first ``steps`` training steps (and the first, which builds them), how long the whole
+    ``fit`` will take on this device at that speed: the ``full`` profile's estimate, measured, not guessed."""
+
+    def __init__(self, steps: int):
+        super().__init__()
+        self.steps, self.times, self.done = steps, [], False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.done:
+            return
+        self.times.append(time.perf_counter())
+        if len(self.times) <= self.steps:
+            return
+        self.done = True
+        step = (self.times[-1] - self.times[0]) / self.steps
+        per_epoch, epochs = self.params.get("steps"), self.params.get("epochs") or 1
+        if not per_epoch:
+            print(f"estimate on this device: {step:.3f} s per training step (the number of steps is unknown)")
+            return
+        seconds = step * per_epoch * epochs
+        print(f"estimate on this device: {step:.3f} s per step x {per_epoch:,} steps x {epochs} epoch(s) = "
+              f"{_duration(seconds)} of training steps (validation aside); press stop to end it early, keeping the "
+              "best weights")
+
+
+def _duration(seconds: float) -> str:
+    """``4000`` -> ``'1 h 7 min'``; ``90`` -> ``'2 min'``; ``20`` -> ``'20 s'``.
+
+    Example:
+        >>> _duration(4000), _duration(90), _duration(20)
+        ('1 h 7 min', '2 min', '20 s')
+    """
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
 def _move_aside(path: Path) -> Path:
     """Rename an existing file to ``<stem>.previous.keras`` (or ``.previous-2`` ...: nothing is deleted)."""
     n = 1
@@ -334,8 +374,11 @@ def fit(
     if restore_best is None:
         restore_best = monitor_key.startswith("val_")
     budget_by_design = time_budget_s is not None  # the caller's budget (an equal-time comparison), not the session's
+    planned_by = None  # the profile whose time plan gives the budget (gpu), if it does
     if time_budget_s is None:
-        time_budget_s = current().time_budget
+        session = current()
+        time_budget_s = session.time_budget
+        planned_by = session.profile if session.budget_is_planned else None
     elif not time_budget_s > 0:
         raise ValueError(f"time_budget_s must be a positive number of seconds, got {time_budget_s}")
     if checkpoint is not None:
@@ -353,7 +396,10 @@ def fit(
     # Order matters: the computed monitor first (user callbacks such as EarlyStopping may watch it),
     # then the user's callbacks, then best-keeping, the clock, and the history last (as in Keras).
     all_callbacks = [*added, *(callbacks or []), keeper, clock, history]
-    run = TrainingRun(epochs_planned=int(epochs), monitor=monitor_key)
+    estimate_after = profiles.ESTIMATE_STEPS.get(current().profile)
+    if estimate_after:
+        all_callbacks.append(_Estimate(estimate_after))
+    run = TrainingRun(epochs_planned=int(epochs), monitor=monitor_key, budget_by_design=budget_by_design or bool(planned_by))
     start = time.perf_counter()
     try:
         model.fit(
@@ -374,21 +420,28 @@ def fit(
     if restore_best and keeper.best_weights is not None and weights_moved_on:
         model.set_weights(keeper.best_weights)
         run.restored_best = True
-    _report(run, checkpoint, time_budget_s, budget_by_design)
+    _report(run, checkpoint, time_budget_s, budget_by_design, planned_by)
     return run
 
 
-def _report(run: TrainingRun, checkpoint: Path | None, time_budget_s: float | None, budget_by_design: bool) -> None:
+def _report(run: TrainingRun, checkpoint: Path | None, time_budget_s: float | None, budget_by_design: bool,
+            planned_by: str | None = None) -> None:
     """Print what the caller must know: a run cut short by the stop button or the session's time budget (a
-    budget the caller passed is by design: said in verbose mode only), restored weights, the checkpoint."""
+    budget the caller passed is by design: said in verbose mode only; the profile's time plan: one line),
+    restored weights, the checkpoint."""
     if run.stop_reason is not None:
-        why = ("the stop button (KeyboardInterrupt)" if run.stop_reason == results.STOP_INTERRUPTED
-               else f"the time budget of {time_budget_s:g} s")
         partial = " (the last one cut short)" if run.partial_last_epoch else ""
-        by_design = run.stop_reason == results.STOP_TIME_BUDGET and budget_by_design
-        (detail if by_design else print)(
-            f"Training was CUT SHORT by {why} after {run.epochs} of {run.epochs_planned} epochs{partial}: "
-            "the history keeps the finished epochs; results.record() will not file this run as a result.")
+        if run.stop_reason == results.STOP_TIME_BUDGET and planned_by:
+            print(f"Training ended by the {planned_by} profile's time plan ({time_budget_s:g} s per run) after "
+                  f"{run.epochs} of {run.epochs_planned} epochs{partial}, as planned: the model keeps what it learnt; "
+                  "results.record() files the run apart from complete runs.")
+        else:
+            why = ("the stop button (KeyboardInterrupt)" if run.stop_reason == results.STOP_INTERRUPTED
+                   else f"the time budget of {time_budget_s:g} s")
+            by_design = run.stop_reason == results.STOP_TIME_BUDGET and budget_by_design
+            (detail if by_design else print)(
+                f"Training was CUT SHORT by {why} after {run.epochs} of {run.epochs_planned} epochs{partial}: "
+                "the history keeps the finished epochs; results.record() will not file this run as a result.")
     best = f"best {run.monitor} {run.best_value:.4f} at epoch {run.best_epoch}" if run.best_epoch else ""
     if run.restored_best:
         detail(f"The model now holds the weights of its {best} (restore_best=True).")
@@ -532,8 +585,9 @@ def fit_or_reuse(
             detail(f"warm start: {name}'s weights were trained on {run.trained_at} UTC")
             return run
     run = fit(model, train_data, epochs, **fit_kwargs)
-    budget_by_design = run.stop_reason == results.STOP_TIME_BUDGET and fit_kwargs.get("time_budget_s") is not None
-    if run.stop_reason is None or budget_by_design:
+    # a budget passed by the caller is part of the recipe, and the profile's time plan part of the profile (in the
+    # key): a run either ends is complete for the cache; COURSE_TIME_BUDGET and the stop button are not
+    if run.stop_reason is None or (run.stop_reason == results.STOP_TIME_BUDGET and run.budget_by_design):
         warm_start.save(entry, model, {k: getattr(run, k) for k in _CACHED_FIELDS})
     else:
         detail(f"warm start: not cached: this run was cut short ({run.stop_reason}), and a later retrain=False "

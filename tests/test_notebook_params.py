@@ -2,7 +2,8 @@
 
 The table (base values plus per-profile differences) is checked for what must hold whatever its
 sizes are, so that changing a size is one edit, not two: overrides only of base values and never
-equal to them, one type per parameter, smoke no larger than classroom and full no smaller, and each
+equal to them, one type per parameter, smoke no larger than classroom, gpu and full no smaller (full no
+smaller than gpu either; seconds aside, which a faster device needs fewer of), and each
 notebook's ``parameters`` cell reading exactly its entry's parameters.
 """
 
@@ -17,7 +18,7 @@ from course_utils import profiles
 from course_utils.course import NOTEBOOKS, notebooks_dir
 from course_utils.profiles import NOTEBOOK_PARAMS
 
-PROFILES = ("smoke", "classroom", "full")  # "classroom" is the base: it has no section of its own
+PROFILES = ("smoke", "classroom", "gpu", "full")  # "classroom" is the base: it has no section of its own
 # Parameters ordered by size: (smoke <= classroom <= full). None is "all of it" (the whole split, each
 # model's native input, every model), larger than any number, except for seconds, where None means
 # "no time plan: whole epochs" and is not compared.
@@ -83,9 +84,9 @@ def test_every_notebook_with_a_parameters_cell_has_an_entry_and_no_entry_is_orph
 @pytest.mark.parametrize("notebook", sorted(NOTEBOOK_PARAMS))
 def test_overrides_are_base_parameters_that_differ_from_base(notebook):
     table = NOTEBOOK_PARAMS[notebook]
-    assert set(table) <= {"base", "smoke", "full"}, f"sections {sorted(table)}: base is the classroom profile"
+    assert set(table) <= {"base", "smoke", "gpu", "full"}, f"sections {sorted(table)}: base is the classroom profile"
     assert table["base"], "an entry without base values"
-    for profile in ("smoke", "full"):
+    for profile in ("smoke", "gpu", "full"):
         for name, value in table.get(profile, {}).items():
             assert name in table["base"], f"{profile} sets {name}, which has no base value (a typo?)"
             same = value == table["base"][name] and type(value) is type(table["base"][name])
@@ -105,8 +106,11 @@ def test_each_parameter_has_one_type_in_every_profile(notebook):
 
 @pytest.mark.parametrize("notebook", sorted(NOTEBOOK_PARAMS))
 def test_smoke_is_never_larger_than_classroom_nor_full_smaller(notebook):
-    smoke, classroom, full = (_values(notebook, profile) for profile in PROFILES)
+    smoke, classroom, gpu, full = (_values(notebook, profile) for profile in PROFILES)
     for name, value in classroom.items():
+        if SIZE.search(name) or EPOCHS.search(name):  # gpu: the classroom's networks on more data, for more epochs
+            assert _at_most(value, gpu[name]), f"gpu {name}={gpu[name]!r} is smaller than classroom's {value!r}"
+            assert _at_most(gpu[name], full[name]), f"full {name}={full[name]!r} is smaller than gpu's {gpu[name]!r}"
         if SECONDS.search(name):
             pairs = [(a, b) for a, b in [(smoke[name], value), (value, full[name])] if None not in (a, b)]
             assert all(a <= b for a, b in pairs), f"{name}: smoke {smoke[name]}, classroom {value}, full {full[name]}"

@@ -18,7 +18,7 @@ def test_default_profile_follows_the_gpu_list(monkeypatch):
     monkeypatch.setattr(session, "_gpus", lambda: [])
     assert session.current().profile == "classroom"
     monkeypatch.setattr(session, "_gpus", lambda: ["GPU:0"])
-    assert session.current().profile == "full"
+    assert session.current().profile == "gpu"
 
 
 def test_every_notebook_has_every_profile():

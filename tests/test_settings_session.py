@@ -44,7 +44,7 @@ def test_a_misspelled_variable_is_an_error_that_lists_the_valid_ones(name):
 
 
 @pytest.mark.parametrize(("name", "value", "says"), [
-    ("COURSE_PROFILE", "fast", "is not a profile; use one of smoke, classroom, full"),
+    ("COURSE_PROFILE", "fast", "is not a profile; use one of smoke, classroom, gpu, full"),
     ("COURSE_TIME_BUDGET", "ten", "is not a positive number of seconds"),
     ("COURSE_TIME_BUDGET", "-5", "is not a positive number of seconds"),
     ("COURSE_TIME_BUDGET", "inf", "is not a positive number of seconds"),
