@@ -12,7 +12,8 @@
 #   make test-browser  every notebook run in JupyterLab in headless Chromium, widgets moved, launch paths
 #                      (CI runs it after make test; installs chromium with browser-deps first)
 #   make test-colab    every notebook in smoke, run as on Colab: Python 3.12 with Colab's versions (ci/colab-versions.txt),
-#                      course_utils installed by pip (not editable), notebooks run outside the checkout (CI runs it)
+#                      course_utils installed by pip (not editable), notebooks run outside the checkout, and the
+#                      explorers driven with Colab's ipywidgets 7.7.1 (CI runs it)
 #   make test-keras-oldest  the Keras adapter's tests on the oldest Keras pyproject.toml allows (keras>=3.3), in
 #                      a venv of its own under build/ (CI runs it after make test)
 #   make browser-deps  Debian's chromium (apt-get, sudo when not root) unless $(CHROMIUM) exists;
@@ -87,9 +88,12 @@ lab: install
 lint: install
 	$(BIN)/ruff check course_utils tests tests_browser scripts notebooks benchmarks
 
+# TEST_WORKERS pytest-xdist processes share the suite; --dist loadscope keeps each notebook (one kernel, cells in
+# order) and each test module on one worker. TEST_WORKERS=0: one process, as before.
+TEST_WORKERS ?= 2
 test: install lint
-	COURSE_PROFILE=smoke $(BIN)/python -m pytest -q --doctest-modules course_utils tests \
-		--nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+	COURSE_PROFILE=smoke $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope --durations=10 \
+		--doctest-modules course_utils tests --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 # The adapter to Keras internals (course_utils/keras_internals.py) on the oldest Keras the package supports; the
 # test loads that one module by its path, so nothing else of the course needs to run on the old versions.
@@ -117,6 +121,7 @@ test-colab: $(COLAB)
 	$(COLAB) -m pip install --quiet --force-reinstall --no-deps --no-cache-dir . && $(COLAB) -m pip install --quiet . -c ci/colab-versions.txt
 	$(COLAB) -I -c 'import course_utils, keras, tensorflow as tf; print("Colab-like:", tf.__version__, keras.__version__, course_utils.__file__)'
 	$(COLAB) scripts/run_colab_check.py
+	$(COLAB) -I tests/test_widgets.py  # the explorers driven with Colab's ipywidgets 7.7.1 (no pytest there)
 
 # Headless Chromium from Debian (Playwright drives it; it never downloads a browser of its own).
 browser-deps:

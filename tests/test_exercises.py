@@ -56,7 +56,8 @@ def test_the_answer_is_graded_correct(ex):
 @pytest.mark.parametrize(
     "ex, mistake",
     [(ex, mistake) for ex in ALL for mistake in ex.mistakes],
-    ids=lambda v: v.key if isinstance(v, Exercise) else repr(v),
+    # a function's name, not its repr (which holds its address): ids must be the same in every process (xdist)
+    ids=lambda v: v.key if isinstance(v, Exercise) else getattr(v, "__name__", None) or repr(v),
 )
 def test_each_typical_mistake_is_wrong_with_its_own_message(ex, mistake):
     ok, message = exercises.grade(ex.key, mistake)

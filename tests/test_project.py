@@ -30,7 +30,7 @@ def _names(pins: list[str]) -> set[str]:
 
 
 # Test and lint tools: the development file only; learners' environments never install them.
-DEV_TOOLS = {"hypothesis", "ruff", "playwright"}
+DEV_TOOLS = {"hypothesis", "ruff", "playwright", "pytest-xdist"}
 
 
 def test_environment_yml_and_binder_repeat_the_runtime_pins():
