@@ -6,14 +6,15 @@
 (Colab's preinstalled TensorFlow, Keras, NumPy, ipywidgets), then `course_utils` installed with pip from
 the checkout, not editable, as Colab's first cell installs it. This script copies the notebooks into a
 temporary folder outside the checkout, executes each top to bottom in the `smoke` profile with this
-interpreter's kernel, and fails when a cell raises or when a cell writes anything to stderr that is not
-in :data:`EXPECTED_STDERR` (a learner reads red text as a failure). It prints one line per notebook and
-a closing line ``N passed, N failed``.
+interpreter's kernel (two at a time: ``--jobs``), and fails when a cell raises or when a cell writes
+anything to stderr that is not in :data:`EXPECTED_STDERR` (a learner reads red text as a failure). It
+prints one line per notebook as it finishes and a closing line ``N passed, N failed``.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import re
 import shutil
@@ -68,7 +69,10 @@ def main() -> int:
     parser.add_argument("stems", nargs="*", help="notebook stems (default: every notebook in notebooks/)")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep the executed notebooks")
     parser.add_argument("--timeout", type=int, default=600, help="seconds one cell may take (default 600)")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks run at the same time, one kernel each (default 2)")
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     stems = args.stems or sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
     if args.keep and (ROOT == args.keep.resolve() or ROOT in args.keep.resolve().parents):
         parser.error(f"{args.keep} is inside the checkout: run outside it, as Colab does")
@@ -79,10 +83,13 @@ def main() -> int:
     os.environ.setdefault("COURSE_PROFILE", "smoke")
     os.chdir(folder)  # the kernels start here: no checkout on sys.path, as on Colab
     results = []
-    for stem in stems:
-        passed, line = run(stem, folder, args.timeout)
-        print(line, flush=True)
-        results.append(passed)
+    # separate processes, each driving one kernel (--jobs at a time); lines print as notebooks finish
+    with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(run, stem, folder, args.timeout) for stem in stems]
+        for future in concurrent.futures.as_completed(futures):
+            passed, line = future.result()
+            print(line, flush=True)
+            results.append(passed)
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
