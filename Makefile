@@ -137,7 +137,7 @@ $(R2D):
 	build/repo2docker/bin/python -m pip install --quiet jupyter-repo2docker==$(REPO2DOCKER_VERSION)
 
 test-browser: install browser-deps $(R2D)
-	COURSE_PROFILE=smoke CHROMIUM=$(CHROMIUM) REPO2DOCKER=$(R2D) $(BIN)/python -m pytest -q tests_browser
+	COURSE_PROFILE=smoke CHROMIUM=$(CHROMIUM) REPO2DOCKER=$(R2D) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests_browser
 
 notebooks: install
 	COURSE_PROFILE=classroom $(BIN)/python scripts/run_notebooks.py $(NB)

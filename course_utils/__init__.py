@@ -15,16 +15,17 @@ A notebook starts with ``run = course_utils.setup(seed=N)`` (the session) and re
 - ``pipelines``, ``augmentation``: input pipelines and augmentation layers;
 - ``arithmetic``: layer formulas (output sizes, parameters, MACs, receptive fields);
 - ``tracing`` (and ``keras_internals``, its adapter to Keras' graph): the per-layer trace of any model;
-- ``scratch``, ``layers``: operations from scratch in NumPy, and the custom Keras layers;
+- ``scratch``, ``layers``: operations from scratch in NumPy (forward and backward), and the custom Keras layers;
 - ``models``: the architectures, one module per family, and their registry;
 - ``schedules``: learning-rate schedules and the range test; ``training``: fit, time plans, stopping;
+  ``sanity``: the tiny-batch check a set-up must pass before a long training;
 - ``recipes``: how notebook 10 trains mini-VGG (the recipe of Sucky 2023 and a better one, its range test);
 - ``warm_start``: the trained-weights cache; ``results``: recorded runs; ``machine``: what ran them;
   ``device_check``: a few timed training steps of every notebook's networks on a GPU (``make gpu-check``);
 - ``comparison``: the models side by side; ``noise``: how far a measurement moves by chance, and the verdict
   a comparison may draw; ``tables``: text, HTML and Markdown tables;
 - ``plotting``, ``explain``, ``widgets``: figures, feature maps and Grad-CAM, interactive explorers;
-- ``checks``: numeric checks and "implement it" checkers; ``exercises``: the exercises and their
+- ``checks``: numeric checks, the gradient check and "implement it" checkers; ``exercises``: the exercises and their
   registry, one module per notebook; ``progress``: the learner's solved exercises; ``versions``: the set-up check;
 - ``registries``: the keyed tables behind exercises and models.
 
@@ -50,6 +51,7 @@ from . import (  # noqa: E402
     progress,
     recipes,
     results,
+    sanity,
     session,
     settings,
     tracing,
@@ -66,7 +68,7 @@ from .tracing import trace  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "arithmetic", "bibliography", "captchas", "checks", "data", "exercises", "noise", "profiles", "progress", "recipes", "results", "session",
+    "arithmetic", "bibliography", "captchas", "checks", "data", "exercises", "noise", "profiles", "progress", "recipes", "results", "sanity", "session",
     "settings", "tracing", "versions", "warm_start", "check", "check_close", "check_equal", "check_function", "clear_session", "conv_output_size",
     "current", "params", "pool_output_size", "rel_error", "setup", "show_source", "solution", "trace",
 ]

@@ -19,6 +19,7 @@ import contextlib
 import inspect
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -62,6 +63,102 @@ def check_equal(what: str, actual: Any, expected: Any) -> None:
     if not same:
         raise AssertionError(f"FAIL: {what}: got {format_value(actual)}, expected {format_value(expected)}")
     print(f"PASS: {what} = {format_value(actual)}")
+
+
+# --- gradient checks: an analytic gradient against centred differences ----------------------------------------------
+
+GRADIENT_EXPECTATION = "should be below 1e-7 in float64; about 1e-5 is float32 rounding; 1e-2 or more is a wrong formula"
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """What :func:`gradient_check` found: the largest relative error over the coordinates it tried, how many it
+    tried, and the first ones that disagree as (index, analytic, numerical)."""
+
+    what: str
+    relative_error: float
+    coordinates: int
+    disagreeing: tuple[tuple[tuple[int, ...], float, float], ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.disagreeing
+
+
+def numerical_gradient(f: Callable[[np.ndarray], Any], x: Any, d_out: Any = None, h: float = 1e-5,
+                       indices: Sequence[tuple[int, ...]] | None = None) -> np.ndarray:
+    """Centred differences of ``f`` at ``x`` in float64: ``(L(x + h e_i) - L(x - h e_i)) / 2h`` per coordinate.
+
+    ``L = f(x)`` when ``f`` returns a scalar, else ``sum(f(x) * d_out)``: the loss whose gradient with
+    respect to ``f``'s output is ``d_out`` (what a backward pass receives). ``indices`` limits the
+    coordinates (the others stay 0); every one by default. ``x`` is not modified.
+
+    Example:
+        >>> numerical_gradient(lambda x: np.sum(x ** 2), np.array([1.0, -2.0]))   # d/dx x**2 = 2x
+        array([ 2., -4.])
+    """
+    x = np.array(x, dtype=np.float64)
+    d_out = None if d_out is None else np.asarray(d_out, dtype=np.float64)
+
+    def loss(values: np.ndarray) -> float:
+        out = np.asarray(f(values), dtype=np.float64)
+        return float(out) if d_out is None else float(np.sum(out * d_out))
+
+    grad = np.zeros_like(x)
+    for index in (np.ndindex(x.shape) if indices is None else indices):
+        kept = x[index]
+        x[index] = kept + h
+        plus = loss(x)
+        x[index] = kept - h
+        minus = loss(x)
+        x[index] = kept
+        grad[index] = (plus - minus) / (2 * h)
+    return grad
+
+
+def gradient_check(what: str, f: Callable[[np.ndarray], Any], x: Any, analytic: Any, d_out: Any = None,
+                   coordinates: int | None = None, seed: int = 0, h: float = 1e-5, tolerance: float = 1e-7,
+                   atol: float = 1e-9, shown: int = 3) -> GradientCheck:
+    """Compare ``analytic`` (the gradient of ``f``'s loss with respect to ``x``) with centred differences.
+
+    ``coordinates`` random coordinates (all when None: small inputs) are tried in float64; the
+    relative error ``|a - n| / max(1e-8, |a| + |n|)`` of each is compared with ``tolerance``; a
+    coordinate disagrees when that is exceeded and ``|a - n|`` is above ``atol`` too (centred
+    differences are off by about ``h**2``, which is a large relative error on a tiny gradient; the
+    error reported is the largest over the coordinates above ``atol``, 0 when none is). Prints
+    a PASS line with the largest error and what to expect (:data:`GRADIENT_EXPECTATION`), or raises
+    an AssertionError naming the first ``shown`` coordinates that disagree, with both values.
+    ``f`` and ``d_out`` are as in :func:`numerical_gradient`.
+
+    Example:
+        >>> x = np.array([[1.0, -2.0, 0.5]])
+        >>> _ = gradient_check("d/dx sum(x**2)", lambda x: np.sum(x ** 2), x, 2 * x)
+        PASS: d/dx sum(x**2): relative error ... over 3 coordinates (should be below 1e-7 in float64; ...)
+        >>> gradient_check("a forgotten factor 2", lambda x: np.sum(x ** 2), x, x)
+        Traceback (most recent call last):
+        ...
+        AssertionError: FAIL: a forgotten factor 2: relative error 3.3e-01 over 3 coordinates (should be below 1e-7 ...); disagreeing: index (0, 0): analytic 1, numerical 2; ...
+    """
+    x, analytic = np.asarray(x, dtype=np.float64), np.asarray(analytic, dtype=np.float64)
+    if analytic.shape != x.shape:
+        raise ValueError(f"{what}: the gradient must have the input's shape {x.shape}, got {analytic.shape}")
+    every = list(np.ndindex(x.shape))
+    if coordinates is not None and coordinates < len(every):
+        chosen = np.random.default_rng(seed).choice(len(every), size=coordinates, replace=False)
+        every = [every[i] for i in sorted(chosen)]
+    numeric = numerical_gradient(f, x, d_out, h, every)
+    # (index, relative error) of the coordinates whose difference is above atol: below it, nothing to tell apart
+    errors = [(index, abs(analytic[index] - numeric[index]) / max(1e-8, abs(analytic[index]) + abs(numeric[index])))
+              for index in every if abs(analytic[index] - numeric[index]) > atol]
+    worst = max((e for _, e in errors), default=0.0)
+    bad = tuple((tuple(int(i) for i in index), float(analytic[index]), float(numeric[index]))
+                for index, e in errors if e > tolerance)
+    line = f"{what}: relative error {worst:.1e} over {len(every)} coordinates ({GRADIENT_EXPECTATION})"
+    if bad:
+        first = "; ".join(f"index {index}: analytic {a:.6g}, numerical {n:.6g}" for index, a, n in bad[:shown])
+        raise AssertionError(f"FAIL: {line}; disagreeing: {first}" + ("; ..." if len(bad) > shown else ""))
+    print(f"PASS: {line}")
+    return GradientCheck(what, worst, len(every), bad)
 
 
 # --- "implement it" exercises: the learner's function against a reference ---------------------

@@ -421,3 +421,168 @@ def batch_norm(
         mean, variance = moving_mean, moving_variance  # statistics learned during training
     x_hat = (x - mean) / np.sqrt(variance + epsilon)  # zero mean, unit variance per channel
     return np.asarray(gamma) * x_hat + np.asarray(beta), moving_mean, moving_variance
+
+
+# --- backward passes (appendix A4): what GradientTape computes, layer by layer -----------------------------------------
+# Each ``*_backward`` takes the gradient of the loss with respect to the layer's output (``d_out``, the shape of
+# the output) and what the forward pass saw, and returns the gradients with respect to the layer's inputs and
+# weights. tests/test_backward.py checks every one against numerical gradients and against tf.GradientTape.
+
+
+def relu_backward(d_out: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The gradient through ReLU: ``d_out`` where the input was positive, 0 elsewhere (0 at x == 0, as TensorFlow).
+
+    Example:
+        >>> relu_backward(np.array([1.0, 2.0, 3.0]), np.array([-1.0, 0.0, 4.0]))
+        array([0., 0., 3.])
+    """
+    return np.where(np.asarray(x) > 0, d_out, 0.0)
+
+
+def dense_backward(d_out: np.ndarray, x: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The gradients of :func:`dense`: ``(dx, d_kernel, d_bias)`` from ``d_out`` (N, n_out).
+
+    ``out = x @ kernel + bias``, so ``dx = d_out @ kernel.T`` (N, n_in), ``d_kernel = x.T @ d_out``
+    (n_in, n_out: every example's contribution summed) and ``d_bias = d_out.sum(axis=0)`` (n_out).
+
+    Example:
+        >>> dx, dk, db = dense_backward(np.ones((2, 1)), np.array([[1.0, 2.0], [3.0, 4.0]]), np.ones((2, 1)))
+        >>> dx.tolist(), dk.ravel().tolist(), db.tolist()
+        ([[1.0, 1.0], [1.0, 1.0]], [4.0, 6.0], [2.0])
+    """
+    d_out, x, kernel = np.asarray(d_out), np.asarray(x), np.asarray(kernel)
+    return d_out @ kernel.T, x.T @ d_out, d_out.sum(axis=0)
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """The mean cross-entropy of softmax(``logits``) (N, K) against integer ``labels`` (N), and its gradient.
+
+    Returns ``(loss, d_logits)`` with ``d_logits = (softmax(logits) - one_hot(labels)) / N``: the 1/N
+    comes from the mean over the batch. Like Keras' ``SparseCategoricalCrossentropy(from_logits=True)``;
+    the logits are shifted by their maximum first, so large ones do not overflow.
+
+    Example:
+        >>> loss, d = softmax_cross_entropy(np.zeros((2, 4)), np.array([0, 3]))   # uniform: log 4
+        >>> round(loss, 4), d[0].tolist()
+        (1.3863, [-0.375, 0.125, 0.125, 0.125])
+    """
+    logits, labels = np.asarray(logits, dtype=np.float64), np.asarray(labels)
+    if logits.ndim != 2 or labels.shape != logits.shape[:1]:
+        raise ValueError(f"need logits (N, K) and N integer labels, got shapes {logits.shape} and {labels.shape}")
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    n = len(labels)
+    loss = -float(log_p[np.arange(n), labels].mean())
+    d_logits = np.exp(log_p)
+    d_logits[np.arange(n), labels] -= 1.0
+    return loss, d_logits / n
+
+
+def conv2d_backward(
+    d_out: np.ndarray,
+    x: np.ndarray,
+    kernel: np.ndarray,
+    stride: int | tuple[int, int] = 1,
+    padding: str = "valid",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The gradients of :func:`conv2d`: ``(dx, d_kernel, d_bias)`` from ``d_out`` (N, H_out, W_out, C_out).
+
+    The forward pass multiplies each window of the (padded) input by the kernel; going back, every
+    window sends ``d_out[:, i, j, :]`` through the same weights: its share of ``dx`` is the kernel
+    times that gradient (added where windows overlap), its share of ``d_kernel`` the window times it
+    (summed over the batch and every position), and ``d_bias`` sums ``d_out`` over N, H and W. With
+    ``padding='same'`` the gradient that fell on padded cells is cropped off. Written as loops over
+    positions, like :func:`conv2d`: the im2col form is a faster copy of the same sums.
+
+    Example:
+        >>> x, k = np.ones((1, 3, 3, 1)), np.ones((2, 2, 1, 1))
+        >>> dx, dk, db = conv2d_backward(np.ones((1, 2, 2, 1)), x, k)
+        >>> dx[0, ..., 0]                       # the centre pixel is in all four windows
+        array([[1., 2., 1.],
+               [2., 4., 2.],
+               [1., 2., 1.]])
+        >>> dk[..., 0, 0].tolist(), db.tolist()
+        ([[4.0, 4.0], [4.0, 4.0]], [4.0])
+    """
+    d_out, x, kernel = np.asarray(d_out), np.asarray(x), np.asarray(kernel)
+    kh, kw, _, _ = kernel.shape
+    sh, sw = _hw(stride)
+    padding = padding.lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+    (top, _), (left, _) = ((same_padding(x.shape[1], kh, sh), same_padding(x.shape[2], kw, sw))
+                           if padding == "same" else ((0, 0), (0, 0)))
+    x_pad = pad_same(x, (kh, kw), (sh, sw)) if padding == "same" else x
+    dtype = np.result_type(d_out, x, kernel, np.float32)
+    dx_pad, d_kernel = np.zeros(x_pad.shape, dtype), np.zeros(kernel.shape, dtype)
+    for i in range(d_out.shape[1]):
+        for j in range(d_out.shape[2]):
+            rows, cols = slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
+            g = d_out[:, i, j, :]  # (N, C_out): how much the loss moves with each output value here
+            # dx: each window receives every filter's weights times its gradient; (N, 1, 1, 1, C_out) * kernel
+            dx_pad[:, rows, cols, :] += np.sum(g[:, None, None, None, :] * kernel, axis=4)
+            # d_kernel: the window times the gradient, summed over the batch; (N, kh, kw, C_in, 1) * (N, 1, 1, 1, C_out)
+            d_kernel += np.sum(x_pad[:, rows, cols, :, None] * g[:, None, None, None, :], axis=0)
+    dx = dx_pad[:, top:top + x.shape[1], left:left + x.shape[2], :]  # padded cells are not inputs: cropped
+    return dx, d_kernel, d_out.sum(axis=(0, 1, 2))
+
+
+def max_pool2d_backward(d_out: np.ndarray, x: np.ndarray, pool: int | tuple[int, int] = 2,
+                        stride: int | tuple[int, int] | None = None) -> np.ndarray:
+    """The gradient through :func:`max_pool2d` ('valid'): each window's gradient goes to its maximum only.
+
+    Where windows overlap (AlexNet's 3/2) a pixel that wins several windows collects each one's
+    gradient. A tie goes to the first maximum in row-major order, as TensorFlow's ``MaxPool`` does.
+
+    Example:
+        >>> x = np.array([[1.0, 3.0], [2.0, 0.0]]).reshape(1, 2, 2, 1)
+        >>> max_pool2d_backward(np.full((1, 1, 1, 1), 5.0), x)[0, ..., 0]
+        array([[0., 5.],
+               [0., 0.]])
+    """
+    d_out, x = np.asarray(d_out), np.asarray(x)
+    (ph, pw), (sh, sw) = _pair(pool), _pair(stride if stride is not None else pool)
+    n, _, _, c = x.shape
+    dx = np.zeros(x.shape, np.result_type(d_out, x, np.float32))
+    batch, channel = np.arange(n)[:, None], np.arange(c)[None, :]
+    for i in range(d_out.shape[1]):
+        for j in range(d_out.shape[2]):
+            window = x[:, i * sh:i * sh + ph, j * sw:j * sw + pw, :].reshape(n, ph * pw, c)
+            winner = window.argmax(axis=1)  # (N, C): the first maximum of each window
+            dx[batch, i * sh + winner // pw, j * sw + winner % pw, channel] += d_out[:, i, j, :]
+    return dx
+
+
+def dropout_backward(d_out: np.ndarray, mask: np.ndarray, rate: float) -> np.ndarray:
+    """The gradient through inverted :func:`dropout` in training: the forward pass's mask and its 1 / (1 - rate).
+
+    Example:
+        >>> dropout_backward(np.ones(4), np.array([True, False, True, True]), 0.5)
+        array([2., 0., 2., 2.])
+    """
+    return np.where(np.asarray(mask, dtype=bool), np.asarray(d_out) / (1.0 - rate), 0.0)
+
+
+def batch_norm_backward(d_out: np.ndarray, x: np.ndarray, gamma: np.ndarray,
+                        epsilon: float = 1e-3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The gradients of :func:`batch_norm` in training mode: ``(dx, d_gamma, d_beta)``.
+
+    In training the batch's own mean and variance depend on every input, so ``dx`` has three terms:
+    the direct one through ``x_hat``, and the ones through the mean and the variance, which
+    remove the gradient's mean and its projection on ``x_hat`` (per channel, over M = N*H*W values):
+    ``dx = gamma / sqrt(var + eps) * (d_out - mean(d_out) - x_hat * mean(d_out * x_hat))``.
+
+    Example:
+        >>> x = np.array([[1.0], [3.0]])                  # x_hat = -1, 1
+        >>> dx, dg, db = batch_norm_backward(np.array([[1.0], [1.0]]), x, np.ones(1), epsilon=0.0)
+        >>> dx.ravel().tolist(), dg.tolist(), db.tolist()  # shifting every output alike changes nothing
+        ([0.0, 0.0], [0.0], [2.0])
+    """
+    d_out, x = np.asarray(d_out, dtype=np.float64), np.asarray(x, dtype=np.float64)
+    axes = tuple(range(x.ndim - 1))
+    mean, variance = x.mean(axis=axes), x.var(axis=axes)
+    x_hat = (x - mean) / np.sqrt(variance + epsilon)
+    d_gamma, d_beta = (d_out * x_hat).sum(axis=axes), d_out.sum(axis=axes)
+    dx = (np.asarray(gamma) / np.sqrt(variance + epsilon)
+          * (d_out - d_out.mean(axis=axes) - x_hat * (d_out * x_hat).mean(axis=axes)))
+    return dx, d_gamma, d_beta
