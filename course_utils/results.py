@@ -29,7 +29,7 @@ import tensorflow as tf
 from .folders import show_path
 from .session import current, detail
 from .sources import SOURCES
-from .tables import markdown_table
+from .tables import duration_text, markdown_table
 from .tracing import trace
 
 NOTEBOOK_TIMES = "notebook_times"
@@ -237,20 +237,8 @@ def time_text(notebook: str, profile: str = "classroom") -> str:
     times = notebook_times(profile)
     if notebook not in times:
         return f"Time: not recorded yet (run `make notebooks` to record the {profile} run time)"
-    about = _duration_text(times[notebook])
+    about = duration_text(times[notebook])
     return f"Time: about {about} to run on a 2-core CPU ({profile} profile, recorded by `make notebooks`)"
-
-
-def _duration_text(seconds: float) -> str:
-    """'10 s' below two minutes (rounded to 5 s, at least 5 s), else '3 min' (rounded to whole minutes).
-
-    Example:
-        >>> _duration_text(8.0), _duration_text(88.1), _duration_text(150)
-        ('10 s', '90 s', '2 min')
-    """
-    if seconds < 120:
-        return f"{max(5, 5 * round(seconds / 5))} s"
-    return f"{round(seconds / 60)} min"
 
 
 def results_table(results: dict[str, dict[str, Any]]) -> str:
@@ -395,7 +383,7 @@ def resources_table(profiles_shown: tuple[str, ...] = ("classroom", "smoke")) ->
         cells = []
         for p in profiles_shown:
             r = recorded[p].get(stem)
-            cells.append("-" if r is None else f"{_duration_text(r['seconds'])}")
+            cells.append("-" if r is None else f"{duration_text(r['seconds'])}")
             cells.append("-" if r is None or r["peak_rss_mib"] is None else f"{r['peak_rss_mib'] / 1024:.2f} GiB")
         body.append([stem, *cells])
     cells = []  # the whole course: total run time, and the largest peak

@@ -104,6 +104,6 @@ def overfit_tiny_batch(model: Any, x: Any, y: Any, images: int = 50, steps: int 
         diagnosis = ""
     else:
         diagnosis = _diagnosis(losses, accuracy, int(np.prod(model.outputs[0].shape[1:])))
-        print(f"FAIL: {accuracy:.0%} of {len(x)} images after {len(losses)} steps, loss {losses[-1]:.3g} (a correct set-up "
+        print(f"FAIL: {accuracy * 100:.0f} % of {len(x)} images after {len(losses)} steps, loss {losses[-1]:.3g} (a correct set-up "
               f"reaches 100 % and a loss below {LOSS_TARGET} within seconds): {diagnosis}")
     return OverfitCheck(len(x), len(losses), elapsed, losses[-1], accuracy, passed, diagnosis)

@@ -94,3 +94,16 @@ def format_value(value: object) -> str:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return f"{int(value):,}"
     return str(value)
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as a person reads it: rounded to 5 s below two minutes, then whole minutes, then hours.
+
+    Example:
+        >>> duration_text(8.0), duration_text(88.1), duration_text(150), duration_text(4000)
+        ('10 s', '90 s', '2 min', '1 h 7 min')
+    """
+    if seconds < 120:
+        return f"{max(5, 5 * round(seconds / 5))} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"

@@ -36,6 +36,7 @@ from .schedules import planned_steps
 from .schedules import warmup_cosine as warmup_cosine  # re-exported: notebooks call training.warmup_cosine
 from .session import current, detail
 from .sources import last_source
+from .tables import duration_text
 
 
 @dataclass
@@ -273,21 +274,8 @@ class _Estimate(keras.callbacks.Callback):
             return
         seconds = step * per_epoch * epochs
         print(f"estimate on this device: {step:.3f} s per step x {per_epoch:,} steps x {epochs} epoch(s) = "
-              f"{_duration(seconds)} of training steps (validation aside); press stop to end it early, keeping the "
+              f"{duration_text(seconds)} of training steps (validation aside); press stop to end it early, keeping the "
               "best weights")
-
-
-def _duration(seconds: float) -> str:
-    """``4000`` -> ``'1 h 7 min'``; ``90`` -> ``'2 min'``; ``20`` -> ``'20 s'``.
-
-    Example:
-        >>> _duration(4000), _duration(90), _duration(20)
-        ('1 h 7 min', '2 min', '20 s')
-    """
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes = round(seconds / 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 def _move_aside(path: Path) -> Path:
