@@ -16,6 +16,7 @@ A notebook starts with ``run = course_utils.setup(seed=N)`` (the session) and re
 - ``arithmetic``: layer formulas (output sizes, parameters, MACs, receptive fields);
 - ``tracing`` (and ``keras_internals``, its adapter to Keras' graph): the per-layer trace of any model;
 - ``scratch``, ``layers``: operations from scratch in NumPy (forward and backward), and the custom Keras layers;
+  ``numpy_net``: the modern LeNet in NumPy, trained with SGD step for step beside Keras;
 - ``models``: the architectures, one module per family, and their registry;
 - ``schedules``: learning-rate schedules and the range test; ``training``: fit, time plans, stopping;
   ``sanity``: the tiny-batch check a set-up must pass before a long training;

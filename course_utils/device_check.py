@@ -1,6 +1,6 @@
 """The GPU check: every training notebook's networks, a few real training steps each, on this device.
 
-``make gpu-check`` (``scripts/gpu_check.py``) calls :func:`check_profile` for the ``gpu`` and ``full``
+``make gpu-check`` (``scripts/gpu_check.py``) calls :func:`check_networks` for the ``gpu`` and ``full``
 profiles: for each network a notebook trains there (:func:`networks`, built from the profile's parameters
 as the notebook builds it), one ``fit`` over ``steps + 1`` batches of random images and labels at the
 profile's batch size (:func:`course_utils.training.measure_training_costs`: the first batch builds the
@@ -139,7 +139,7 @@ def check_network(network: Network, steps: int = 20, batch_size: int | None = No
     return check
 
 
-def check_profile(profile: str, steps: int = 20, notebooks: Sequence[str] = TRAINING_NOTEBOOKS,
+def check_networks(profile: str, steps: int = 20, notebooks: Sequence[str] = TRAINING_NOTEBOOKS,
                   batch_size: int | None = None, record: bool = True) -> list[StepCheck]:
     """:func:`check_network` for every network the ``notebooks`` train in ``profile``; print and record them.
 

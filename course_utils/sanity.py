@@ -87,6 +87,7 @@ def overfit_tiny_batch(model: Any, x: Any, y: Any, images: int = 50, steps: int 
     losses: list[float] = []
     accuracy, start = 0.0, time.perf_counter()
     for step in range(1, steps + 1):
+        model.reset_metrics()  # some Keras versions (3.10) report the mean since the first step, not this step's loss
         result = model.train_on_batch(x, y, return_dict=True)
         losses.append(float(result["loss"]))
         if step % 10 == 0 or step == steps or not math.isfinite(losses[-1]):

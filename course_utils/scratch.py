@@ -586,3 +586,80 @@ def batch_norm_backward(d_out: np.ndarray, x: np.ndarray, gamma: np.ndarray,
     dx = (np.asarray(gamma) / np.sqrt(variance + epsilon)
           * (d_out - d_out.mean(axis=axes) - x_hat * (d_out * x_hat).mean(axis=axes)))
     return dx, d_gamma, d_beta
+
+
+# --- convolution as one matrix product (im2col): the same sums as conv2d, in the order a BLAS library is fast at ----
+
+
+def im2col(x: np.ndarray, kh: int, kw: int, stride: int | tuple[int, int] = 1, padding: str = "valid") -> np.ndarray:
+    """Every kh x kw window of an NHWC batch as one row: (N * H_out * W_out, kh * kw * C).
+
+    Row ``(n, i, j)`` holds the window under output position (i, j) of image n, flattened in the
+    kernel's (kh, kw, C) order, so that ``im2col(x, ...) @ kernel.reshape(-1, C_out)`` is the convolution.
+
+    Example:
+        >>> im2col(np.arange(9.0).reshape(1, 3, 3, 1), 2, 2)     # four 2 x 2 windows
+        array([[0., 1., 3., 4.],
+               [1., 2., 4., 5.],
+               [3., 4., 6., 7.],
+               [4., 5., 7., 8.]])
+    """
+    x = np.asarray(x)
+    sh, sw = _hw(stride)
+    if padding.lower() == "same":
+        x = pad_same(x, (kh, kw), (sh, sw))
+    n, h, w, c = x.shape
+    h_out, w_out = (h - kh) // sh + 1, (w - kw) // sw + 1
+    # a strided view (N, H_out, W_out, kh, kw, C) of the windows: no copy until the reshape
+    s_n, s_h, s_w, s_c = x.strides
+    windows = np.lib.stride_tricks.as_strided(
+        x, (n, h_out, w_out, kh, kw, c), (s_n, s_h * sh, s_w * sw, s_h, s_w, s_c), writeable=False)
+    return windows.reshape(n * h_out * w_out, kh * kw * c)
+
+
+def conv2d_im2col(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None,
+                  stride: int | tuple[int, int] = 1, padding: str = "valid") -> np.ndarray:
+    """:func:`conv2d` as one matrix product: im2col rows times the kernel as a (kh*kw*C_in, C_out) matrix.
+
+    Example:
+        >>> x, k = np.random.default_rng(0).random((2, 6, 6, 3)), np.random.default_rng(1).random((3, 3, 3, 4))
+        >>> bool(np.allclose(conv2d_im2col(x, k, stride=2, padding="same"), conv2d(x, k, stride=2, padding="same")))
+        True
+    """
+    x, kernel = np.asarray(x), np.asarray(kernel)
+    kh, kw, c_in, c_out = kernel.shape
+    sh, sw = _hw(stride)
+    h = x.shape[1] if padding.lower() == "valid" else x.shape[1] + sum(same_padding(x.shape[1], kh, sh))
+    w = x.shape[2] if padding.lower() == "valid" else x.shape[2] + sum(same_padding(x.shape[2], kw, sw))
+    out = im2col(x, kh, kw, (sh, sw), padding) @ kernel.reshape(kh * kw * c_in, c_out)
+    out = out.reshape(x.shape[0], (h - kh) // sh + 1, (w - kw) // sw + 1, c_out)
+    return out if bias is None else out + np.asarray(bias)
+
+
+def conv2d_im2col_backward(d_out: np.ndarray, x: np.ndarray, kernel: np.ndarray, stride: int | tuple[int, int] = 1,
+                           padding: str = "valid") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`conv2d_backward` with matrix products: ``d_kernel = cols.T @ d_out``, ``d_cols = d_out @ kernel.T``,
+    and the columns' gradients added back onto the windows they came from (col2im).
+
+    Example:
+        >>> x, k = np.random.default_rng(0).random((2, 5, 5, 2)), np.random.default_rng(1).random((3, 3, 2, 3))
+        >>> g = np.ones((2, 2, 2, 3))
+        >>> all(np.allclose(a, b) for a, b in zip(conv2d_im2col_backward(g, x, k, stride=2),
+        ...                                        conv2d_backward(g, x, k, stride=2)))
+        True
+    """
+    d_out, x, kernel = np.asarray(d_out), np.asarray(x), np.asarray(kernel)
+    kh, kw, c_in, c_out = kernel.shape
+    sh, sw = _hw(stride)
+    same = padding.lower() == "same"
+    x_pad = pad_same(x, (kh, kw), (sh, sw)) if same else x
+    n, h_out, w_out, _ = d_out.shape
+    g = d_out.reshape(n * h_out * w_out, c_out)
+    d_kernel = (im2col(x_pad, kh, kw, (sh, sw)).T @ g).reshape(kernel.shape)
+    d_cols = (g @ kernel.reshape(kh * kw * c_in, c_out).T).reshape(n, h_out, w_out, kh, kw, c_in)
+    dx_pad = np.zeros(x_pad.shape, np.result_type(d_out, x, kernel, np.float32))
+    for a in range(kh):  # col2im: kh * kw strided additions instead of H_out * W_out window loops
+        for b in range(kw):
+            dx_pad[:, a:a + sh * h_out:sh, b:b + sw * w_out:sw, :] += d_cols[:, :, :, a, b, :]
+    top, left = (same_padding(x.shape[1], kh, sh)[0], same_padding(x.shape[2], kw, sw)[0]) if same else (0, 0)
+    return dx_pad[:, top:top + x.shape[1], left:left + x.shape[2], :], d_kernel, d_out.sum(axis=(0, 1, 2))

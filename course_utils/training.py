@@ -253,21 +253,29 @@ class _Clock(keras.callbacks.Callback):
 
 
 class _Estimate(keras.callbacks.Callback):
-    """Prints, after the first ``steps`` training steps (and the first, which builds them), how long the whole
-    ``fit`` will take on this device at that speed: the ``full`` profile's estimate, measured, not guessed."""
+    """Prints, once ``steps`` training steps have run after the first (which builds them), how long the whole
+    ``fit`` will take on this device at that speed: the ``full`` profile's estimate, measured, not guessed.
+    Steps are counted by the batch index, so ``steps_per_execution`` (several steps per callback) is allowed for."""
 
     def __init__(self, steps: int):
         super().__init__()
-        self.steps, self.times, self.done = steps, [], False
+        self.steps, self.start, self.done, self.epoch = steps, None, False, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
         if self.done:
             return
-        self.times.append(time.perf_counter())
-        if len(self.times) <= self.steps:
+        now = time.perf_counter()
+        batch += self.epoch * (self.params.get("steps") or 0)  # steps since the start of fit, across epochs
+        if self.start is None:  # the end of the first call: the step is built, the clock starts
+            self.start = (batch, now)
+            return
+        if batch - self.start[0] < self.steps:
             return
         self.done = True
-        step = (self.times[-1] - self.times[0]) / self.steps
+        step = (now - self.start[1]) / (batch - self.start[0])
         per_epoch, epochs = self.params.get("steps"), self.params.get("epochs") or 1
         if not per_epoch:
             print(f"estimate on this device: {step:.3f} s per training step (the number of steps is unknown)")

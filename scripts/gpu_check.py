@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     for profile in args.profiles:
         course_utils.setup(profile=profile)
         print(f"gpu-check: {profile} profile on {device_check.device_name()}, {args.steps} steps per network")
-        device_check.check_profile(profile, args.steps, args.notebooks, args.batch_size)
+        device_check.check_networks(profile, args.steps, args.notebooks, args.batch_size)
     return 0
 
 

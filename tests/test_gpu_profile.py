@@ -119,14 +119,15 @@ def test_a_run_ended_by_the_gpu_plan_says_so_once_and_is_cached(monkeypatch, cap
     assert again.from_cache, "a run ended by the profile's plan is complete for the warm-start cache"
 
 
-def test_the_full_profile_prints_its_estimate_from_the_first_steps(monkeypatch, capsys):
+@pytest.mark.parametrize("timed_steps", [2, 6])  # 6: the timing runs on into the second epoch (4 steps each)
+def test_the_full_profile_prints_its_estimate_from_the_first_steps(monkeypatch, capsys, timed_steps):
     monkeypatch.setenv("COURSE_PROFILE", "full")
-    monkeypatch.setitem(profiles.ESTIMATE_STEPS, "full", 2)
+    monkeypatch.setitem(profiles.ESTIMATE_STEPS, "full", timed_steps)
     clock = _FakeClock()
     monkeypatch.setattr(training, "time", clock)
     training.fit(_tiny(), _ds(), epochs=30, callbacks=[_Tick(clock)], verbose=0)
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("estimate")]
-    # 2 timed steps of 1 s after the first: 1 s per step x 4 steps x 30 epochs = 120 s
+    # timed steps of 1 s each after the first: 1 s per step x 4 steps x 30 epochs = 120 s
     assert lines == ["estimate on this device: 1.000 s per step x 4 steps x 30 epoch(s) = 2 min of training steps "
                      "(validation aside); press stop to end it early, keeping the best weights"]
 
@@ -143,7 +144,7 @@ def test_the_gpu_check_lists_a_network_for_every_training_notebook(profile):
 
 
 def test_the_gpu_check_times_real_steps_and_records_them(results_dir, capsys):
-    checks = device_check.check_profile("smoke", steps=2, notebooks=("06_lenet5",), batch_size=4)
+    checks = device_check.check_networks("smoke", steps=2, notebooks=("06_lenet5",), batch_size=4)
     assert [c.model for c in checks] == ["lenet5_modern", "lenet5_classic"]
     assert all(c.step_seconds > 0 and c.images_per_second == pytest.approx(4 / c.step_seconds) for c in checks)
     assert all(c.peak_device_mib is None and c.input_shape == (32, 32, 1) for c in checks)  # no GPU here

@@ -28,13 +28,13 @@ def test_a_correct_lenet_memorises_fifty_images(capsys):
 def test_logits_fed_to_a_loss_that_expects_probabilities_is_named(capsys):
     # Keras' default from_logits=False on a network that ends without its softmax (Keras 3 itself catches the
     # opposite mistake, a softmax output with from_logits=True: it takes the logits under the softmax)
-    result = sanity.overfit_tiny_batch(_lenet(False, 1e-3, False), X, Y, steps=200)
+    result = sanity.overfit_tiny_batch(_lenet(False, 1e-3, False), X, Y, steps=100)
     assert not result.passed and "from_logits=False" in result.diagnosis and "log(10) = 2.30" in result.diagnosis
     assert capsys.readouterr().out.startswith("FAIL:")
 
 
 def test_a_learning_rate_a_hundred_times_too_high_is_named():
-    result = sanity.overfit_tiny_batch(_lenet(False, 1e-1, True), X, Y, steps=200)
+    result = sanity.overfit_tiny_batch(_lenet(False, 1e-1, True), X, Y, steps=100)
     assert not result.passed and "learning rate" in result.diagnosis
 
 

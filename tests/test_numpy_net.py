@@ -1,0 +1,62 @@
+"""The NumPy LeNet trains as Keras does; convolution as im2col computes what the loops compute."""
+
+import keras
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_utils import models, scratch
+from course_utils.numpy_net import LAYERS, NumpyLeNet
+
+RNG = np.random.default_rng(28)
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(3, 8), k=st.integers(1, 3), s=st.integers(1, 3), same=st.booleans(), c=st.integers(1, 3))
+def test_im2col_convolution_and_its_backward_equal_the_loops(n, k, s, same, c):
+    padding = "same" if same else "valid"
+    x, kernel, bias = RNG.normal(size=(2, n, n + 1, c)), RNG.normal(size=(k, k, c, 2)), RNG.normal(size=2)
+    out = scratch.conv2d(x, kernel, bias, stride=s, padding=padding)
+    assert np.allclose(scratch.conv2d_im2col(x, kernel, bias, stride=s, padding=padding), out, atol=1e-12)
+    d_out = RNG.normal(size=out.shape)
+    for fast, loop in zip(scratch.conv2d_im2col_backward(d_out, x, kernel, stride=s, padding=padding),
+                          scratch.conv2d_backward(d_out, x, kernel, stride=s, padding=padding)):
+        assert np.allclose(fast, loop, atol=1e-12)
+
+
+def test_the_numpy_lenet_follows_keras_step_for_step():
+    keras.utils.set_random_seed(28)
+    reference = models.lenet5_modern()
+    net = NumpyLeNet.from_keras(reference)
+    logits_model = keras.Sequential([keras.Input((32, 32, 1)), *reference.layers[:-1]])  # shares the weights
+    logits_model.compile(keras.optimizers.SGD(0.05), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = RNG.random((6 * 16, 32, 32, 1)).astype("float32"), RNG.integers(0, 10, 6 * 16)
+    assert np.allclose(net.logits(x[:16]), logits_model.predict_on_batch(x[:16]), atol=1e-5)
+    mine, theirs = [], []
+    for step in range(6):
+        batch = slice(16 * step, 16 * (step + 1))
+        mine.append(net.sgd_step(x[batch], y[batch], 0.05))
+        theirs.append(float(logits_model.train_on_batch(x[batch], y[batch])))
+    # float64 against Keras' float32: after six steps the losses agree to 1e-5 and the weights to 1e-5
+    assert np.max(np.abs(np.array(mine) - np.array(theirs))) < 1e-5, (mine, theirs)
+    for name in LAYERS:
+        for ours, keras_weight in zip(net.weights[name], reference.get_layer(name).get_weights()):
+            assert np.max(np.abs(ours - keras_weight)) < 1e-5, name
+
+
+def test_the_loop_convolution_trains_the_same_network():
+    keras.utils.set_random_seed(3)
+    weights = NumpyLeNet.from_keras(models.lenet5_modern()).weights
+    fast = NumpyLeNet({k: tuple(w.copy() for w in v) for k, v in weights.items()})
+    slow = NumpyLeNet({k: tuple(w.copy() for w in v) for k, v in weights.items()}, conv=scratch.conv2d,
+                      conv_backward=scratch.conv2d_backward)
+    x, y = RNG.random((4, 32, 32, 1)), np.array([1, 2, 3, 4])
+    assert abs(fast.sgd_step(x, y, 0.1) - slow.sgd_step(x, y, 0.1)) < 1e-12
+    assert all(np.allclose(fast.weights[n][0], slow.weights[n][0], atol=1e-12) for n in LAYERS)
+
+
+def test_a_model_without_lenets_layers_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="no layer C1"):
+        NumpyLeNet.from_keras(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]))
