@@ -76,11 +76,13 @@ def test_full_profile_path_trains_a_couple_of_steps_on_cpu():
     assert model.get_layer("fc1").units == 4096
     x, y = captchas.generate_captchas(4, seed=3, workers=1)
     ds = data.make_dataset(x, {name: y[:, i] for i, name in enumerate(HEADS)}, batch_size=2)
+    # eagerly: the same layers, heads and losses without building the training, test and predict graphs of a
+    # 52.7-million-parameter network (most of this test's time); make gpu-check times the graph path on a GPU
     run = training.train_and_record(
         "full-path", model, ds, ds, epochs=1, optimizer=keras.optimizers.Adam(P.learning_rate),
         loss={name: "sparse_categorical_crossentropy" for name in HEADS}, record=False, verbose=0,
         monitor=training.mean_of(*(f"{n}_accuracy" for n in HEADS)),
-        metrics={name: ["accuracy"] for name in HEADS})
+        metrics={name: ["accuracy"] for name in HEADS}, compile_options={"run_eagerly": True})
     assert len(run.history["loss"]) == 1 and math.isfinite(run.history["loss"][0])
     assert set(run.head_accuracy) == set(HEADS)
     text = models.read_captcha(model, x[0])
