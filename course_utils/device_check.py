@@ -140,7 +140,7 @@ def check_network(network: Network, steps: int = 20, batch_size: int | None = No
 
 
 def check_networks(profile: str, steps: int = 20, notebooks: Sequence[str] = TRAINING_NOTEBOOKS,
-                  batch_size: int | None = None, record: bool = True) -> list[StepCheck]:
+                   batch_size: int | None = None, record: bool = True) -> list[StepCheck]:
     """:func:`check_network` for every network the ``notebooks`` train in ``profile``; print and record them.
 
     A network that does not fit in memory is reported (its error's first line) and the check goes on.

@@ -254,7 +254,7 @@ RUN_SECONDS: dict[str, float] = {"gpu": 75.0}
 ESTIMATE_STEPS: dict[str, int] = {"full": 20}
 
 # What each training notebook trains, from its parameters: one entry per fit, its planned seconds (None: a
-# run of epochs, stopped by RUN_SECONDS at the latest). tests/test_profiles_plan.py counts the fit calls of
+# run of epochs, stopped by RUN_SECONDS at the latest). tests/test_gpu_profile.py counts the fit calls of
 # each notebook's code against these lists.
 TRAINING_RUNS: dict[str, Callable[[NotebookParams], list[float | None]]] = {
     "05_flatten_dense_dropout": lambda P: [None, None],  # without and with dropout
