@@ -27,10 +27,14 @@ def test_im2col_convolution_and_its_backward_equal_the_loops(n, k, s, same, c):
 
 @pytest.fixture
 def keras_in_float64():
-    """Keras computing in float64, as NumPy does, for this test only."""
+    """Keras computing in float64, as NumPy does, for this test only: the global dtype policy (which setup() and
+    other tests set explicitly, and which wins over floatx) and floatx, both restored afterwards."""
+    policy, floatx = keras.mixed_precision.global_policy(), keras.config.floatx()
     keras.config.set_floatx("float64")
+    keras.mixed_precision.set_global_policy("float64")
     yield
-    keras.config.set_floatx("float32")
+    keras.mixed_precision.set_global_policy(policy)
+    keras.config.set_floatx(floatx)
 
 
 @pytest.mark.parametrize("seed", [28, 29, 30])
