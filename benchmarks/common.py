@@ -24,13 +24,9 @@ if str(ROOT) not in sys.path:
 import course_utils  # noqa: E402
 from course_utils import machine, quiet, results  # noqa: E402
 
-# A training step costs about 6 FLOPs per multiply-add of the forward pass and per image:
-# 2 FLOPs per MAC forward, and the backward pass about twice the forward (gradients for inputs and weights).
-TRAINING_FLOPS_PER_MAC = 6
+TRAINING_FLOPS_PER_MAC = machine.TRAINING_FLOPS_PER_MAC  # 6: see course_utils.machine.achieved_gflops
 MATMUL_SIDE = {"smoke": 256}  # default: 1,024 x 1,024 float32 matrices (2.1 GFLOP per product)
 MATMUL_SECONDS = {"smoke": 0.1}  # default: three 1-second windows
-
-_matmul_cache: dict[tuple[int, float], float] = {}
 
 
 def profile_value(table: dict[str, Any], default: Any, profile: str | None = None) -> Any:
@@ -43,36 +39,13 @@ def profile_value(table: dict[str, Any], default: Any, profile: str | None = Non
 
 
 def matmul_gflops(side: int | None = None, min_seconds: float | None = None) -> float:
-    """Return this machine's sustained float32 matmul rate in GFLOP/s (``side x side`` products, 2 side^3 FLOPs).
-
-    Measured once per process and size: every benchmark of one ``benchmarks/run.py`` run divides
-    by the same figure. Median of three windows of at least ``min_seconds`` after a warm-up.
-    """
-    side = side or profile_value(MATMUL_SIDE, 1024)
-    min_seconds = min_seconds or profile_value(MATMUL_SECONDS, 1.0)
-    if (side, min_seconds) in _matmul_cache:
-        return _matmul_cache[(side, min_seconds)]
-    tf = quiet.import_tensorflow_quietly()
-    a = tf.random.stateless_normal((side, side), seed=(1, 2), dtype=tf.float32)
-    b = tf.random.stateless_normal((side, side), seed=(3, 4), dtype=tf.float32)
-    float(tf.matmul(a, b)[0, 0])  # warm-up (and, on a GPU, wait for it)
-    rates = []
-    for _ in range(3):
-        count, start = 0, time.perf_counter()
-        while True:
-            c = tf.matmul(a, b)
-            count += 1
-            if time.perf_counter() - start >= min_seconds:
-                float(c[0, 0])  # the last product has finished
-                break
-        rates.append(2 * side**3 * count / (time.perf_counter() - start) / 1e9)
-    _matmul_cache[(side, min_seconds)] = round(statistics.median(rates), 1)
-    return _matmul_cache[(side, min_seconds)]
+    """Return this machine's sustained float32 matmul rate in GFLOP/s (:func:`course_utils.machine.matmul_gflops`),
+    at the active profile's size: measured once per process, so every benchmark of one ``benchmarks/run.py`` run
+    divides by the same figure."""
+    return machine.matmul_gflops(side or profile_value(MATMUL_SIDE, 1024), min_seconds or profile_value(MATMUL_SECONDS, 1.0))
 
 
-def achieved_gflops(macs_per_image: int, images_per_second: float) -> float:
-    """Return the training arithmetic rate in GFLOP/s: ``6 x MACs per image x images/s`` (see module docstring)."""
-    return round(TRAINING_FLOPS_PER_MAC * macs_per_image * images_per_second / 1e9, 2)
+achieved_gflops = machine.achieved_gflops
 
 
 def fit_images_per_second(model, images, labels, *, batch_size: int, steps_per_execution: int = 1,

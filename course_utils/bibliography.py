@@ -109,6 +109,8 @@ ARTICLES: dict[str, Article] = {a.key: a for a in (
 PAPERS: dict[str, Paper] = {p.key: p for p in (
     Paper("lenet", "LeCun et al.", 1998, "Gradient-based learning applied to document recognition",
           "Proceedings of the IEEE 86(11), 2278-2324", "http://yann.lecun.com/exdb/publis/pdf/lecun-98.pdf"),
+    Paper("backprop", "Rumelhart et al.", 1986, "Learning representations by back-propagating errors",
+          "Nature 323, 533-536", "https://doi.org/10.1038/323533a0"),
     Paper("cifar", "Krizhevsky", 2009, "Learning multiple layers of features from tiny images",
           "Technical report, University of Toronto", "https://www.cs.toronto.edu/~kriz/learning-features-2009-TR.pdf"),
     Paper("alexnet", "Krizhevsky et al.", 2012, "ImageNet classification with deep convolutional neural networks",

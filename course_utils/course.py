@@ -62,6 +62,9 @@ NOTEBOOKS: tuple[Notebook, ...] = (
     Notebook("A3_batch_normalization", "Appendix: batch normalization",
              "batch norm from scratch in both modes, moving statistics, where it goes in a block",
              appendix_to="05_flatten_dense_dropout"),
+    Notebook("A4_backpropagation", "Appendix: backpropagation by hand",
+             "gradient checks, backward passes of every LeNet layer, a NumPy LeNet trained beside Keras, im2col",
+             appendix_to="05_flatten_dense_dropout"),
 )
 
 

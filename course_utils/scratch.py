@@ -478,6 +478,29 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     return loss, d_logits / n
 
 
+def softmax_cross_entropy_backward(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The gradient of the mean softmax cross-entropy with respect to the logits (N, K): ``(p - one_hot) / N``.
+
+    Example:
+        >>> softmax_cross_entropy_backward(np.zeros((1, 2)), np.array([1])).tolist()
+        [[0.5, -0.5]]
+    """
+    return softmax_cross_entropy(logits, labels)[1]
+
+
+def dense_relu_backward(d_out: np.ndarray, x: np.ndarray, kernel: np.ndarray,
+                        bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The gradients ``(dx, d_kernel, d_bias)`` of ``relu(x @ kernel + bias)``: back through ReLU (at the
+    pre-activation), then through the dense layer.
+
+    Example:
+        >>> dx, dk, db = dense_relu_backward(np.ones((1, 2)), np.ones((1, 1)), np.array([[1.0, -1.0]]), np.zeros(2))
+        >>> dx.tolist(), dk.tolist(), db.tolist()                # the second unit is off: no gradient through it
+        ([[1.0]], [[1.0, 0.0]], [1.0, 0.0])
+    """
+    return dense_backward(relu_backward(d_out, dense(x, kernel, bias)), x, kernel)
+
+
 def conv2d_backward(
     d_out: np.ndarray,
     x: np.ndarray,

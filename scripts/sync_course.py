@@ -22,7 +22,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course_utils import bibliography, course, results, settings  # noqa: E402
+from course_utils import bibliography, course, profiles, results, settings  # noqa: E402
 from course_utils.tables import markdown_table  # noqa: E402
 
 FIRST_CELL_MARK = "# extra code: makes this notebook run anywhere"
@@ -114,6 +114,7 @@ def readme_sections(url: str, slug: str) -> dict[str, str]:
     notebooks = markdown_table(["#", "notebook", "what you learn", "classroom run time", "Colab"], rows, numeric=(3,))
     return {"badges": badges, "notebooks": notebooks, "memory-note": memory_note(), "results": table, "performance": performance,
             "resources": results.resources_table(("classroom",)), "settings": settings.markdown_table(),
+            "profiles": profiles.markdown_table(),
             "sources": bibliography.sources_markdown().replace(bibliography.SOURCES_LINK, "#sources")}
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import results
+from course_utils import machine, results
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -111,7 +111,7 @@ def test_time_to_accuracy_against_the_article_listing():
 
 
 def test_model_case_figures_are_consistent(monkeypatch):
-    monkeypatch.setattr(common, "_matmul_cache", {(64, 0.01): 10.0})  # a fixed reference, no timing needed
+    monkeypatch.setattr(machine, "_matmul_cache", {(64, 0.01, "tensorflow", "float32"): 10.0})  # no timing needed
     monkeypatch.setitem(common.MATMUL_SIDE, "smoke", 64)
     monkeypatch.setitem(common.MATMUL_SECONDS, "smoke", 0.01)
     case = bench_models.Case("lenet", bench_models.models.lenet5_modern, (32, 32, 1), batch_size=8)

@@ -16,7 +16,7 @@ from course_utils.models import inception
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 MINE = ("09_vgg_captcha", "10_mini_vgg", "11_inception", "12_model_comparison", "A1_fast_training_on_a_cpu",
-        "A2_input_pipelines_and_memory", "A3_batch_normalization")
+        "A2_input_pipelines_and_memory", "A3_batch_normalization", "A4_backpropagation")
 
 
 @pytest.mark.parametrize("log, base", [(np.log10, "base-10"), (np.log2, "base-2")])

@@ -10,43 +10,22 @@ import subprocess
 import sys
 from pathlib import Path
 
-import keras
-import numpy as np
 import pytest
+from training_fakes import FakeClock, Tick, tiny_dataset, tiny_model
 
-from course_utils import data, device_check, profiles, session, settings, training
+from course_utils import device_check, profiles, session, settings, training
 
 ROOT = Path(__file__).resolve().parents[1]
 # the calls that train: each is one run of profiles.TRAINING_RUNS (model.fit in appendix A1's timings is timing)
 TRAINING_CALL = re.compile(r"\b(?:training\.fit|fit_or_reuse|train_and_record)\(")
 
 
-def _tiny():
-    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
 
 
-def _ds():  # 32 images in 4 batches of 8
-    x = np.random.default_rng(0).integers(0, 255, (32, 8, 8), dtype=np.uint8)
-    return data.make_dataset(x, np.arange(32) % 2, batch_size=8)
 
 
-class _FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def perf_counter(self):
-        return self.now
 
 
-class _Tick(keras.callbacks.Callback):  # every batch takes one fake second
-    def __init__(self, clock):
-        super().__init__()
-        self.clock = clock
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.clock.now += 1.0
 
 
 def _code(notebook: str) -> str:
@@ -106,15 +85,15 @@ def test_a_run_ended_by_the_gpu_plan_says_so_once_and_is_cached(monkeypatch, cap
     monkeypatch.setenv("COURSE_PROFILE", "gpu")
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     monkeypatch.setitem(profiles.RUN_SECONDS, "gpu", 5.5)
-    clock = _FakeClock()
+    clock = FakeClock()
     monkeypatch.setattr(training, "time", clock)
     # 4 batches of 1 s: epoch 1 ends at 4 s, a second would end at 8 s > 5.5 s
-    run = training.fit_or_reuse("tiny", _tiny(), _ds(), 10, callbacks=[_Tick(clock)], verbose=0,
+    run = training.fit_or_reuse("tiny", tiny_model(), tiny_dataset(), 10, callbacks=[Tick(clock)], verbose=0,
                                 dataset="demo", data_source="real file", train_size=32)
     out = capsys.readouterr().out
     assert run.stop_reason == "time budget" and run.epochs == 1 and run.budget_by_design
     assert "ended by the gpu profile's time plan (5.5 s per run) after 1 of 10 epochs" in out and "CUT SHORT" not in out
-    again = training.fit_or_reuse("tiny", _tiny(), _ds(), 10, retrain=False, callbacks=[_Tick(clock)], verbose=0,
+    again = training.fit_or_reuse("tiny", tiny_model(), tiny_dataset(), 10, retrain=False, callbacks=[Tick(clock)], verbose=0,
                                   dataset="demo", data_source="real file", train_size=32)
     assert again.from_cache, "a run ended by the profile's plan is complete for the warm-start cache"
 
@@ -123,9 +102,9 @@ def test_a_run_ended_by_the_gpu_plan_says_so_once_and_is_cached(monkeypatch, cap
 def test_the_full_profile_prints_its_estimate_from_the_first_steps(monkeypatch, capsys, timed_steps):
     monkeypatch.setenv("COURSE_PROFILE", "full")
     monkeypatch.setitem(profiles.ESTIMATE_STEPS, "full", timed_steps)
-    clock = _FakeClock()
+    clock = FakeClock()
     monkeypatch.setattr(training, "time", clock)
-    training.fit(_tiny(), _ds(), epochs=30, callbacks=[_Tick(clock)], verbose=0)
+    training.fit(tiny_model(), tiny_dataset(), epochs=30, callbacks=[Tick(clock)], verbose=0)
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("estimate")]
     # timed steps of 1 s each after the first: 1 s per step x 4 steps x 30 epochs = 120 s
     assert lines == ["estimate on this device: 1.000 s per step x 4 steps x 30 epoch(s) = 2 min of training steps "
@@ -159,3 +138,10 @@ def test_the_gpu_check_script_refuses_a_machine_without_a_gpu(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 2 and "sees no GPU here" in done.stderr and "--allow-cpu" in done.stderr
     assert not list(tmp_path.rglob("gpu_check.json"))
+
+
+def test_the_readme_profile_table_lists_every_profile_with_the_figures_of_the_time_plan():
+    rows = profiles.markdown_table().splitlines()[2:]
+    assert [row.split("`")[1] for row in rows] == list(settings.PROFILES)
+    assert f"first {profiles.ESTIMATE_STEPS['full']} steps" in rows[-1]
+    assert f"{profiles.RUN_SECONDS['gpu']:g} s at the latest" in rows[2]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils import models, scratch
+from course_utils import models, numpy_net, scratch
 from course_utils.numpy_net import LAYERS, NumpyLeNet
 
 RNG = np.random.default_rng(28)
@@ -27,14 +27,9 @@ def test_im2col_convolution_and_its_backward_equal_the_loops(n, k, s, same, c):
 
 @pytest.fixture
 def keras_in_float64():
-    """Keras computing in float64, as NumPy does, for this test only: the global dtype policy (which setup() and
-    other tests set explicitly, and which wins over floatx) and floatx, both restored afterwards."""
-    policy, floatx = keras.mixed_precision.global_policy(), keras.config.floatx()
-    keras.config.set_floatx("float64")
-    keras.mixed_precision.set_global_policy("float64")
-    yield
-    keras.mixed_precision.set_global_policy(policy)
-    keras.config.set_floatx(floatx)
+    """Keras computing in float64, as NumPy does, for this test only (numpy_net.keras_float64 restores both settings)."""
+    with numpy_net.keras_float64():
+        yield
 
 
 @pytest.mark.parametrize("seed", [28, 29, 30])
@@ -45,8 +40,7 @@ def test_the_numpy_lenet_follows_keras_step_for_step(keras_in_float64, seed):
     keras.utils.set_random_seed(seed)
     reference = models.lenet5_modern()
     net = NumpyLeNet.from_keras(reference)
-    logits_model = keras.Sequential([keras.Input((32, 32, 1)), *reference.layers[:-1]])  # shares the weights
-    logits_model.compile(keras.optimizers.SGD(0.05), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    logits_model = numpy_net.compiled_for_sgd(models.lenet5_logits(reference), 0.05)  # shares the weights
     rng = np.random.default_rng(seed)  # its own generator: the same batches whatever ran before
     x, y = rng.random((6 * 16, 32, 32, 1)), rng.integers(0, 10, 6 * 16)
     assert np.allclose(net.logits(x[:16]), logits_model.predict_on_batch(x[:16]), atol=1e-10)
@@ -75,3 +69,73 @@ def test_the_loop_convolution_trains_the_same_network():
 def test_a_model_without_lenets_layers_is_refused():
     with pytest.raises(ValueError, match="no layer C1"):
         NumpyLeNet.from_keras(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]))
+
+
+def test_the_float64_block_restores_keras_settings_even_after_an_error():
+    policy, floatx = keras.mixed_precision.global_policy().name, keras.config.floatx()
+    with pytest.raises(RuntimeError), numpy_net.keras_float64():
+        assert keras.config.floatx() == "float64"
+        raise RuntimeError("interrupted")
+    assert (keras.mixed_precision.global_policy().name, keras.config.floatx()) == (policy, floatx)
+
+
+def test_side_by_side_training_agrees_in_float64_and_uses_every_example_once_per_epoch(keras_in_float64):
+    keras.utils.set_random_seed(5)
+    logits_model = models.lenet5_logits()
+    net = NumpyLeNet.from_keras(logits_model)
+    x = np.random.default_rng(5).random((40, 32, 32, 1))
+    y = np.arange(40) % 10
+    run = numpy_net.train_side_by_side(net, logits_model, x, y, batch_size=8, steps=7, learning_rate=0.05, seed=5)
+    assert len(run.numpy_losses) == len(run.keras_losses) == 7
+    assert run.loss_gaps.max() < 1e-10 and run.weight_gap < 1e-10
+    order = numpy_net.batch_order(40, 8, 7, seed=5)
+    assert sorted(np.concatenate(order[:5]).tolist()) == list(range(40))  # the first epoch: each image once
+    with pytest.raises(ValueError, match="larger than the 4 examples"):
+        numpy_net.batch_order(4, 8, 1)
+
+
+def test_a_learners_backward_functions_are_the_ones_the_network_calls():
+    keras.utils.set_random_seed(6)
+    calls = []
+
+    def pool_backward(d_out, x, pool, stride):
+        calls.append((pool, stride))
+        return scratch.max_pool2d_backward(d_out, x, pool, stride)
+
+    weights = NumpyLeNet.from_keras(models.lenet5_modern()).weights
+    mine = NumpyLeNet(dict(weights), pool_backward=pool_backward)
+    x, y = np.random.default_rng(6).random((3, 32, 32, 1)), np.array([0, 1, 2])
+    assert mine.sgd_step(x, y, 0.1) == pytest.approx(NumpyLeNet(dict(weights)).sgd_step(x, y, 0.1), abs=1e-12)
+    assert calls == [(2, 2), (2, 2)]  # S4, then S2
+
+
+def test_mnist_digits_are_padded_and_scaled_as_notebook_06_reads_them():
+    digits = np.zeros((2, 28, 28), np.uint8)
+    digits[:, 0, 0] = 255
+    x = numpy_net.as_lenet_input(digits)
+    assert x.shape == (2, 32, 32, 1) and x.dtype == np.float32 and x[0, 2, 2, 0] == 1.0 and x.sum() == 2.0
+    with pytest.raises(ValueError, match=r"\(N, 28, 28\)"):
+        numpy_net.as_lenet_input(np.zeros((2, 32, 32)))
+
+
+def test_training_speeds_name_three_implementations_against_their_own_matmul_rate():
+    keras.utils.set_random_seed(7)
+    logits_model = models.lenet5_logits()
+    before = [w.copy() for w in logits_model.get_weights()]
+    x, y = np.random.default_rng(7).random((4, 32, 32, 1)).astype(np.float32), np.arange(4)
+    speeds = numpy_net.training_speeds(logits_model, x, y, min_seconds=0.02)
+    assert [s.name for s in speeds] == ["NumPy, loop convolution", "NumPy, im2col", "Keras (TensorFlow)"]
+    assert [s.yardstick for s in speeds] == ["numpy float64 matmul"] * 2 + ["tensorflow float32 matmul"]
+    assert all(s.images_per_second > 0 and 0 < s.share_of_matmul for s in speeds)
+    assert all(np.array_equal(a, b) for a, b in zip(before, logits_model.get_weights()))  # copies were trained
+
+
+def test_every_layers_gradient_is_the_tapes_in_float64(keras_in_float64):
+    keras.utils.set_random_seed(8)
+    model = models.lenet5_logits()
+    x, y = np.random.default_rng(8).random((5, 32, 32, 1)), np.array([0, 1, 2, 3, 4])
+    rows = numpy_net.compare_with_tape(NumpyLeNet.from_keras(model), model, x, y)
+    assert [r.layer for r in rows] == list(LAYERS) and rows[0].kernel_shape == (5, 5, 1, 6)
+    assert all(r.kernel_gap < 1e-12 and r.bias_gap < 1e-12 and r.kernel_scale > 1e-6 for r in rows)
+    broken = NumpyLeNet.from_keras(model, pool_backward=lambda d, x, p, s: 2 * scratch.max_pool2d_backward(d, x, p, s))
+    assert numpy_net.compare_with_tape(broken, model, x, y)[0].kernel_gap > 1e-6  # a wrong layer shows up below it

@@ -14,7 +14,7 @@ def _lenet(output_softmax: bool, learning_rate: float, from_logits: bool):
     keras.utils.set_random_seed(6)
     model = models.lenet5_modern()  # ends in a softmax
     if not output_softmax:  # the same layers without the softmax: the network outputs logits
-        model = keras.Sequential([keras.Input((32, 32, 1)), *model.layers[:-1]])
+        model = models.lenet5_logits(model)
     model.compile(keras.optimizers.Adam(learning_rate), keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
     return model
 

@@ -8,22 +8,9 @@ import pytest
 import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from training_fakes import BATCH, N_IMAGES, FakeClock, Tick, tiny_dataset, tiny_model
 
-from course_utils import data, schedules, training
-
-# 32 images in 4 batches of 8: every count below is worked out by hand from these sizes.
-N_IMAGES, BATCH = 32, 8
-
-
-def _tiny():
-    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
-def _ds():
-    x = np.random.default_rng(0).integers(0, 255, (N_IMAGES, 8, 8), dtype=np.uint8)
-    return data.make_dataset(x, np.arange(N_IMAGES) % 2, batch_size=BATCH)
+from course_utils import schedules, training
 
 
 class _Scripted:
@@ -66,8 +53,8 @@ def _same(a, b):
 
 
 def test_fit_times_and_keeps_history(tmp_path):
-    model = _tiny()
-    run = training.fit(model, _ds(), epochs=2, validation_data=_ds(), images_per_epoch=N_IMAGES,
+    model = tiny_model()
+    run = training.fit(model, tiny_dataset(), epochs=2, validation_data=tiny_dataset(), images_per_epoch=N_IMAGES,
                        checkpoint=tmp_path / "best.keras", verbose=0)
     assert run.epochs == 2 and run.seconds > 0 and run.images == 2 * N_IMAGES and not run.interrupted
     assert run.stop_reason is None and run.monitor == "val_accuracy"
@@ -75,7 +62,7 @@ def test_fit_times_and_keeps_history(tmp_path):
     best_by_hand = int(np.argmax(run.history["val_accuracy"])) + 1  # first epoch with the highest value
     assert run.best_epoch == best_by_hand and run.checkpoint == tmp_path / "best.keras"
     saved = keras.models.load_model(tmp_path / "best.keras")
-    y_true, y_pred = training.predict_classes(saved, _ds())
+    y_true, y_pred = training.predict_classes(saved, tiny_dataset())
     np.testing.assert_array_equal(y_true, np.arange(N_IMAGES) % 2)
     # the model in memory holds the best epoch's weights too (restore_best: a validation metric is watched)
     assert _same(saved.get_weights(), model.get_weights())
@@ -83,9 +70,9 @@ def test_fit_times_and_keeps_history(tmp_path):
 
 def test_interrupt_keeps_the_best_weights_and_finished_epochs(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COURSE_VERBOSE", "1")  # the checkpoint line is machinery, shown in verbose mode
-    model, weights = _tiny(), _WeightsAtEpochEnd()
+    model, weights = tiny_model(), _WeightsAtEpochEnd()
     # best value in epoch 2 (index 1); the stop button is pressed at the end of epoch 3 (index 2)
-    run = training.fit(model, _ds(), epochs=5, images_per_epoch=N_IMAGES, monitor=_Scripted([0.3, 0.9, 0.5, 0.1, 0.1]),
+    run = training.fit(model, tiny_dataset(), epochs=5, images_per_epoch=N_IMAGES, monitor=_Scripted([0.3, 0.9, 0.5, 0.1, 0.1]),
                        callbacks=[weights, _InterruptAtEpochEnd(2)], checkpoint=tmp_path / "best.keras", verbose=0)
     out = capsys.readouterr().out
     assert run.interrupted and run.stop_reason == "interrupted" and "CUT SHORT by the stop button" in out
@@ -99,7 +86,7 @@ def test_interrupt_keeps_the_best_weights_and_finished_epochs(tmp_path, capsys, 
 
 
 def test_interrupt_in_the_first_epoch_saves_no_checkpoint(tmp_path, capsys):
-    run = training.fit(_tiny(), _ds(), epochs=3, validation_data=_ds(), callbacks=[_InterruptAtEpochEnd(0)],
+    run = training.fit(tiny_model(), tiny_dataset(), epochs=3, validation_data=tiny_dataset(), callbacks=[_InterruptAtEpochEnd(0)],
                        checkpoint=tmp_path / "best.keras", verbose=0)
     assert run.stop_reason == "interrupted" and run.epochs == 0 and run.best_epoch is None and run.checkpoint is None
     assert not (tmp_path / "best.keras").exists()
@@ -107,8 +94,8 @@ def test_interrupt_in_the_first_epoch_saves_no_checkpoint(tmp_path, capsys):
 
 
 def test_restore_best_false_keeps_the_last_weights():
-    model, weights = _tiny(), _WeightsAtEpochEnd()
-    run = training.fit(model, _ds(), epochs=3, monitor=_Scripted([0.9, 0.2, 0.1]), restore_best=False,
+    model, weights = tiny_model(), _WeightsAtEpochEnd()
+    run = training.fit(model, tiny_dataset(), epochs=3, monitor=_Scripted([0.9, 0.2, 0.1]), restore_best=False,
                        callbacks=[weights], verbose=0)
     assert run.best_epoch == 1 and not run.restored_best
     assert _same(model.get_weights(), weights.weights[2])
@@ -118,7 +105,7 @@ def test_a_stale_checkpoint_is_moved_aside_never_deleted(tmp_path, capsys, monke
     monkeypatch.setenv("COURSE_VERBOSE", "1")  # the rename is said in verbose mode
     (tmp_path / "best.keras").write_bytes(b"an earlier run's model")
     (tmp_path / "best.previous.keras").write_bytes(b"an even earlier one")
-    run = training.fit(_tiny(), _ds(), epochs=1, validation_data=_ds(), checkpoint=tmp_path / "best.keras", verbose=0)
+    run = training.fit(tiny_model(), tiny_dataset(), epochs=1, validation_data=tiny_dataset(), checkpoint=tmp_path / "best.keras", verbose=0)
     assert (tmp_path / "best.previous.keras").read_bytes() == b"an even earlier one"
     assert (tmp_path / "best.previous-2.keras").read_bytes() == b"an earlier run's model"
     assert "was renamed to best.previous-2.keras" in capsys.readouterr().out
@@ -126,69 +113,54 @@ def test_a_stale_checkpoint_is_moved_aside_never_deleted(tmp_path, capsys, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras", "best.previous-2.keras", "best.previous.keras"]
 
 
-class _FakeClock:
-    """Stands in for the time module inside course_utils.training: one second per training batch."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def perf_counter(self):
-        return self.now
 
 
-class _Tick(keras.callbacks.Callback):
-    def __init__(self, clock):
-        super().__init__()
-        self.clock = clock
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.clock.now += 1.0
 
 
 def test_time_budget_stops_before_an_epoch_that_would_not_fit(monkeypatch, capsys):
-    clock = _FakeClock()
+    clock = FakeClock()
     monkeypatch.setattr(training, "time", clock)
     # 4 batches of 1 s: epoch 1 ends at 4 s; a second one would end at 8 s > 5.5 s, so training stops
     monkeypatch.setenv("COURSE_TIME_BUDGET", "5.5")  # the session's budget: the learner is told
-    run = training.fit(_tiny(), _ds(), epochs=10, images_per_epoch=N_IMAGES, callbacks=[_Tick(clock)], verbose=0)
+    run = training.fit(tiny_model(), tiny_dataset(), epochs=10, images_per_epoch=N_IMAGES, callbacks=[Tick(clock)], verbose=0)
     assert run.stop_reason == "time budget" and run.interrupted and run.epochs == 1 and not run.partial_last_epoch
     assert run.seconds == 4.0 and run.images == N_IMAGES
     assert "CUT SHORT by the time budget of 5.5 s after 1 of 10 epochs" in capsys.readouterr().out
     monkeypatch.delenv("COURSE_TIME_BUDGET")
     clock.now = 0.0
-    training.fit(_tiny(), _ds(), epochs=10, callbacks=[_Tick(clock)], time_budget_s=5.5, verbose=0)
+    training.fit(tiny_model(), tiny_dataset(), epochs=10, callbacks=[Tick(clock)], time_budget_s=5.5, verbose=0)
     assert capsys.readouterr().out == ""  # a budget the caller passed is by design: nothing to warn about
 
 
 def test_time_budget_from_the_environment_stops_mid_epoch(monkeypatch, capsys):
-    clock = _FakeClock()
+    clock = FakeClock()
     monkeypatch.setattr(training, "time", clock)
     monkeypatch.setenv("COURSE_TIME_BUDGET", "2.5")
     # over budget after the third batch (3 s > 2.5 s): the first epoch ends there, 3 of its 4 batches trained
-    run = training.fit(_tiny(), _ds(), epochs=10, images_per_epoch=N_IMAGES, callbacks=[_Tick(clock)], verbose=0)
+    run = training.fit(tiny_model(), tiny_dataset(), epochs=10, images_per_epoch=N_IMAGES, callbacks=[Tick(clock)], verbose=0)
     assert run.stop_reason == "time budget" and run.epochs == 1 and run.partial_last_epoch
     assert run.images == N_IMAGES * 3 // 4
     assert "(the last one cut short)" in capsys.readouterr().out
 
 
 def test_time_budget_that_is_not_reached_changes_nothing(monkeypatch):
-    clock = _FakeClock()
+    clock = FakeClock()
     monkeypatch.setattr(training, "time", clock)
-    run = training.fit(_tiny(), _ds(), epochs=2, callbacks=[_Tick(clock)], time_budget_s=100, verbose=0)
+    run = training.fit(tiny_model(), tiny_dataset(), epochs=2, callbacks=[Tick(clock)], time_budget_s=100, verbose=0)
     assert run.stop_reason is None and run.epochs == 2
 
 
 def test_bad_time_budget_says_how_to_fix_it(monkeypatch):
     monkeypatch.setenv("COURSE_TIME_BUDGET", "ten minutes")
     with pytest.raises(ValueError, match="COURSE_TIME_BUDGET='ten minutes' is not a positive number of seconds"):
-        training.fit(_tiny(), _ds(), epochs=1, verbose=0)
+        training.fit(tiny_model(), tiny_dataset(), epochs=1, verbose=0)
     with pytest.raises(ValueError, match="time_budget_s must be a positive"):
-        training.fit(_tiny(), _ds(), epochs=1, time_budget_s=0, verbose=0)
+        training.fit(tiny_model(), tiny_dataset(), epochs=1, time_budget_s=0, verbose=0)
 
 
 def test_checkpoint_must_be_keras_format():
     with pytest.raises(ValueError, match=r"\.keras"):
-        training.fit(_tiny(), _ds(), epochs=1, checkpoint="model.h5", verbose=0)
+        training.fit(tiny_model(), tiny_dataset(), epochs=1, checkpoint="model.h5", verbose=0)
 
 
 # --- multi-output models -------------------------------------------------------------------------------
@@ -252,21 +224,21 @@ def _compiled_two_heads():
     return model
 
 
-def _two_head_ds():
+def _two_headtiny_dataset():
     x, y = _one_hot_data(np.arange(16) % 2)
     return tf.data.Dataset.from_tensor_slices((x, (y, y))).batch(8)
 
 
 def test_missing_monitor_lists_the_keys_that_exist():
     with pytest.raises(ValueError, match=r"'val_accuracy' is not among the metrics.*val_a_accuracy, val_a_loss"):
-        training.fit(_compiled_two_heads(), _two_head_ds(), epochs=2, validation_data=_two_head_ds(), verbose=0)
+        training.fit(_compiled_two_heads(), _two_headtiny_dataset(), epochs=2, validation_data=_two_headtiny_dataset(), verbose=0)
     with pytest.raises(ValueError, match=r"'val_c_accuracy' is not among"):
-        training.fit(_compiled_two_heads(), _two_head_ds(), epochs=2, validation_data=_two_head_ds(), verbose=0,
+        training.fit(_compiled_two_heads(), _two_headtiny_dataset(), epochs=2, validation_data=_two_headtiny_dataset(), verbose=0,
                      monitor=training.mean_of("val_a_accuracy", "val_c_accuracy"))
 
 
 def test_mean_of_heads_is_monitored_and_in_the_history():
-    run = training.fit(_compiled_two_heads(), _two_head_ds(), epochs=2, validation_data=_two_head_ds(), verbose=0,
+    run = training.fit(_compiled_two_heads(), _two_headtiny_dataset(), epochs=2, validation_data=_two_headtiny_dataset(), verbose=0,
                        monitor=training.mean_of("val_a_accuracy", "val_b_accuracy"))
     h = run.history
     assert h["val_mean_accuracy"] == [(a + b) / 2 for a, b in zip(h["val_a_accuracy"], h["val_b_accuracy"])]
@@ -292,8 +264,8 @@ def _record_args(**overrides):
 
 def test_train_and_record_compiles_fits_evaluates_and_records(results_dir):
     model = _untrained()
-    run = training.train_and_record("tiny", model, _ds(), _ds(), **_record_args())
-    keras_accuracy = model.evaluate(_ds(), return_dict=True, verbose=0)["accuracy"]  # Keras' own metric
+    run = training.train_and_record("tiny", model, tiny_dataset(), tiny_dataset(), **_record_args())
+    keras_accuracy = model.evaluate(tiny_dataset(), return_dict=True, verbose=0)["accuracy"]  # Keras' own metric
     assert run.test_accuracy == pytest.approx(keras_accuracy) and run.epochs == 2
     assert run.record_path == results_dir / "smoke" / "tiny.json"
     entry = json.loads(run.record_path.read_text())
@@ -302,7 +274,7 @@ def test_train_and_record_compiles_fits_evaluates_and_records(results_dir):
 
 
 def test_train_and_record_files_a_cut_short_run_apart(results_dir):
-    run = training.train_and_record("tiny", _untrained(), _ds(), _ds(),
+    run = training.train_and_record("tiny", _untrained(), tiny_dataset(), tiny_dataset(),
                                     **_record_args(epochs=3, callbacks=[_InterruptAtEpochEnd(1)]))
     assert run.stop_reason == "interrupted"
     assert run.record_path == results_dir / "smoke" / "incomplete" / "tiny.json"
@@ -310,19 +282,19 @@ def test_train_and_record_files_a_cut_short_run_apart(results_dir):
 
 
 def test_train_and_record_refuses_to_pick_the_best_epoch_on_the_test_set(results_dir):
-    test_ds = _ds()
+    test_ds = tiny_dataset()
     with pytest.raises(ValueError, match="validation_data is the test set"):
-        training.train_and_record("tiny", _untrained(), _ds(), test_ds, **_record_args(validation_data=test_ds))
-    run = training.train_and_record("tiny", _untrained(), _ds(), test_ds, record=False,
+        training.train_and_record("tiny", _untrained(), tiny_dataset(), test_ds, **_record_args(validation_data=test_ds))
+    run = training.train_and_record("tiny", _untrained(), tiny_dataset(), test_ds, record=False,
                                     **_record_args(validation_data=test_ds, restore_best=False))
     assert run.record_path is None and run.epochs == 2 and not (results_dir / "smoke").exists()
 
 
 def test_train_and_record_needs_what_it_records():
     with pytest.raises(ValueError, match="recording needs data_source"):
-        training.train_and_record("tiny", _untrained(), _ds(), _ds(), **_record_args(data_source=None))
+        training.train_and_record("tiny", _untrained(), tiny_dataset(), tiny_dataset(), **_record_args(data_source=None))
     with pytest.raises(ValueError, match="data_source='mnist' is not one of"):
-        training.train_and_record("tiny", _untrained(), _ds(), _ds(), **_record_args(data_source="mnist"))
+        training.train_and_record("tiny", _untrained(), tiny_dataset(), tiny_dataset(), **_record_args(data_source="mnist"))
 
 
 def test_train_and_record_with_two_heads(results_dir):
@@ -330,7 +302,7 @@ def test_train_and_record_with_two_heads(results_dir):
     test_ds = tf.data.Dataset.from_tensor_slices((x, {"a": y, "b": y})).batch(8)
     model = _two_heads()  # head a always right, head b always wrong; a tiny learning rate keeps it so
     run = training.train_and_record(
-        "heads", model, _two_head_ds(), test_ds,
+        "heads", model, _two_headtiny_dataset(), test_ds,
         **_record_args(epochs=1, optimizer=keras.optimizers.SGD(1e-6), loss=["sparse_categorical_crossentropy"] * 2,
                        metrics=[["accuracy"], ["accuracy"]], monitor="a_accuracy", train_size=16, test_size=16),
     )
@@ -358,12 +330,12 @@ def test_trace_by_type_adds_up():
 
 
 def test_record_run_carries_the_cut_short_flags(results_dir):
-    run = training.fit(_tiny(), _ds(), epochs=3, images_per_epoch=N_IMAGES, callbacks=[_InterruptAtEpochEnd(1)],
+    run = training.fit(tiny_model(), tiny_dataset(), epochs=3, images_per_epoch=N_IMAGES, callbacks=[_InterruptAtEpochEnd(1)],
                        verbose=0)
     with pytest.raises(ValueError, match="test_accuracy is not set"):
-        training.record_run("tiny", _tiny(), run, dataset="mnist", train_size=N_IMAGES, test_size=N_IMAGES,
+        training.record_run("tiny", tiny_model(), run, dataset="mnist", train_size=N_IMAGES, test_size=N_IMAGES,
                             batch_size=BATCH, data_source="real file")
-    path = training.record_run("tiny", _tiny(), run, test_accuracy=0.25, dataset="mnist", train_size=N_IMAGES,
+    path = training.record_run("tiny", tiny_model(), run, test_accuracy=0.25, dataset="mnist", train_size=N_IMAGES,
                                test_size=N_IMAGES, batch_size=BATCH, data_source="real file")
     entry = json.loads(path.read_text())
     assert path == results_dir / "smoke" / "incomplete" / "tiny.json"

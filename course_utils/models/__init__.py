@@ -28,7 +28,7 @@ from .inception import (  # the family module is `course_utils.models.inception`
     inference_model,
     small_inception,
 )
-from .lenet import LayerTable, layer_table, lenet5_classic, lenet5_modern
+from .lenet import LayerTable, layer_table, lenet5_classic, lenet5_logits, lenet5_modern
 from .mini_vgg import MINI_VGG_VERSIONS, mini_vgg_v1, mini_vgg_v2
 from .registry import MODELS, ModelInfo, list_models, model_info, register_model
 from .vgg import (  # the family module is `course_utils.models.vgg`; its builder is `vgg_from_config`
@@ -51,7 +51,7 @@ from .vgg_captcha import captcha_for_profile, captcha_input, read_captcha, vgg_c
 
 __all__ = [
     "MODELS", "LayerTable", "ModelInfo", "alexnet", "alexnet_for_profile", "alexnet_paper", "alexnet_classics_listing",
-    "alexnet_small", "layer_table", "lenet", "lenet5_classic", "lenet5_modern", "list_models", "model_info",
+    "alexnet_small", "layer_table", "lenet", "lenet5_classic", "lenet5_logits", "lenet5_modern", "list_models", "model_info",
     "register_model", "registry",
     "PAPER_PARAMS_MILLIONS", "VGG_CONFIGS", "cached_imagenet_weights", "config_blocks", "config_table",
     "fc_to_conv",

@@ -50,6 +50,27 @@ def lenet5_modern(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: 
     )
 
 
+def lenet5_logits(model: keras.Model | None = None) -> keras.Model:
+    """The modern LeNet up to its logits: ``model``'s layers without the final softmax (a new
+    :func:`lenet5_modern` when None), the same layer objects, so the two models share their weights.
+
+    For a loss that takes logits (``from_logits=True``) and for code that needs them, as the NumPy
+    LeNet of appendix A4 does. Input (N, 32, 32, 1), output (N, 10).
+
+    Example:
+        >>> full = lenet5_modern()
+        >>> logits = lenet5_logits(full)
+        >>> logits.output_shape, logits.get_layer("C1") is full.get_layer("C1")
+        ((None, 10), True)
+    """
+    model = model if model is not None else lenet5_modern()
+    if model.layers[-1].name != "softmax":
+        raise ValueError(f"expected a model from lenet5_modern() ending in its 'softmax' layer, got {model.name!r} "
+                         f"ending in {model.layers[-1].name!r}")
+    return keras.Sequential([keras.Input(model.input_shape[1:], name="image"), *model.layers[:-1]],
+                            name="lenet5_logits")
+
+
 def lenet5_classic(
     input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10, distance_scale: float = 0.1
 ) -> keras.Model:
