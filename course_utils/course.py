@@ -94,7 +94,7 @@ def next_markdown(stem: str) -> str:
 
     Example:
         >>> next_markdown("05_flatten_dense_dropout")
-        'Next: [06 · LeNet-5, layer by layer](06_lenet5.ipynb). Appendix: [A3 · Batch normalization](A3_batch_normalization.ipynb).'
+        'Next: [06 · LeNet-5, layer by layer](06_lenet5.ipynb). Appendix: [A3 · Batch normalization](A3_batch_normalization.ipynb), [A4 · Backpropagation by hand](A4_backpropagation.ipynb).'
         >>> next_markdown("A1_fast_training_on_a_cpu")
         'Back to [06 · LeNet-5, layer by layer](06_lenet5.ipynb), or the course map in [00 · Start here](00_start_here.ipynb).'
     """

@@ -9,11 +9,9 @@ import json
 
 import keras
 import numpy as np
-from test_training import _FakeClock, _Tick  # one fake clock for both files (tests/ is on sys.path)
+from training_fakes import BATCH, N_IMAGES, FakeClock, Tick, tiny_dataset  # shared with the other training tests
 
-from course_utils import data, training
-
-N_IMAGES, BATCH = 32, 8  # 4 batches per epoch
+from course_utils import training
 
 
 def _tiny():
@@ -21,11 +19,6 @@ def _tiny():
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
     model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
-
-
-def _ds():
-    x = np.random.default_rng(0).integers(0, 255, (N_IMAGES, 8, 8), dtype=np.uint8)
-    return data.make_dataset(x, np.arange(N_IMAGES) % 2, batch_size=BATCH)
 
 
 class _Scripted:
@@ -77,12 +70,12 @@ def _images():
 
 
 def test_a_few_seconds_of_budget_keep_the_best_weights_and_a_usable_model(monkeypatch, results_dir, capsys):
-    clock, seen, model = _FakeClock(), _WeightsAtEpochEnd(), _tiny()
+    clock, seen, model = FakeClock(), _WeightsAtEpochEnd(), _tiny()
     monkeypatch.setattr(training, "time", clock)
     # 1 s per batch, 4 batches per epoch: epochs end at 4 s and 8 s; a third would end at 12 s > 10 s, so the
     # budget stops training after epoch 2, whose monitored value (0.2) is worse than epoch 1's (0.9)
-    run = training.train_and_record("tiny", model, _ds(), _ds(), epochs=20, time_budget_s=10, verbose=0,
-                                    monitor=_Scripted([0.9, 0.2] + [0.1] * 18), callbacks=[_Tick(clock), seen],
+    run = training.train_and_record("tiny", model, tiny_dataset(), tiny_dataset(), epochs=20, time_budget_s=10, verbose=0,
+                                    monitor=_Scripted([0.9, 0.2] + [0.1] * 18), callbacks=[Tick(clock), seen],
                                     dataset="tiny_digits", data_source="real subset", train_size=N_IMAGES,
                                     test_size=N_IMAGES, batch_size=BATCH)
     out = capsys.readouterr().out
@@ -102,7 +95,7 @@ def test_a_few_seconds_of_budget_keep_the_best_weights_and_a_usable_model(monkey
 def test_the_stop_button_mid_epoch_keeps_the_best_weights_and_a_usable_model(results_dir, capsys):
     seen, model = _WeightsAtEpochEnd(), _tiny()
     # best value in epoch 2; stop pressed as the third batch of epoch 3 begins: two batches changed the weights since
-    run = training.train_and_record("tiny", model, _ds(), _ds(), epochs=5, verbose=0,
+    run = training.train_and_record("tiny", model, tiny_dataset(), tiny_dataset(), epochs=5, verbose=0,
                                     monitor=_Scripted([0.3, 0.9, 0.5, 0.5, 0.5]), callbacks=[seen, _StopButtonAt(2, 2)],
                                     dataset="tiny_digits", data_source="real subset", train_size=N_IMAGES,
                                     test_size=N_IMAGES, batch_size=BATCH)
@@ -113,6 +106,6 @@ def test_the_stop_button_mid_epoch_keeps_the_best_weights_and_a_usable_model(res
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), seen.weights[1]))
     np.testing.assert_array_equal(model.predict(_images(), verbose=0).argmax(-1), _predictions_with(seen.weights[1], _images()))
     labels = np.arange(N_IMAGES) % 2
-    predicted = _predictions_with(seen.weights[1], np.concatenate([x.numpy() for x, _ in _ds()]))
+    predicted = _predictions_with(seen.weights[1], np.concatenate([x.numpy() for x, _ in tiny_dataset()]))
     assert run.test_accuracy == np.mean(predicted == labels)  # test accuracy of the best weights, counted apart
     assert json.loads((results_dir / "smoke" / "incomplete" / "tiny.json").read_text())["stop_reason"] == "interrupted"
