@@ -101,10 +101,15 @@ _UNKNOWN = "?"  # a receptive field the tracer cannot work out
 
 @dataclass(frozen=True)
 class _Field:
-    """Receptive field and jump per spatial axis, exact (fractions after upsampling)."""
+    """Receptive field and jump per spatial axis, exact (fractions after upsampling), and where the field of the
+    first output position starts (in input pixels; negative when it reaches into padding; None when unknown)."""
 
     rf: tuple[Fraction, ...]
     jump: tuple[Fraction, ...]
+    start: tuple[Fraction, ...] | None = None
+    # the input pixels that the tensor's real values (not padding) can depend on, (first, last) per axis: a field
+    # that reaches into another layer's padding is cut to it (tests/test_tracing_fields.py checks it with gradients)
+    extent: tuple[tuple[Fraction, Fraction], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,36 @@ class Row:
     jump_hw: tuple[float, ...] | None
     activation_bytes: int
     rf_known: bool = True
+    start_hw: tuple[float, ...] | None = None
+    extent_hw: tuple[tuple[float, float], ...] | None = None
+
+    def field_box(self, position: Sequence[int]) -> tuple[tuple[float, float], ...]:
+        """The input pixels that the output value at ``position`` (row, column) depends on: (first, last) per
+        axis, inclusive. The field of the table's RF column, placed at ``position``, cut to the pixels that real
+        values reach (padding, here or in any layer before, adds no input pixel). Exact, except where a dilated
+        kernel is cut at the image's edge: its first real tap may lie a pixel or more inside the box.
+
+        Raises ValueError when the layer sees the whole input, its field's offset is unknown (after resizing),
+        or the value reads padding only.
+
+        Example:
+            >>> import keras
+            >>> m = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(1, 3, padding="same", name="c")])
+            >>> trace(m).row("c").field_box((0, 5))          # 3 x 3 around (0, 5); row -1 is padding: cut off
+            ((0, 1), (4, 6))
+        """
+        if self.rf_hw is None or self.jump_hw is None or self.start_hw is None or self.extent_hw is None:
+            what = "sees the whole input" if self.rf_known and self.rf_hw is None else "has no known field offset"
+            raise ValueError(f"layer {self.name!r} {what}: no box to draw for one position")
+        if len(position) != len(self.rf_hw):
+            raise ValueError(f"layer {self.name!r} has {len(self.rf_hw)} spatial axes, got position {tuple(position)}")
+        box = []
+        for st, j, r, p, (low, high) in zip(self.start_hw, self.jump_hw, self.rf_hw, position, self.extent_hw):
+            first = Fraction(st) + p * Fraction(j)
+            box.append((_as_float(max(first, Fraction(low))), _as_float(min(first + Fraction(r) - 1, Fraction(high)))))
+        if any(first > last for first, last in box):
+            raise ValueError(f"the value of layer {self.name!r} at {tuple(position)} reads padding only")
+        return tuple(box)
 
     @property
     def rf(self) -> float | None:
@@ -413,10 +448,20 @@ def _resampled(layer, kind: str, field: _Field, in_shape: tuple, out_shape: tupl
         axis_taps = taps * ratio if antialias and ratio > 1 else taps
         rf.append(r + (axis_taps - 1) * j)
         jump.append(j * ratio)
-    return _Field(tuple(rf), tuple(jump))
+    return _Field(tuple(rf), tuple(jump))  # where the first field starts depends on the interpolation: unknown
 
 
-def _windowed(layer, kind: str, window: Any, field: _Field) -> _Field | str:
+def _window_start(layer, field: _Field, k: tuple, s: tuple, d: tuple, in_sizes: tuple) -> tuple | None:
+    """Where the first output's field starts: the input's start, moved back by the padding before it."""
+    padding = str(getattr(layer, "padding", "valid")).lower()
+    if field.start is None or padding not in ("valid", "same") or (padding == "same" and None in in_sizes):
+        return None
+    before = [arithmetic.same_padding(n, k_i, s_i, d_i)[0] if padding == "same" else 0
+              for n, k_i, s_i, d_i in zip(in_sizes, k, s, d)]
+    return tuple(st - b * j for st, b, j in zip(field.start, before, field.jump))
+
+
+def _windowed(layer, kind: str, window: Any, field: _Field, in_sizes: tuple = ()) -> _Field | str:
     """Field after a sliding window (convolution, pooling), one axis at a time."""
     n = len(field.rf)
     k = _per_axis(window, n)
@@ -434,10 +479,28 @@ def _windowed(layer, kind: str, window: Any, field: _Field) -> _Field | str:
     axes = [
         arithmetic.receptive_field(r, j, k_i, s_i, d_i) for r, j, k_i, s_i, d_i in zip(field.rf, field.jump, k, s, d)
     ]
-    return _Field(tuple(a[0] for a in axes), tuple(a[1] for a in axes))
+    sizes = in_sizes if len(in_sizes) == n else (None,) * n
+    return _Field(tuple(a[0] for a in axes), tuple(a[1] for a in axes), _window_start(layer, field, k, s, d, sizes))
 
 
 def _receptive(layer, kind: str, fields: list, in_shape: tuple, out_shape: tuple) -> _Field | str:
+    """Return the receptive field after ``layer`` given its inputs' fields, with the extent of its real values: the
+    span of its output positions' fields, cut to the extent of its inputs (what padding adds is not an input)."""
+    field = _receptive_field(layer, kind, fields, in_shape, out_shape)
+    if not isinstance(field, _Field) or field.start is None or any(
+            not isinstance(f, _Field) or f.extent is None for f in fields):
+        return field if not isinstance(field, _Field) else _Field(field.rf, field.jump, field.start)
+    before = fields[0].extent if len(fields) == 1 else tuple(
+        (min(f.extent[i][0] for f in fields), max(f.extent[i][1] for f in fields)) for i in range(len(field.rf)))
+    sizes = _spatial(out_shape, layer)
+    if len(sizes) != len(field.rf) or None in sizes:
+        return _Field(field.rf, field.jump, field.start, before)
+    span = [(st, st + (n - 1) * j + r - 1) for st, j, r, n in zip(field.start, field.jump, field.rf, sizes)]
+    return _Field(field.rf, field.jump, field.start,
+                  tuple((max(a, c), min(b, d)) for (a, b), (c, d) in zip(span, before)))
+
+
+def _receptive_field(layer, kind: str, fields: list, in_shape: tuple, out_shape: tuple) -> _Field | str:
     """Return the receptive field after ``layer`` given its inputs' fields (the widest input decides)."""
     if any(f is _ALL for f in fields):
         return _ALL  # depends on the whole input, whatever else it reads
@@ -446,16 +509,24 @@ def _receptive(layer, kind: str, fields: list, in_shape: tuple, out_shape: tuple
     if len({len(f.rf) for f in fields}) != 1:
         return _UNKNOWN
     axes = range(len(fields[0].rf))
-    field = _Field(
-        tuple(max(f.rf[i] for f in fields) for i in axes), tuple(max(f.jump[i] for f in fields) for i in axes)
-    )
+    starts = None if any(f.start is None for f in fields) else tuple(min(f.start[i] for f in fields) for i in axes)
+    field = _Field(  # merged branches (Inception): the union of their fields
+        tuple(max(f.rf[i] for f in fields) if starts is None else max(f.start[i] + f.rf[i] for f in fields) - starts[i]
+              for i in axes),
+        tuple(max(f.jump[i] for f in fields) for i in axes), starts,
+        None if any(f.extent is None for f in fields) else tuple(
+            (min(f.extent[i][0] for f in fields), max(f.extent[i][1] for f in fields)) for i in axes))
     if kind in _WHOLE_INPUT_TYPES or (kind == "Dense" and len(in_shape) <= 1):
         return _ALL
     if kind in _RESAMPLING_TYPES:
         return _resampled(layer, kind, field, in_shape, out_shape)
     window = getattr(layer, "kernel_size", None) or getattr(layer, "pool_size", None)
     if window is not None:
-        return _windowed(layer, kind, window, field)
+        return _windowed(layer, kind, window, field, _spatial(in_shape, layer))
+    if kind in ("ZeroPadding2D", "Cropping2D") and field.start is not None and len(field.start) == 2:
+        sign = -1 if kind == "ZeroPadding2D" else 1  # padding moves the first field back, cropping forward
+        before = [edges[0] for edges in (layer.padding if kind == "ZeroPadding2D" else layer.cropping)]
+        return _Field(field.rf, field.jump, tuple(st + sign * b * j for st, b, j in zip(field.start, before, field.jump)))
     if kind in _SAME_FIELD_TYPES or kind.startswith("Random"):  # Random*: augmentation, identity at inference
         return field
     return _UNKNOWN
@@ -465,11 +536,13 @@ def _as_float(x: Fraction) -> int | float:
     return int(x) if x.denominator == 1 else float(x)
 
 
-def _field_columns(field: _Field | str) -> tuple[tuple | None, tuple | None, bool]:
-    """Return (rf_hw, jump_hw, rf_known) for a Row."""
+def _field_columns(field: _Field | str) -> tuple[tuple | None, tuple | None, bool, tuple | None, tuple | None]:
+    """Return (rf_hw, jump_hw, rf_known, start_hw, extent_hw) for a Row."""
     if isinstance(field, _Field):
-        return tuple(map(_as_float, field.rf)), tuple(map(_as_float, field.jump)), True
-    return None, None, field is _ALL
+        start = None if field.start is None else tuple(map(_as_float, field.start))
+        extent = None if field.extent is None else tuple((_as_float(a), _as_float(b)) for a, b in field.extent)
+        return tuple(map(_as_float, field.rf)), tuple(map(_as_float, field.jump)), True, start, extent
+    return None, None, field is _ALL, None, None
 
 
 def _shape(spec) -> tuple:
@@ -518,10 +591,11 @@ class _Walk:
                     "trace a model with fixed sizes, e.g. keras.Sequential([keras.Input((224, 224, 3)), model])"
                 )
             n = max(len(shape) - 1, 1)
-            flows[id(tensor)] = _Flow(tensor, _Field((Fraction(1),) * n, (Fraction(1),) * n))
-            self.rows.append(
-                Row(tensor.name, "Input", shape, 0, "-", 0, (1,) * n, (1,) * n, _output_bytes(tensor.name, [tensor]))
-            )
+            extent = tuple((Fraction(0), Fraction(size - 1)) for size in shape[:n])
+            flows[id(tensor)] = _Flow(tensor, _Field((Fraction(1),) * n, (Fraction(1),) * n, (Fraction(0),) * n, extent))
+            self.rows.append(Row(tensor.name, "Input", shape, 0, "-", 0, (1,) * n, (1,) * n,
+                                 _output_bytes(tensor.name, [tensor]), start_hw=(0,) * n,
+                                 extent_hw=tuple((0, size - 1) for size in shape[:n])))
 
     def graph(self, graph, flows: dict[int, _Flow], prefix: str) -> None:
         for call in calls(graph):
@@ -564,10 +638,9 @@ class _Walk:
             params, formula = 0, f"shared with {self.first_name[id(op)]}"
         self.first_name.setdefault(id(op), name)
         field = _receptive(op, kind, [f.field for f in ins], in_shape, out_shapes[0])
-        rf_hw, jump_hw, known = _field_columns(field)
-        self.rows.append(
-            Row(name, kind, out_shape, params, formula, macs, rf_hw, jump_hw, _output_bytes(name, out_specs), known)
-        )
+        rf_hw, jump_hw, known, start_hw, extent_hw = _field_columns(field)
+        self.rows.append(Row(name, kind, out_shape, params, formula, macs, rf_hw, jump_hw,
+                             _output_bytes(name, out_specs), known, start_hw, extent_hw))
         return [_Flow(spec, field) for spec in out_specs]
 
 

@@ -240,3 +240,17 @@ def test_04_1_is_what_keras_computes():
     x = np.arange(1, 26, dtype="float32").reshape(1, 5, 5, 1)
     keras_out = keras.layers.AveragePooling2D(2, padding="same")(x)
     assert float(keras_out[0, 0, 2, 0]) == ex04.EXERCISES[0].answer
+
+
+def test_03_7_rows_read_are_the_tracers_field_on_the_keras_stack():
+    import keras
+
+    from course_utils import exercises, tracing
+    from course_utils.exercises import nb03_padding_and_stride as nb03
+
+    stack = keras.Sequential([keras.Input((32, 32, 1)), *[
+        keras.layers.Conv2D(1, k, strides=s, dilation_rate=d, name=f"l{i}") for i, (k, s, d) in enumerate(nb03.SECTION_5_STACK)]])
+    rows = tracing.trace(stack).row("l3").field_box((3, 0))[0]
+    assert rows == nb03.rows_read(nb03.SECTION_5_STACK, 3) == exercises.exercise("03.7").answer == (6, 18)
+    ok, message = exercises.grade("03.7", (3, 15))
+    assert not ok and "by the jump" in message

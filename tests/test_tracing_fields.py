@@ -5,6 +5,8 @@ from fractions import Fraction
 import keras
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from course_utils import tracing
 
@@ -198,3 +200,73 @@ def test_subclassed_and_unsized_models_raise_with_a_fix():
         tracing.trace(net)
     with pytest.raises(ValueError, match="fixed sizes"):
         tracing.trace(keras.applications.VGG16(include_top=False, weights=None))
+
+
+def _gradient_box(model, position, channel=0):
+    """The input pixels the output at `position` really depends on: where its gradient is non-zero (all weights
+    positive, no activation, average pooling: every pixel of the field contributes), as (first, last) per axis."""
+    import tensorflow as tf
+
+    x = tf.Variable(np.ones((1, *model.input_shape[1:]), np.float32))
+    with tf.GradientTape() as tape:
+        value = model(x)[0, position[0], position[1], channel]
+    rows, cols = np.nonzero(np.abs(tape.gradient(value, x).numpy()[0]).sum(axis=-1))
+    return (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+
+
+LAYER_CHOICES = st.sampled_from([
+    ("conv", 3, 1, 1, "same"), ("conv", 3, 1, 1, "valid"), ("conv", 3, 2, 1, "same"), ("conv", 2, 2, 1, "same"),
+    ("conv", 5, 1, 1, "same"), ("conv", 3, 1, 2, "same"), ("conv", 1, 1, 1, "valid"), ("conv", 4, 3, 1, "valid"),
+    ("pool", 2, 2, 1, "valid"), ("pool", 3, 2, 1, "valid"), ("pool", 3, 2, 1, "same"), ("pool", 2, 2, 1, "same"),
+    ("pad", 1, 1, 1, "valid"), ("crop", 1, 1, 1, "valid"),
+])
+
+
+@settings(max_examples=25, deadline=None)
+@given(specs=st.lists(LAYER_CHOICES, min_size=1, max_size=4), side=st.integers(9, 16), data=st.data())
+def test_every_field_box_is_exactly_where_the_gradient_reaches(specs, side, data):
+    stack = []
+    for i, (kind, k, s, d, padding) in enumerate(specs):
+        if kind == "conv":
+            stack.append(L.Conv2D(1, k, strides=s, dilation_rate=d, padding=padding, kernel_initializer="ones",
+                                  name=f"l{i}"))
+        elif kind == "pool":
+            stack.append(L.AveragePooling2D(k, s, padding=padding, name=f"l{i}"))
+        else:
+            stack.append((L.ZeroPadding2D if kind == "pad" else L.Cropping2D)(((1, 0), (2, 1)), name=f"l{i}"))
+    try:
+        model = _model((side, side, 1), *stack)
+    except ValueError:  # the stack shrank the image below a window: not a model
+        return
+    h, w = model.output_shape[1:3]
+    if not h or not w or h < 1 or w < 1:
+        return
+    position = (data.draw(st.integers(0, h - 1)), data.draw(st.integers(0, w - 1)))
+    try:
+        expected = _gradient_box(model, position)
+    except ValueError:  # the value reads only padding (a padded border): no input pixel to compare
+        return
+    box = tracing.trace(model).row(f"l{len(specs) - 1}").field_box(position)
+    if any(d > 1 for _, _, _, d, _ in specs):  # a dilated kernel cut at the edge: its first real tap may lie inside
+        assert all(a <= c and d <= b for (a, b), (c, d) in zip(box, expected)), (specs, side, position)
+    else:
+        assert box == expected, (specs, side, position)
+
+
+def test_an_inception_like_merge_has_the_union_of_its_branches_fields():
+    x = keras.Input((12, 12, 1))
+    a = L.Conv2D(1, 1, name="one")(x)
+    b = L.Conv2D(1, 5, padding="same", name="five")(x)
+    merged = L.Concatenate(name="merged")([a, b])
+    t = tracing.trace(keras.Model(x, merged))
+    assert t.row("one").field_box((4, 4)) == ((4, 4), (4, 4))
+    assert t.row("five").field_box((0, 11)) == ((0, 2), (9, 11))  # cut at the image's edges
+    assert t.row("merged").field_box((4, 4)) == ((2, 6), (2, 6)) == t.row("five").field_box((4, 4))
+
+
+def test_a_field_box_needs_a_field_with_an_offset():
+    t = tracing.trace(_model((8, 8, 1), L.Conv2D(2, 3, name="c"), L.UpSampling2D(2, name="up"), L.Flatten(name="f")))
+    with pytest.raises(ValueError, match="no known field offset"):
+        t.row("up").field_box((0, 0))
+    with pytest.raises(ValueError, match="sees the whole input"):
+        t.row("f").field_box((0, 0))

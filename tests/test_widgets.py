@@ -42,6 +42,22 @@ def test_the_convolution_explorer_moves_its_window_with_the_slider():
     assert "position 8:" in panel.value and panel.value == widgets.conv_step_html(widgets.DEMO_IMAGE, widgets.DEMO_KERNEL, 8)
 
 
+def test_the_model_explorer_follows_its_layer_and_unit_controls():
+    import keras
+
+    from course_utils import model_explorer
+
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, activation="relu", name="conv"),
+                              keras.layers.Flatten(name="flat"), keras.layers.Dense(3, activation="softmax", name="out")])
+    images = np.random.default_rng(0).random((2, 8, 8, 1)).astype("float32")
+    explorer = model_explorer.explore_model(model, images, layer="conv", position=(1, 2), show=False)
+    assert "rows 1-3, columns 2-4" in explorer.text.value and "equal to the model's value" in explorer.text.value
+    explorer.controls["layer"].value = "out"
+    assert explorer.view.probabilities is not None and "whole image" in explorer.text.value
+    explorer.controls["channel"].value = 2
+    assert explorer.view.channel == 2 and explorer.view.agrees
+
+
 if __name__ == "__main__":  # the Colab-like stage: no pytest there
     import ipywidgets
 

@@ -325,3 +325,57 @@ def test_course_notebooks_are_untouched(lab_root):
     """The server's root is a copy: the committed notebooks never pass through JupyterLab."""
     assert lab_root.resolve() != (ROOT / "notebooks").resolve()
     assert not (ROOT / "notebooks" / "widget_demo.ipynb").exists()
+
+
+JS_EXPLORER_TEXT = """() => {
+  const html = [...document.querySelectorAll('.jp-OutputArea-output .widget-html-content')]
+    .find(n => n.textContent.includes('receptive field:'));
+  return html ? html.textContent : null;
+}"""
+
+
+def _explorer_text_after(page, before: str | None, timeout_s: float = 30) -> tuple[str, float]:
+    """Wait until the explorer's text differs from ``before``; return it and the seconds the browser waited."""
+    t0 = time.monotonic()
+    page.wait_for_function(f"([v]) => ({JS_EXPLORER_TEXT})() !== v && ({JS_EXPLORER_TEXT})() !== null", arg=[before],
+                           timeout=timeout_s * 1000, polling=50)
+    return page.evaluate(JS_EXPLORER_TEXT), round(time.monotonic() - t0, 2)
+
+
+def test_the_model_explorer_answers_a_layer_and_a_unit_change(jlab, lab_root, artifacts):
+    """The model explorer over a LeNet (issue 29): pick another layer, then another row; each time the views change,
+    NumPy's recomputation equals the model's value, and the answer comes back within seconds (recorded)."""
+    import re
+
+    code = (
+        "import numpy as np\n"
+        "import course_utils\n"
+        "run = course_utils.setup(seed=0)\n"
+        "from course_utils import model_explorer, models\n"
+        "digits = np.random.default_rng(0).random((4, 32, 32, 1)).astype('float32')\n"
+        "inside = model_explorer.explore_model(models.lenet5_modern(), digits, layer='C1', position=(3, 3))"
+    )
+    _write_notebook(lab_root / "explorer_demo.ipynb", code)
+    try:
+        page, state = run_all(jlab, "explorer_demo.ipynb", timeout_s=180)
+        check_ran_cleanly(page, "explorer_demo", state)
+        start = page.evaluate(JS_EXPLORER_TEXT)
+        assert start and "C1" in start and "rows 3-7, columns 3-7" in start, start
+        dropdown = page.locator(".jp-OutputArea-output .widget-dropdown select").first
+        dropdown.scroll_into_view_if_needed()
+        dropdown.select_option("C3")
+        layer_text, layer_wait = _explorer_text_after(page, start)
+        assert "C3" in layer_text and "equal to the model's value" in layer_text, layer_text
+        row = page.locator(".jp-OutputArea-output .widget-slider").filter(has_text="row").first
+        row.locator(".noUi-handle").first.focus()
+        page.keyboard.press("ArrowRight")
+        row_text, row_wait = _explorer_text_after(page, layer_text)
+        assert "equal to the model's value" in row_text and row_text != layer_text, row_text
+        assert re.search(r"rows 8-21", row_text), row_text  # C3 row 4: 14 pixels from 2 * 4
+        page.wait_for_function(JS_KERNEL_IDLE, timeout=60_000, polling=500)
+        page.screenshot(path=str(artifacts / "explorer_demo.png"))
+        kernel = [float(s) for s in re.findall(r"updated in ([0-9.]+) s", layer_text + " " + row_text)]
+        record_seconds(artifacts, "model_explorer", {"layer_change_browser": layer_wait, "row_change_browser": row_wait,
+                                                     "layer_change_kernel": kernel[0], "row_change_kernel": kernel[1]})
+    finally:
+        jlab.close_all()

@@ -257,6 +257,24 @@ def _field_after(*layers: tuple[int, int, int]) -> int:
     return r
 
 
+# Section 5's stack of four 3 x 3 layers, as (k, s, d): plain, dilated, stride 2, plain after the stride
+SECTION_5_STACK = ((3, 1, 1), (3, 1, 2), (3, 2, 1), (3, 1, 1))
+
+
+def rows_read(layers: tuple[tuple[int, int, int], ...], row: int) -> tuple[int, int]:
+    """The input rows (first, last) that output row ``row`` of the last of ``layers`` (k, s, d; no padding) reads:
+    its field starts ``row * jump`` pixels down and is ``r`` pixels tall.
+
+    Example:
+        >>> rows_read(((3, 1, 1), (3, 2, 1)), 2)        # r = 5, jump 2: rows 4-8
+        (4, 8)
+    """
+    r, j = 1, 1
+    for k, s, d in layers:
+        r, j = arithmetic.receptive_field(r, j, k, s, d)
+    return row * j, row * j + r - 1
+
+
 _SOLUTION_03_6 = '''one line of arithmetic, the formula of section 1 with the dilated kernel's span:
 
     def conv_output_size(n, k, s=1, p=0, d=1):
@@ -354,6 +372,25 @@ EXERCISES = (
         mistakes=dict(SIZE_MISTAKES),
         hint="check_conv_output_size(your_function) says where it differs.",
         compare=_same_sizes,
+    ),
+    Exercise(
+        key="03.7",
+        question="In section 5's stack of four 3 x 3 layers (plain, dilation 2, stride 2, plain), which input rows "
+        "(first, last) does a unit in row 3 of the last layer, conv_3x3_after_stride, read? Predict, then check "
+        "in the model explorer of section 5.",
+        answer=rows_read(SECTION_5_STACK, 3),
+        solution=f"The field is r = {_field_after(*SECTION_5_STACK)} pixels tall and the jump of the last layer is 2 "
+        f"(the stride-2 layer doubled it), so row 3 starts 3 * 2 = 6 pixels down: rows "
+        f"{rows_read(SECTION_5_STACK, 3)[0]} to {rows_read(SECTION_5_STACK, 3)[1]}.",
+        mistakes={
+            rows_read(SECTION_5_STACK, 0): "that is row 0's field: move it down by row x jump.",
+            (3, 3 + _field_after(*SECTION_5_STACK) - 1): "the field moves by the jump (2 after the stride) per row, "
+            "not by 1.",
+            rows_read(((3, 1, 1), (3, 1, 1), (3, 2, 1), (3, 1, 1)), 3): "the dilated layer spans 5 pixels, not 3: "
+            "its taps are 2 apart.",
+            (6, 6 + _field_after(*SECTION_5_STACK)): "one row too many: a field of r pixels from row a ends at a + r - 1.",
+        },
+        hint="the RF / jump column of section 5's trace gives r and the jump; the field of row i starts i x jump down.",
     ),
 )
 
