@@ -4,9 +4,9 @@ and that unit's value recomputed in NumPy from the layer's input and weights.
 :class:`ModelExplorer` holds the views (testable without a browser); :func:`explore_model` shows them as an
 ipywidgets explorer, after a static figure of its first view (what nbval, HTML exports and the site show).
 Works on Sequential and functional models, multi-branch ones (a Concatenate, as in an Inception module, draws
-each branch's field side by side) and multi-output ones (each head is a layer to pick). A nested model is one
-layer here (its own layers are explored by passing it to the explorer). The receptive field comes from the
-tracer (:meth:`course_utils.tracing.Row.field_box`); activations are computed once per image and cached.
+each branch's field side by side), multi-output ones (each head is a layer to pick) and nested ones (a model used
+as a layer is listed, then its own layers as ``"outer/inner"``, the tracer's names). The receptive field comes
+from the tracer (:meth:`course_utils.tracing.Row.field_box`); activations are computed once per image and cached.
 
 Example:
     >>> import keras
@@ -32,6 +32,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from . import arithmetic, tracing
+from .keras_internals import calls, functional_graph, producer
 from .plotting import OKABE_ITO
 
 AGREEMENT = 1e-4  # |NumPy - Keras| / max(1, |Keras|) below this: the same value, up to float32 summation order
@@ -75,10 +76,26 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-def _tensor_layer(tensor: Any) -> Any:
-    """The layer that produced a symbolic tensor (Keras 3 records it in the tensor's history)."""
-    history = getattr(tensor, "_keras_history", None)
-    return history[0] if history is not None else None
+def _explorable(model: Any) -> list[tuple[Any, Any, Any]]:
+    """(layer, its input tensor(s), its output tensor) for the first call of every layer of ``model``'s graph whose
+    output is an NHWC map or a vector, in execution order."""
+    graph = functional_graph(model)
+    if graph is None:
+        raise ValueError(f"model {model.name!r} has no layer graph (a subclassed or unbuilt model): write it as a "
+                         "Sequential or functional model, or build it with keras.Input(shape=...)")
+    found, seen = [], set()
+    for call in calls(graph):
+        if id(call.layer) in seen or len(call.outputs) != 1 or len(call.outputs[0].shape) not in (2, 4):
+            continue
+        seen.add(id(call.layer))
+        found.append((call.layer, list(call.inputs) if len(call.inputs) > 1 else call.inputs[0], call.outputs[0]))
+    return found
+
+
+def _extractor(model: Any, found: list[tuple[Any, Any, Any]], prefix: str = "") -> Any:
+    """A model from ``model``'s input(s) to every found layer's [input(s), output], keyed by name."""
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(inputs, {f"{prefix}{layer.name}": [x, y] for layer, x, y in found})
 
 
 class ModelExplorer:
@@ -95,24 +112,45 @@ class ModelExplorer:
                              "add the batch axis with images[None] for one image")
         self.class_names = class_names
         self.trace = tracing.trace(model)
-        kept = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)
-                and len(getattr(layer.output, "shape", ())) in (2, 4)]
-        if not kept:
+        found = _explorable(model)
+        if not found:
             raise ValueError(f"model {model.name!r} has no layer with an image or vector output to explore")
-        self.layers = [layer.name for layer in kept]
-        self._layers = {layer.name: layer for layer in kept}
-        self._outputs = {id(t) for t in model.outputs}
-        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-        self._extract = keras.Model(inputs, {layer.name: [layer.input, layer.output] for layer in kept})
+        self.layers: list[str] = []
+        self._layers: dict[str, Any] = {}
+        self._nested: dict[str, Any] = {}  # a nested model's name -> the extractor of its own layers
+        for layer, _, _ in found:
+            self.layers.append(layer.name)
+            self._layers[layer.name] = layer
+            if isinstance(layer, keras.Model) and len(layer.inputs) == 1:
+                inner = _explorable(layer)
+                self._nested[layer.name] = _extractor(layer, inner, f"{layer.name}/")
+                for inner_layer, _, _ in inner:
+                    self.layers.append(f"{layer.name}/{inner_layer.name}")
+                    self._layers[f"{layer.name}/{inner_layer.name}"] = inner_layer
+        self._extract = _extractor(model, found)
+        self._answers = self._answer_layers(model, found)
         self._cache: dict[int, dict[str, list[np.ndarray]]] = {}
+
+    @staticmethod
+    def _answer_layers(model: Any, found: list[tuple[Any, Any, Any]]) -> set[str]:
+        """Layers whose output the model returns, directly or through a softmax layer that follows them."""
+        answers = {producer(t)[0].name for t in model.outputs}
+        for layer, x, _ in found:  # a separate softmax layer (not a Dense with a softmax): its input is the answer
+            softmax = type(layer).__name__ == "Softmax" or (type(layer).__name__ == "Activation"
+                                                            and _activation_name(layer) == "softmax")
+            if softmax and layer.name in answers and not isinstance(x, list):
+                answers.add(producer(x)[0].name)
+        return answers
 
     def activations(self, image: int) -> dict[str, list]:
         """Every listed layer's [input(s), output] for image ``image``, computed once and cached."""
         if not 0 <= image < len(self.images):
             raise IndexError(f"image {image} is not in the batch of {len(self.images)} images")
         if image not in self._cache:
-            self._cache[image] = keras.tree.map_structure(
-                lambda t: keras.ops.convert_to_numpy(t)[0], self._extract(self.images[image:image + 1]))
+            values = self._extract(self.images[image:image + 1])
+            for name, inner in self._nested.items():
+                values.update(inner(values[name][0]))  # a nested model's layers, from what it read
+            self._cache[image] = keras.tree.map_structure(lambda t: keras.ops.convert_to_numpy(t)[0], values)
         return self._cache[image]
 
     def _row(self, name: str) -> tracing.Row:
@@ -153,8 +191,10 @@ class ModelExplorer:
         kind = type(keras_layer).__name__
         extra: dict[str, Any] = {}
         if kind == "Concatenate":
-            extra["branches"] = tuple((branch.name, self._field(branch.name, position)[0])
-                                      for branch in map(_tensor_layer, keras_layer.input) if branch is not None)
+            prefix = layer.rsplit("/", 1)[0] + "/" if "/" in layer else ""
+            reads = self._extract_inputs(layer)
+            extra["branches"] = tuple((f"{prefix}{producer(t)[0].name}", self._field(f"{prefix}{producer(t)[0].name}",
+                                                                                       position)[0]) for t in reads)
         elif kind == "Conv2D" and keras_layer.groups == 1:
             extra = self._conv(keras_layer, inputs, position, channel)
         elif kind == "Dense" and output.ndim == 1:
@@ -191,17 +231,19 @@ class ModelExplorer:
         text = (f"{x.size} inputs times column {unit} of the kernel sum to {z_all[unit] - b:.4f}; + bias {b:.4f} = "
                 f"{z_all[unit]:.4f}; {name} -> {a:.4f}")
         result: dict[str, Any] = {"recomputed": a, "arithmetic": text}
-        if self._is_output(layer) or name == "softmax":
+        if layer.name in self._answers or name == "softmax":
             result["logits"] = z_all
             result["probabilities"] = _softmax(z_all)
         return result
 
-    def _is_output(self, layer: Any) -> bool:
-        """The layer gives a model output, directly or through a softmax that follows it."""
-        if id(layer.output) in self._outputs:
-            return True
-        return any(type(other).__name__ in ("Activation", "Softmax") and _tensor_layer(other.input) is layer
-                   and id(other.output) in self._outputs for other in self.model.layers)
+    def _extract_inputs(self, name: str) -> list[Any]:
+        """The symbolic tensors that layer ``name`` (``"outer/inner"`` inside a nested model) read."""
+        outer, _, inner = name.rpartition("/")
+        model = self._layers[outer] if outer else self.model
+        for layer, x, _ in _explorable(model):
+            if layer.name == (inner or name):
+                return x if isinstance(x, list) else [x]
+        return []
 
     def figure(self, view: UnitView) -> plt.Figure:
         """The views as one figure: the image with the field, the layer's map, and the unit's arithmetic."""

@@ -84,3 +84,17 @@ def test_the_widget_follows_its_controls_and_times_itself(lenet):
     widget.controls["row"].value = 27
     assert widget.view.box == ((27, 31), (0, 4)) and "rows 27-31" in widget.text.value  # F6 had set column 0
     assert 0 < widget.seconds < 60 and "updated in" in widget.text.value
+
+
+def test_a_nested_models_own_layers_are_explored_under_the_tracers_names():
+    keras.utils.set_random_seed(29)
+    inner = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Conv2D(2, 3, name="c1"),
+                              keras.layers.Conv2D(2, 3, activation="relu", name="c2")], name="inner")
+    outer = keras.Sequential([keras.Input((16, 16, 1)), inner, keras.layers.Flatten(name="flat"),
+                              keras.layers.Dense(3, name="out")], name="outer")
+    explorer = ModelExplorer(outer, RNG.random((1, 16, 16, 1)).astype("float32"))
+    assert explorer.layers[:3] == ["inner", "inner/c1", "inner/c2"]
+    view = explorer.unit("inner/c2", position=(2, 3), channel=1)
+    assert view.box == ((2, 6), (3, 7)) and view.agrees
+    assert explorer.unit("inner", position=(2, 3), channel=1).value == pytest.approx(view.value)
+    assert explorer.unit("out", channel=1).probabilities is not None  # the model's output: its softmax is shown
