@@ -287,8 +287,12 @@ class ModelExplorer:
         else:  # a softmax layer's values are the probabilities drawn beside: its logits say more here
             softmax_layer = view.probabilities is not None and np.allclose(output, view.probabilities, atol=1e-5)
             values = view.logits if softmax_layer else output
-            ax.bar(np.arange(values.size), values, color=OKABE_ITO[5])
-            ax.bar([view.channel], [values[view.channel]], color=OKABE_ITO[6])
+            if values.size <= 64:
+                ax.bar(np.arange(values.size), values, color=OKABE_ITO[5])
+                ax.bar([view.channel], [values[view.channel]], color=OKABE_ITO[6])
+            else:  # hundreds of bars take a second to draw: a line draws at once
+                ax.plot(np.arange(values.size), values, color=OKABE_ITO[5], lw=0.8)
+                ax.plot([view.channel], [values[view.channel]], "o", color=OKABE_ITO[6])
             ax.set(title=f"its {values.size} logits, before the softmax" if softmax_layer
                    else f"the layer's {values.size} values", xlabel="unit")
 
@@ -369,8 +373,9 @@ class ExplorerWidget:
         if self.show and draw:
             with self.figure:
                 self.figure.clear_output(wait=True)
-                self.explorer.figure(view)
+                figure = self.explorer.figure(view)
                 plt.show()
+                plt.close(figure)
         self.seconds = time.perf_counter() - start
         self.text.value = f"{text}<br><small>updated in {self.seconds:.2f} s</small>"  # one change: one message
 
@@ -401,8 +406,9 @@ def explore_model(model: Any, images: np.ndarray, layer: str | None = None, clas
     explorer = ModelExplorer(model, images, class_names)
     if show:
         first = explorer.unit(layer or explorer.layers[0], 0, position, channel)
-        explorer.figure(first)  # the static fallback
+        figure = explorer.figure(first)  # the static fallback
         plt.show()
+        plt.close(figure)
     widget = ExplorerWidget(explorer, layer, position, channel, show)
     if show:
         from IPython.display import display
