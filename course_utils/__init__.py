@@ -26,6 +26,7 @@ A notebook starts with ``run = course_utils.setup(seed=N)`` (the session) and re
 - ``comparison``: the models side by side; ``noise``: how far a measurement moves by chance, and the verdict
   a comparison may draw; ``tables``: text, HTML and Markdown tables;
 - ``plotting``, ``explain``, ``widgets``: figures, feature maps and Grad-CAM, interactive explorers;
+  ``model_explorer``: any model's layers, one unit's receptive field and its value recomputed in NumPy;
 - ``checks``: numeric checks, the gradient check and "implement it" checkers; ``exercises``: the exercises and their
   registry, one module per notebook; ``progress``: the learner's solved exercises; ``versions``: the set-up check;
 - ``registries``: the keyed tables behind exercises and models.

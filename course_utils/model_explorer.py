@@ -339,8 +339,9 @@ class ExplorerWidget:
             self.controls[name].value = min(value, self.controls[name].max)
         for name, control in self.controls.items():
             control.observe(self._layer_changed if name == "layer" else self.update, names="value")
-        self.ui = widgets.VBox([widgets.HBox([widgets.VBox(list(self.controls.values())[:3]),
-                                              widgets.VBox(list(self.controls.values())[3:])]), self.text, self.figure])
+        shown = [c for name, c in self.controls.items() if name != "image" or len(explorer.images) > 1]  # one image: no slider
+        self.ui = widgets.VBox([widgets.HBox([widgets.VBox(shown[:len(shown) - 2]), widgets.VBox(shown[-2:])]),
+                                self.text, self.figure])
         self.update(draw=False)  # text only at the start: the static figure above shows the starting view
 
     def _ranges(self) -> None:
