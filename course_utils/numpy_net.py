@@ -218,6 +218,7 @@ def train_side_by_side(net: NumpyLeNet, logits_model: Any, x: np.ndarray, y: np.
         start = time.perf_counter()
         numpy_losses.append(net.sgd_step(x[index], y[index], learning_rate))
         middle = time.perf_counter()
+        logits_model.reset_metrics()  # Keras 3.10 returns the mean loss since the last reset, not this batch's
         keras_losses.append(float(logits_model.train_on_batch(x[index], y[index])))
         numpy_seconds, keras_seconds = numpy_seconds + middle - start, keras_seconds + time.perf_counter() - middle
     gap = max(float(np.max(np.abs(ours - np.asarray(theirs, np.float64))))
