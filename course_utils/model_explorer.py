@@ -102,7 +102,7 @@ class ModelExplorer:
     """The explorer's kernel side: ``layers`` (the names to pick), :meth:`unit` (one view) and :meth:`figure`.
 
     ``images`` is a batch (N, H, W, C) in what the model takes; ``class_names`` label an output layer's bars.
-    Only layers with an NHWC or a vector output are listed (not the input, not a flattened reshape's copy).
+    Every layer with an NHWC or a vector output is listed (not the input), at its first call.
     """
 
     def __init__(self, model: Any, images: np.ndarray, class_names: list[str] | None = None) -> None:

@@ -258,7 +258,7 @@ def _stepping(step: Callable[[np.ndarray, np.ndarray], Any], x: np.ndarray, y: n
 def training_speeds(logits_model: Any, x: np.ndarray, y: np.ndarray, learning_rate: float = 0.01,
                     min_seconds: float = 1.0) -> list[Speed]:
     """Training steps per second on one batch (x, y) by three implementations of the same LeNet: the loop
-    convolution and im2col (NumPy, float64) and Keras (``train_on_batch``, float32), each as images/s and
+    convolution and im2col (NumPy, float64) and Keras (``train_on_batch``, in the model's dtype), each as images/s and
     GFLOP/s (:func:`course_utils.machine.achieved_gflops`: 6 FLOPs per forward MAC) against the matmul rate of
     its own library and dtype, measured here. Sustained: median of three windows of ``min_seconds``
     (:func:`course_utils.pipelines.images_per_second`). The networks are copies: ``logits_model`` keeps its weights.
@@ -271,7 +271,8 @@ def training_speeds(logits_model: Any, x: np.ndarray, y: np.ndarray, learning_ra
         ("NumPy, loop convolution", NumpyLeNet(dict(start), scratch.conv2d, scratch.conv2d_backward).sgd_step,
          ("numpy", "float64")),
         ("NumPy, im2col", NumpyLeNet(dict(start)).sgd_step, ("numpy", "float64")),
-        ("Keras (TensorFlow)", lambda a, b: keras_copy.train_on_batch(a, b), ("tensorflow", "float32")),
+        ("Keras (TensorFlow)", lambda a, b: keras_copy.train_on_batch(a, b),
+         ("tensorflow", str(logits_model.get_layer("C1").compute_dtype))),  # float32 unless built in keras_float64
     )
     speeds = []
     for name, step, (library, dtype) in candidates:
