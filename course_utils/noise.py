@@ -58,16 +58,23 @@ def ratio_verdict(ratio: float, noise: float | None) -> str:
     return f"{ratio:.2f}x: {'faster' if ratio > 1 else 'slower'} (beyond the noise, {noise:.0%})"
 
 
-def gap_verdict(gap: float, noise: float) -> str:
-    """Read a difference of two accuracies against its noise (:func:`difference_noise`).
+def compare_accuracies(a: str, p: float, b: str, q: float, n: int) -> str:
+    """One line that reads two test accuracies, ``p`` of ``a`` and ``q`` of ``b``, each measured on the same ``n``
+    images, against the noise of their difference (:func:`difference_noise`, at their mean): the gap in points,
+    then the better one, or "not established" when the gap is within the noise of one run.
 
     Example:
-        >>> gap_verdict(-0.009, 0.01), gap_verdict(0.05, 0.02)
-        ('no difference measured here (within the noise of one run, 1.0%)', 'better (beyond the noise of one run, 2.0%)')
+        >>> compare_accuracies("B", 0.80, "A", 0.75, 1000)
+        'B 80.0% vs A 75.0% (+5.0 points): B better (beyond the noise of one run, 3.7 points)'
+        >>> compare_accuracies("B", 0.79, "A", 0.80, 1000)
+        'B 79.0% vs A 80.0% (-1.0 points): not established (within the noise of one run, 3.6 points)'
     """
+    gap, noise = p - q, difference_noise((p + q) / 2, n)
     if abs(gap) <= noise:
-        return f"no difference measured here (within the noise of one run, {noise:.1%})"
-    return f"{'better' if gap > 0 else 'worse'} (beyond the noise of one run, {noise:.1%})"
+        verdict = f"not established (within the noise of one run, {100 * noise:.1f} points)"
+    else:
+        verdict = f"{a if gap > 0 else b} better (beyond the noise of one run, {100 * noise:.1f} points)"
+    return f"{a} {p:.1%} vs {b} {q:.1%} ({100 * gap:+.1f} points): {verdict}"
 
 
 # --- a figure measured over several seeds: Welch's two-sample t-test ------------------------------------------------

@@ -30,10 +30,13 @@ def test_ratio_verdict_reads_a_ratio_against_its_spread(ratio, spread, word):
     assert word in noise.ratio_verdict(ratio, spread)
     assert "too few repeats" in noise.ratio_verdict(ratio, None)
 
-def test_gap_verdict():
-    assert noise.gap_verdict(0.03, 0.02).startswith("better")
-    assert noise.gap_verdict(-0.03, 0.02).startswith("worse")
-    assert noise.gap_verdict(0.02, 0.02).startswith("no difference")
+def test_compare_accuracies_names_the_better_one_or_says_not_established():
+    # by hand: noise at the mean 0.75 on 1000 images = sqrt(2) * 2 * sqrt(0.75 * 0.25 / 1000) = 0.0387
+    assert noise.compare_accuracies("A", 0.70, "B", 0.80, 1000).endswith("B better (beyond the noise of one run, 3.9 points)")
+    assert noise.compare_accuracies("A", 0.80, "B", 0.70, 1000).startswith("A 80.0% vs B 70.0% (+10.0 points): A better")
+    assert "not established" in noise.compare_accuracies("A", 0.77, "B", 0.74, 1000)  # 3.0 points, within 3.9
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        noise.compare_accuracies("A", 77.0, "B", 74.0, 1000)  # percentages, not fractions
 
 
 # --- Welch's t-test over seeds (notebook 10's recipe comparison) ---------------------------------------------------
