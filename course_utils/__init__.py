@@ -18,7 +18,8 @@ A notebook starts with ``run = course_utils.setup(seed=N)`` (the session) and re
 - ``scratch``, ``layers``: operations from scratch in NumPy (forward and backward), and the custom Keras layers;
   ``numpy_net``: the modern LeNet in NumPy, trained with SGD step for step beside Keras;
 - ``models``: the architectures, one module per family, and their registry;
-- ``schedules``: learning-rate schedules and the range test; ``training``: fit, time plans, stopping;
+- ``schedules``: learning-rate schedules and the range test; ``training``: fit, stopping, per-head accuracy;
+  ``time_plans``: how many epochs and steps a number of seconds buys (measured, then planned in closed form);
   ``sanity``: the tiny-batch check a set-up must pass before a long training;
 - ``recipes``: how notebook 10 trains mini-VGG (the recipe of Sucky 2023 and a better one, its range test);
 - ``warm_start``: the trained-weights cache; ``results``: recorded runs; ``machine``: what ran them;
