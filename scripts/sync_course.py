@@ -1,7 +1,9 @@
-"""Regenerate what is derived from one source: README badges and tables, notebooks' first cells
-and slide types (RISE metadata, one rule: slide_types).
+"""Regenerate what is derived from one source: README badges and tables, notebooks' first cells,
+slide types (RISE metadata, one rule: slide_types), the demo / homework cell tags (scripts/cell_tags.json)
+and the generated sections of INSTRUCTORS.md (scripts/instructor_guide.py).
 
-    python scripts/sync_course.py           # rewrite README.md sections, notebook first cells, slide types
+    python scripts/sync_course.py           # rewrite README.md and INSTRUCTORS.md sections, notebook first cells,
+                                            # slide types and demo / homework tags
     python scripts/sync_course.py --check   # exit 1 if anything is out of date (tests use this)
 
 The first cells pin the library for Colab to the last commit that changed it (git log; see first_cell_block).
@@ -21,9 +23,16 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))  # instructor_guide, beside this script
+
+from instructor_guide import CellTagError, apply_cell_tags, guide_sections, load_decisions, sync_sections  # noqa: E402
 
 from course_utils import bibliography, course, profiles, results, settings  # noqa: E402
 from course_utils.tables import markdown_table  # noqa: E402
+
+APPLY_CELL_TAGS = True
+"""``make sync`` gives every notebook's cells the ``demo`` / ``homework`` tags of scripts/cell_tags.json
+(:func:`instructor_guide.apply_cell_tags`); False leaves the tags as they are."""
 
 FIRST_CELL_MARK = "# extra code: makes this notebook run anywhere"
 
@@ -211,9 +220,10 @@ def slide_types(nb: nbformat.NotebookNode) -> list[str]:
     return types
 
 
-def sync_notebook(path: Path, block: str, write: bool = True) -> bool:
-    """Make the first code cell start with ``block`` and give every cell its slide type
-    (:func:`slide_types`); return True if the file was out of date (written only when ``write``)."""
+def sync_notebook(path: Path, block: str, write: bool = True, cell_tags: dict | None = None) -> bool:
+    """Make the first code cell start with ``block``, give every cell its slide type (:func:`slide_types`) and,
+    with ``cell_tags`` (scripts/cell_tags.json), its ``demo`` / ``homework`` tags (:func:`apply_cell_tags`);
+    return True if the file was out of date (written only when ``write``)."""
     nb = nbformat.read(path, as_version=4)
     changed = False
     cell = next(c for c in nb.cells if c.cell_type == "code")
@@ -230,6 +240,11 @@ def sync_notebook(path: Path, block: str, write: bool = True) -> bool:
         if cell.metadata.get("slideshow", {}).get("slide_type") != kind:
             cell.metadata["slideshow"] = {"slide_type": kind}
             changed = True
+    if cell_tags is not None:
+        try:
+            changed = apply_cell_tags(nb, path.stem, cell_tags) or changed
+        except CellTagError as e:
+            raise SystemExit(str(e)) from None
     if changed and write:
         nbformat.write(nb, path)
     return changed
@@ -253,9 +268,17 @@ def main(argv: list[str]) -> int:
         print(f"note: {' and '.join(LIBRARY_PATHS)} have uncommitted changes; the notebooks pin the last commit of "
               f"the library ({commit[:12]}): commit the library, then run `make sync` again")
     block = first_cell_block(url, commit)
+    cell_tags = load_decisions() if APPLY_CELL_TAGS else None
     for nb in course.present():
-        if sync_notebook(ROOT / "notebooks" / nb.filename, block, write=not check):
+        if sync_notebook(ROOT / "notebooks" / nb.filename, block, write=not check, cell_tags=cell_tags):
             stale.append(nb.filename)
+    guide = ROOT / "INSTRUCTORS.md"  # after the notebooks: its reading times count their (synced) words
+    text = guide.read_text()
+    new_text = sync_sections(text, guide_sections(ROOT))
+    if new_text != text:
+        stale.append("INSTRUCTORS.md")
+        if not check:
+            guide.write_text(new_text)
     if check and stale:
         print(f"out of date: {', '.join(stale)}; run `make sync` (scripts/sync_course.py)")
         return 1
