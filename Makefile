@@ -8,7 +8,10 @@
 #   make gpu-check  on a GPU machine: each training notebook's networks in the gpu and full profiles, a few timed
 #                   steps each (step time, images/s, peak GPU memory): results/<profile>/benchmarks/gpu_check.json
 #   make fetch      download MNIST, Fashion-MNIST and CIFAR-10 into the Keras cache (before class)
-#   make site       read-only HTML version of the course (committed outputs, no execution) in build/site
+#   make site       the course as a book site in build/site (open build/site/index.html): Sphinx with myst-nb and
+#                   sphinx-book-theme (requirements-dev.txt) on a processed copy of the notebooks, committed outputs,
+#                   nothing executed; search, Binder/Colab buttons, references, reveal.js slides per notebook. MathJax
+#                   and reveal.js come from npm (pinned below, into build/npm): the site loads nothing from elsewhere
 #   make test-browser  every notebook run in JupyterLab in headless Chromium, widgets moved, launch paths
 #                      (CI runs it after make test; installs chromium with browser-deps first)
 #   make test-colab    every notebook in smoke, run as on Colab: Python 3.12 with Colab's versions (ci/colab-versions.txt),
@@ -34,6 +37,9 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 R2D := build/repo2docker/bin/repo2docker
 REPO2DOCKER_VERSION := 2026.4.0
+# make site: the JavaScript the site serves (MathJax 3, reveal.js), from the npm registry into build/npm
+SITE_NPM_PINS := mathjax@3.2.2 reveal.js@5.2.1
+SITE_NPM := build/npm/.installed
 
 # The oldest Keras (and a TensorFlow it runs on) that pyproject.toml declares: keras>=3.3, tensorflow>=2.16
 KERAS_OLDEST := build/keras-oldest/bin/python
@@ -91,7 +97,7 @@ lint: install
 # TEST_WORKERS pytest-xdist processes share the suite; --dist loadscope keeps each notebook (one kernel, cells in
 # order) and each test module on one worker. TEST_WORKERS=0: one process, as before.
 TEST_WORKERS ?= 2
-test: install lint
+test: install lint $(SITE_NPM)
 	COURSE_PROFILE=smoke $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope --durations=10 \
 		--doctest-modules course_utils tests --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
@@ -136,7 +142,7 @@ $(R2D):
 	$(PYTHON) -m venv build/repo2docker
 	build/repo2docker/bin/python -m pip install --quiet jupyter-repo2docker==$(REPO2DOCKER_VERSION)
 
-test-browser: install browser-deps $(R2D)
+test-browser: install browser-deps $(R2D) $(SITE_NPM)
 	COURSE_PROFILE=smoke CHROMIUM=$(CHROMIUM) REPO2DOCKER=$(R2D) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests_browser
 
 notebooks: install
@@ -146,8 +152,16 @@ notebooks: install
 sync: install
 	$(BIN)/python scripts/sync_course.py
 
-site: install
-	$(BIN)/python scripts/build_site.py
+# The site's JavaScript from the npm registry (needs node and npm), pinned, into build/npm (gitignored); reinstalled
+# when this Makefile changes (a new pin)
+$(SITE_NPM): Makefile
+	@command -v npm >/dev/null || { echo "error: make site needs npm (Debian: apt-get install npm)" >&2; exit 1; }
+	rm -rf build/npm && mkdir -p build/npm
+	npm install --prefix build/npm --no-save --no-package-lock --no-audit --no-fund $(SITE_NPM_PINS)
+	touch $@
+
+site: install $(SITE_NPM)
+	$(BIN)/python scripts/make_site.py
 
 bench: install
 	COURSE_PROFILE=$${COURSE_PROFILE:-classroom} $(BIN)/python benchmarks/run.py $(NAME)

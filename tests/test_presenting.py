@@ -20,7 +20,7 @@ TRACKER_PLUGIN = "@jupyterlab/notebook-extension:tracker"
 RISE_PLUGIN = "jupyterlab-rise:plugin"
 
 
-sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other by name (build_site uses sync_course)
+sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other by name (make_site uses sync_course)
 import sync_course  # noqa: E402
 
 

@@ -1,5 +1,10 @@
-"""The static site (scripts/build_site.py, `make site`): it builds from the committed notebooks, picks up a
-notebook as soon as it exists, and every local link and anchor in it resolves."""
+"""The course site (scripts/make_site.py, `make site`): the rules that make the book copy of a notebook, the link
+check, and one real build (Sphinx, myst-nb, nbconvert's slides) of a small course made here: set-up cell hidden,
+internal lines gone, demo and homework cells marked on the page and in the slides, alt texts, citations linked,
+planned notebooks on the course map, every local link resolving. The full site, read in a browser with every
+other host blocked, is tests_browser/test_site.py (make test-browser)."""
+
+from __future__ import annotations
 
 import doctest
 import re
@@ -9,35 +14,71 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import course
+from course_utils import bibliography, course
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other by name (build_site uses sync_course)
-import build_site  # noqa: E402
+sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other by name (make_site uses sync_course)
+import make_site  # noqa: E402
+from sync_course import FIRST_CELL_MARK, colab_url, repository  # noqa: E402
 
-NOTEBOOK_LINK = re.compile(r"\]\(([^)\s]+\.ipynb)(#[^)\s]*)?\)")  # a markdown link to a notebook
+code, markdown = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
 
 
 def test_docstring_examples_of_the_builder():
-    result = doctest.testmod(build_site)
-    assert result.attempted >= 3 and result.failed == 0
+    result = doctest.testmod(make_site)
+    assert result.attempted >= 10 and result.failed == 0
 
 
-def test_links_to_notebooks_are_rewritten():
-    present, planned = {"06_lenet5", "07_alexnet"}, {"09_vgg_captcha"}
-    cases = {
-        "06_lenet5.ipynb": "06_lenet5.html",
-        "./07_alexnet.ipynb#1.-The-architecture": "07_alexnet.html#1.-The-architecture",
-        "09_vgg_captcha.ipynb#Summary": "index.html#09_vgg_captcha",  # planned: its row on the course map
-        "99_nowhere.ipynb": "99_nowhere.html",  # on no map: left to fail the link check
-        "#Summary": "#Summary",
-        "https://colab.research.google.com/github/o/n/blob/main/notebooks/06_lenet5.ipynb":
-            "https://colab.research.google.com/github/o/n/blob/main/notebooks/06_lenet5.ipynb",
-    }  # fmt: skip
-    for written, expected in cases.items():
-        assert build_site.rewrite_link(written, present, planned) == expected, written
-    page = '<a href="06_lenet5.ipynb#A-&amp;-B">x</a> <link href="style.css"/>'
-    assert build_site.rewrite_links(page, present, planned) == '<a href="06_lenet5.html#A-&amp;-B">x</a> <link href="style.css"/>'
+def test_the_setup_cell_is_tagged_to_be_left_out_and_nothing_else():
+    nb = nbformat.v4.new_notebook(cells=[markdown("# T"), code(FIRST_CELL_MARK + " (Colab)\nimport course_utils"),
+                                         code("x = 1  # " + FIRST_CELL_MARK)])
+    assert make_site.hide_setup_cells(nb) == 1
+    assert nb.cells[1].metadata["tags"] == ["remove-cell"]
+    assert "tags" not in nb.cells[2].metadata
+
+
+def test_outputs_lose_internal_lines_and_widget_views():
+    cell = code("train()")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="epoch 1\nwarm start: weights saved to ~/.cache/x.keras\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="warm start: no cached weights for lenet yet\n"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "VBox()",
+                                                     make_site.WIDGET_MIME: {"model_id": "1"}}),
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
+    ]
+    nb = nbformat.v4.new_notebook(cells=[cell], metadata={"widgets": {"state": {}}})
+    make_site.clean_outputs(nb)
+    assert [o.output_type for o in cell.outputs] == ["stream", "display_data"]
+    assert cell.outputs[0].text == "epoch 1\n" and "image/png" in cell.outputs[1].data
+    assert "widgets" not in nb.metadata
+
+
+def test_figures_get_numbered_alt_texts_from_their_cell():
+    png = {"image/png": "iVBORw0KGgo="}
+    one, two, none = code("# the kernel\nshow(k)"), code("show(a); show(b)"), code("x = 1")
+    one.outputs = [nbformat.v4.new_output("display_data", data=png)]
+    two.outputs = [nbformat.v4.new_output("display_data", data=png) for _ in range(2)]
+    nb = nbformat.v4.new_notebook(cells=[one, none, two])
+    assert make_site.add_alt_texts(nb, "Convolution") == 3
+    assert one.metadata["mystnb"]["image"]["alt"] == "Convolution, figure 1: the kernel"
+    assert two.metadata["mystnb"]["image"]["alt"] == "Convolution, figures 2-3: output of show(a); show(b)"
+    assert "mystnb" not in none.metadata
+
+
+def test_links_are_rewritten_outside_code_only():
+    slugs = {"06_lenet5": {"Summary": "summary"}, "03_padding": {}}
+    source = "See [LeNet](06_lenet5.ipynb#Summary), not `[LeNet](06_lenet5.ipynb#Summary)`, and ![a figure](f.png)."
+    assert make_site.rewrite_links(source, slugs, "03_padding", set()) == (
+        "See [LeNet](06_lenet5.ipynb#summary), not `[LeNet](06_lenet5.ipynb#Summary)`, and ![a figure](f.png).")
+
+
+def test_citations_name_one_entry_of_the_bibliography():
+    for key, entry in {**bibliography.ARTICLES, **bibliography.PAPERS}.items():
+        assert make_site.citation_key(entry.handle) == key, entry.handle
+    assert make_site.citation_key("Sucky 2023 and Simonyan and Zisserman 2015") is None  # two: the page, not an entry
+    references = make_site.references_markdown()
+    for key in {**bibliography.ARTICLES, **bibliography.PAPERS}:
+        assert f"({make_site.reference_anchor(key)})=" in references
 
 
 def test_the_link_check_finds_missing_pages_and_anchors(tmp_path):
@@ -45,12 +86,17 @@ def test_the_link_check_finds_missing_pages_and_anchors(tmp_path):
         '<h2 id="Top">t</h2><a name="old-style"></a>'
         '<a href="b.html#Here">ok</a> <a href="b.html#Gone">missing anchor</a> <a href="c.html">missing page</a>'
         '<a href="#Top">ok</a> <a href="#old-style">ok</a> <a href="#Nowhere">missing anchor</a>'
-        '<a href="b.html#00-%C2%B7-Start">ok, percent-encoded as nbconvert writes it</a>'
+        '<a href="b.html#00-%C2%B7-Start">ok, percent-encoded</a> <a href="sub/">ok: its index.html</a>'
         '<a href="https://example.org/x.html#y">not checked</a> <img src="data:image/png;base64,AAAA"/>'
-        '<img src="figure.png"/>'
+        '<img src="figure.png"/> <script src="_static/app.js?v=1"></script>'
     )
     (tmp_path / "b.html").write_text('<h1 id="Here">b</h1><h2 id="00-%C2%B7-Start">c</h2><a href="a.html">ok</a>')
-    problems = build_site.link_problems(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "index.html").write_text("<p>sub</p>")
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "_static" / "app.js").write_text("")
+    (tmp_path / "_static" / "template.html").write_text('<a href="{{ pathto(x) }}">a template, not a page</a>')
+    problems = make_site.link_problems(tmp_path)
     assert len(problems) == 4, problems
     assert sum("no anchor #Gone in b.html" in p for p in problems) == 1
     assert sum("no anchor #Nowhere in a.html" in p for p in problems) == 1
@@ -58,77 +104,118 @@ def test_the_link_check_finds_missing_pages_and_anchors(tmp_path):
     assert sum("no file figure.png" in p for p in problems) == 1
 
 
+# -- one real build, of a small course made here -------------------------------------------------------------------
+
+WARM = "warm start: weights saved to ~/.cache/cnn-classics/weights/lenet.keras (setup(retrain=False) reuses them)"
+
+
+def _small_course(folder: Path) -> None:
+    """Two notebooks of the map (03 and 06, as copies with a few changes) in ``folder``; every other one planned.
+
+    03 is the committed notebook with its first two code cells on slides tagged ``demo`` and ``homework`` and a
+    warm-start line added to an output; 06 is a short one that links to 03, to a planned notebook and to a source.
+    """
+    nb = nbformat.read(ROOT / "notebooks" / "03_padding_and_stride.ipynb", as_version=4)
+    shown = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("slideshow", {}).get("slide_type") != "skip"]
+    shown[0].metadata.setdefault("tags", []).append("demo")
+    shown[1].metadata.setdefault("tags", []).append("homework")
+    shown[0].outputs.append(nbformat.v4.new_output("stream", name="stdout", text=WARM + "\n"))
+    nbformat.write(nb, folder / "03_padding_and_stride.ipynb")
+    setup = code(f"{FIRST_CELL_MARK} (Colab: installs course_utils once; elsewhere: nothing)\nimport course_utils")
+    setup.outputs = [nbformat.v4.new_output("stream", name="stdout", text="course_utils | profile: smoke\n")]
+    lenet = nbformat.v4.new_notebook(cells=[
+        markdown("# 06 · LeNet-5\n\nAs [Sucky 2023](00_start_here.ipynb#Sources) and LeCun et al. 1998 show."),
+        setup,
+        markdown("## 1. The network\n\nBack to [padding](03_padding_and_stride.ipynb), on to "
+                 "[the CAPTCHA reader](09_vgg_captcha.ipynb) and [the network](#1.-The-network)."),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(lenet, folder / "06_lenet5.ipynb")
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site") / "site"
-    build_site.build_site(out)
+def small_site(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("course") / "notebooks"
+    folder.mkdir()
+    _small_course(folder)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(course, "notebooks_dir", lambda: folder)
+    out = folder.parent / "site"
+    try:
+        make_site.build_site(out)
+    finally:
+        patch.undo()
     return out
 
 
-def test_the_site_has_a_page_per_notebook_and_the_course_map(site):
-    on_disk = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
-    assert sorted(p.stem for p in site.glob("*.html")) == sorted(on_disk + ["index"])
-    index = (site / "index.html").read_text()
+def test_the_small_site_has_its_pages_and_no_broken_link(small_site):
+    assert (small_site / "index.html").is_file() and (small_site / "search.html").is_file()
+    for stem in ("03_padding_and_stride", "06_lenet5"):
+        assert (small_site / "notebooks" / f"{stem}.html").is_file()
+        assert (small_site / "slides" / f"{stem}.slides.html").is_file()
+        assert f'href="../slides/{stem}.slides.html"' in (small_site / "notebooks" / f"{stem}.html").read_text()
+    assert (small_site / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert (small_site / "_static" / "reveal.js" / "dist" / "reveal.js").is_file()
+    assert make_site.link_problems(small_site) == []
+
+
+def test_the_course_map_lists_planned_notebooks(small_site):
+    index = (small_site / "index.html").read_text()
     rows = re.findall(r'<tr id="([^"]+)" class="(present|planned)">(.*?)</tr>', index)
     assert [stem for stem, _, _ in rows] == [nb.stem for nb in course.NOTEBOOKS]
     for stem, status, row in rows:
-        written = stem in on_disk
+        written = stem in ("03_padding_and_stride", "06_lenet5")
         assert status == ("present" if written else "planned"), stem
-        assert (f'href="{stem}.html"' in row) == written, stem
+        assert (f'href="notebooks/{stem}.html"' in row) == written, stem
+    page = (small_site / "notebooks" / "06_lenet5.html").read_text()
+    assert 'href="../index.html#09_vgg_captcha"' in page  # a planned notebook: its row on the map
 
 
-def test_every_local_link_and_anchor_resolves(site):
-    assert build_site.link_problems(site) == []
+def test_pages_hide_the_setup_cell_and_internal_lines(small_site):
+    for page in (small_site / "notebooks").glob("*.html"):
+        text = page.read_text()
+        assert FIRST_CELL_MARK not in text and "course_utils | profile" not in text, page.name
+        assert "warm start:" not in text and "~/.cache" not in text, page.name
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
-def test_a_page_shows_the_committed_outputs_and_rewritten_links(site, path):
-    nb = nbformat.read(path, as_version=4)
-    page = (site / f"{path.stem}.html").read_text()
-    figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) == figures
-    written = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for target, anchor in NOTEBOOK_LINK.findall(cell.source):
-            stem = Path(target).stem
-            expected = f"{stem}.html{anchor}" if stem in written else f"index.html#{stem}"
-            assert f'href="{expected}"' in page, (target, anchor)
-    assert not re.search(r'href="(?!https?:)[^"]*\.ipynb', page), "a local link to a .ipynb is left in the page"
+def test_demo_and_homework_cells_are_marked_on_the_page_and_in_the_slides(small_site):
+    page = (small_site / "notebooks" / "03_padding_and_stride.html").read_text()
+    assert len(re.findall(r'<div class="cell[^"]*\btag_demo\b', page)) == 1
+    assert len(re.findall(r'<div class="cell[^"]*\btag_homework\b', page)) == 1
+    css = (small_site / "_static" / "course.css").read_text()
+    assert 'content: "Live demo"' in css and 'content: "Homework"' in css
+    slides = (small_site / "slides" / "03_padding_and_stride.slides.html").read_text()
+    assert re.search(r'class="[^"]*\bcelltag_demo\b', slides) and re.search(r'class="[^"]*\bcelltag_homework\b', slides)
+    assert 'content: "Live demo"' in slides
 
 
-def _notebook(path: Path, *markdown: str) -> None:
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(m) for m in markdown]), path)
+def test_figures_have_alt_texts_and_citations_link_the_references(small_site):
+    page = (small_site / "notebooks" / "03_padding_and_stride.html").read_text()
+    alts = re.findall(r'<img alt="([^"]*)"[^>]*src="../_images/', page)
+    assert alts and all(alt.startswith("Padding and stride, figure") for alt in alts), alts
+    lenet = (small_site / "notebooks" / "06_lenet5.html").read_text()
+    assert 'href="../references.html#ref-mini-vgg"' in lenet  # the link to 00's Sources, now to the entry
+    assert 'href="../references.html#ref-lenet"' in lenet  # the page's list of the sources it names
 
 
-def test_a_new_notebook_is_picked_up_and_bad_links_fail(tmp_path, monkeypatch):
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    _notebook(folder / "06_lenet5.ipynb", "# LeNet", "Next: [the CAPTCHA reader](09_vgg_captcha.ipynb#Part-2)")
-    _notebook(folder / "09_vgg_captcha.ipynb", "# CAPTCHAs", "## Part 2",
-              "Then [mini-VGG](10_mini_vgg.ipynb), back to [LeNet](06_lenet5.ipynb#No-such-heading), "
-              "and [a notebook on no map](99_nowhere.ipynb).")  # fmt: skip
-    monkeypatch.setattr(course, "notebooks_dir", lambda: folder)
-    out = tmp_path / "site"
-    pages = build_site.build_site(out)
-    assert sorted(p.name for p in pages) == ["06_lenet5.html", "09_vgg_captcha.html", "index.html"]
-    index = (out / "index.html").read_text()
-    assert 'href="09_vgg_captcha.html"' in index and 'href="10_mini_vgg.html"' not in index
-    assert '<tr id="10_mini_vgg" class="planned">' in index
-    problems = build_site.link_problems(out)
-    assert len(problems) == 2, problems
-    assert sum("no anchor #No-such-heading in 06_lenet5.html" in p for p in problems) == 1
-    assert sum("no file 99_nowhere.html" in p for p in problems) == 1
-    # the link to the planned 10 goes to the course map, and the anchor #Part-2 exists in 09's page
-    assert 'href="index.html#10_mini_vgg"' in (out / "09_vgg_captcha.html").read_text()
-    assert 'href="09_vgg_captcha.html#Part-2"' in (out / "06_lenet5.html").read_text()
+def test_launch_buttons_open_the_same_notebook(small_site):
+    _, slug = repository()
+    page = (small_site / "notebooks" / "06_lenet5.html").read_text()
+    assert f'href="{colab_url(slug, "06_lenet5")}"' in page
+    assert f'href="https://mybinder.org/v2/gh/{slug}/main?urlpath=lab/tree/notebooks/06_lenet5.ipynb"' in page
+
+
+def test_no_page_loads_a_script_or_style_from_elsewhere(small_site):
+    for page in [*small_site.glob("*.html"), *small_site.glob("notebooks/*.html"), *small_site.glob("slides/*.html")]:
+        text = page.read_text()
+        external = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="((?:https?:)?//[^"]+)"', text)
+        external += re.findall(r"""(?:import|url\()\s*['"]?((?:https?:)?//[^'")]+)""", text)
+        assert not external, f"{page.name}: {external[:5]}"
 
 
 def test_a_folder_the_builder_did_not_make_is_left_alone(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("my notes")
-    with pytest.raises(SystemExit, match="was not built by scripts/build_site.py"):
-        build_site.build_site(out)
+    with pytest.raises(SystemExit, match="was not built by scripts/make_site.py"):
+        make_site.build_site(out)
     assert (out / "notes.txt").read_text() == "my notes"
