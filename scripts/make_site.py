@@ -138,7 +138,8 @@ def first_comment(source: str) -> str | None:
 def add_alt_texts(nb: nbformat.NotebookNode, title: str) -> int:
     """Give every figure an alt text; return how many figures the notebook shows.
 
-    myst-nb takes an image's alt text from its cell (``cell.metadata.mystnb.image.alt``), so the text names the
+    myst-nb takes an image's alt text from its cell (``cell.metadata.mystnb.image.alt``); the slides' template
+    from the output (``output.metadata[mime].alt``), where each figure has its own number. The text names the
     notebook, the figure's number in it (``figures 3-4`` for a cell that draws two) and what the cell does: its
     first comment (without the course's ``extra code:`` mark), or else its first line of code.
     """
@@ -153,9 +154,12 @@ def add_alt_texts(nb: nbformat.NotebookNode, title: str) -> int:
         comment = (first_comment(cell.source) or "").removeprefix("extra code:").strip()
         what = comment or (f"output of {lines[0]}" if lines else "output")
         which = f"figure {number + 1}" if count == 1 else f"figures {number + 1}-{number + count}"
-        number += count
-        options = cell.metadata.setdefault("mystnb", {}).setdefault("image", {})
-        options["alt"] = f"{title}, {which}: {what}"
+        cell.metadata.setdefault("mystnb", {}).setdefault("image", {})["alt"] = f"{title}, {which}: {what}"
+        for output in cell.outputs:  # each figure's own text, for the slides (book/slides.html.j2)
+            mime = next((m for m in IMAGE_MIMES if m in output.get("data", {})), None)
+            if mime:
+                number += 1
+                output.setdefault("metadata", {}).setdefault(mime, {})["alt"] = f"{title}, figure {number}: {what}"
     return number
 
 
@@ -415,7 +419,7 @@ def write_slides(decks: list[tuple[course.Notebook, nbformat.NotebookNode]], out
 
     exporter = SlidesExporter(
         template_file="slides.html.j2", extra_template_paths=[str(CONF_DIR)],
-        reveal_url_prefix="../_static/reveal.js", mathjax_url="../_static/mathjax/tex-chtml.js",
+        reveal_url_prefix="../_static/reveal.js", reveal_theme="white", mathjax_url="../_static/mathjax/tex-chtml.js",
         exclude_input_prompt=True, exclude_output_prompt=True,
     )  # fmt: skip
     (out / "slides").mkdir()

@@ -63,6 +63,8 @@ def test_figures_get_numbered_alt_texts_from_their_cell():
     assert one.metadata["mystnb"]["image"]["alt"] == "Convolution, figure 1: the kernel"
     assert two.metadata["mystnb"]["image"]["alt"] == "Convolution, figures 2-3: output of show(a); show(b)"
     assert "mystnb" not in none.metadata
+    assert [o.metadata["image/png"]["alt"] for o in two.outputs] == [  # each its own, for the slides
+        "Convolution, figure 2: output of show(a); show(b)", "Convolution, figure 3: output of show(a); show(b)"]
 
 
 def test_links_are_rewritten_outside_code_only():
@@ -192,6 +194,9 @@ def test_figures_have_alt_texts_and_citations_link_the_references(small_site):
     page = (small_site / "notebooks" / "03_padding_and_stride.html").read_text()
     alts = re.findall(r'<img alt="([^"]*)"[^>]*src="../_images/', page)
     assert alts and all(alt.startswith("Padding and stride, figure") for alt in alts), alts
+    slides = (small_site / "slides" / "03_padding_and_stride.slides.html").read_text()
+    alts = re.findall(r'<img alt="([^"]*)"[^>]*src="data:image/', slides)
+    assert alts and all(alt.startswith("Padding and stride, figure ") for alt in alts), alts
     lenet = (small_site / "notebooks" / "06_lenet5.html").read_text()
     assert 'href="../references.html#ref-mini-vgg"' in lenet  # the link to 00's Sources, now to the entry
     assert 'href="../references.html#ref-lenet"' in lenet  # the page's list of the sources it names
