@@ -3,7 +3,8 @@ every request to another host blocked and recorded.
 
 Every page (notebooks, slides, index, references, search) is visited: nothing may leave the machine, no page shows
 the Colab set-up cell or a warm-start line, math is typeset by MathJax (no raw ``$...$`` or ``\\(`` left), search
-finds "receptive field" in notebook 03, and the launch buttons open the same notebook on Colab and Binder.
+finds "receptive field" in notebook 03, the launch buttons open the same notebook on Colab and Binder, and cells
+tagged demo or homework wear a badge on the page and in the slides (tags added to a copy of notebook 03).
 The site is built once per test session (pytest-xdist workers share it through a lock); a screenshot of one page
 goes to artifacts/browser/site-03.png.
 """
@@ -13,11 +14,13 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import shutil
 import subprocess
 import sys
 import urllib.parse
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from .conftest import free_port, stop, wait_http
@@ -43,9 +46,24 @@ OUTPUTS = """() => [...document.querySelectorAll('.cell_output, .jp-OutputArea')
 NOTEBOOKS = [nb.stem for nb in course.present()]
 
 
+def _copy_with_tags(folder: Path) -> None:
+    """Copy the notebooks into ``folder``; in 03, the first two code cells on slides get the tags demo and homework
+    (as INSTRUCTORS.md's cell tags mark cells), so that the badges are seen whatever the committed tags are."""
+    folder.mkdir(parents=True)
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        shutil.copy2(path, folder / path.name)
+    path = folder / "03_padding_and_stride.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    shown = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("slideshow", {}).get("slide_type") != "skip"]
+    for cell, tag in zip(shown, ("demo", "homework")):
+        cell.metadata["tags"] = [t for t in cell.metadata.get("tags", []) if t not in ("demo", "homework")] + [tag]
+    nbformat.write(nb, path)
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
-    """The full site, built once for all workers: the first to take the lock builds, the others read it."""
+    """The full site (from a copy of notebooks/, see :func:`_copy_with_tags`), built once for all workers: the first
+    to take the lock builds, the others read it."""
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent  # pytest-N/popen-gwK: pytest-N is this session's, the same for every worker
@@ -53,7 +71,13 @@ def site(tmp_path_factory) -> Path:
     with (shared / "course-site.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (out / "index.html").is_file():
-            make_site.build_site(out)
+            folder = shared / "course-site-notebooks"
+            if folder.exists():
+                shutil.rmtree(folder)
+            _copy_with_tags(folder)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(course, "notebooks_dir", lambda: folder)
+                make_site.build_site(out)
     return out
 
 
@@ -152,9 +176,11 @@ def test_search_finds_receptive_field_in_notebook_03(served, reader):
     box = reader.locator("input[name='q']:visible").first
     box.fill("receptive field")
     box.press("Enter")
-    hit = reader.locator("#search-results a[href*='03_padding_and_stride']").first
-    hit.wait_for(state="attached", timeout=30_000)
-    assert "receptive" in reader.locator("#search-results").inner_text().lower()
+    from playwright.sync_api import expect
+
+    # the results list, then each result's excerpt (fetched from its page): 03's must show the words
+    hit = reader.locator("#search-results li", has=reader.locator("a[href*='03_padding_and_stride']")).first
+    expect(hit).to_contain_text("receptive field", ignore_case=True, timeout=30_000)
     assert not reader.left, f"requests to other hosts: {sorted(set(reader.left))[:10]}"
 
 
@@ -174,4 +200,15 @@ def test_launch_buttons_open_the_same_notebook(served, reader, artifacts, stem):
     if stem.startswith("03"):
         reader.keyboard.press("Escape")
         reader.screenshot(path=str(artifacts / "site-03.png"))
+    assert not reader.left, f"requests to other hosts: {sorted(set(reader.left))[:10]}"
+
+
+def test_demo_and_homework_cells_wear_a_badge(served, reader):
+    badge = "el => getComputedStyle(el, '::before').content"
+    reader.goto(f"{served}/notebooks/03_padding_and_stride.html", wait_until="load")
+    assert reader.locator("div.cell.tag_demo").evaluate(badge) == '"Live demo"'
+    assert reader.locator("div.cell.tag_homework").evaluate(badge) == '"Homework"'
+    reader.goto(f"{served}/slides/03_padding_and_stride.slides.html", wait_until="load")
+    assert reader.locator(".celltag_demo").first.evaluate(badge) == '"Live demo"'
+    assert reader.locator(".celltag_homework").first.evaluate(badge) == '"Homework"'
     assert not reader.left, f"requests to other hosts: {sorted(set(reader.left))[:10]}"
