@@ -58,6 +58,8 @@ INTERNAL_LINE = re.compile(r"^\s*warm start:|~/\.cache/")
 # A markdown link (not an image): [text](target)
 MARKDOWN_LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^()\s]+)\)")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+GUIDE = ROOT / "INSTRUCTORS.md"  # the instructor guide: a page of the site too, linked from notebook 00
+GUIDE_LINK = "../INSTRUCTORS.md"  # how a notebook links to it (from notebooks/, as JupyterLab resolves it)
 
 
 # -- the processed copy of a notebook ------------------------------------------------------------------------------
@@ -244,6 +246,8 @@ def rewrite_link(href: str, text: str, slugs: dict[str, dict[str, str]], here: s
         '<a class="reference cite" href="../references.html#ref-mini-vgg">Sucky 2023</a>'
         >>> rewrite_link("09_vgg_captcha.ipynb", "CAPTCHAs", slugs, "06_lenet5", {"09_vgg_captcha"})
         '<a class="reference planned" href="../index.html#09_vgg_captcha">CAPTCHAs</a>'
+        >>> rewrite_link("../INSTRUCTORS.md", "the guide", slugs, "00_start_here", set())
+        '[the guide](../instructors.md)'
         >>> rewrite_link("https://arxiv.org/abs/1409.1556", "VGG", slugs, "08_vgg16", set())
         '[VGG](https://arxiv.org/abs/1409.1556)'
     """
@@ -252,6 +256,8 @@ def rewrite_link(href: str, text: str, slugs: dict[str, dict[str, str]], here: s
     if parts.scheme or parts.netloc:
         return written
     path = urllib.parse.unquote(parts.path).removeprefix("./")
+    if path == GUIDE_LINK:
+        return f"[{text}](../instructors.html)" if pages else f"[{text}](../instructors.md)"
     stem = path.removesuffix(".ipynb") if path.endswith(".ipynb") else (here if not path else None)
     if stem is None:
         return written
@@ -353,6 +359,7 @@ def index_markdown(url: str, present: set[str]) -> str:
         + toctree("Lessons", [f"notebooks/{s}" for s in lessons])
         + (toctree("Appendices", [f"notebooks/{s}" for s in appendices]) if appendices else "")
         + toctree("Sources", ["references"])
+        + toctree("For instructors", ["instructors"])
     )
 
 
@@ -367,6 +374,25 @@ def references_markdown() -> str:
     for p in sorted(bibliography.PAPERS.values(), key=lambda p: (p.authors.split()[0], p.year)):
         lines += [f"({reference_anchor(p.key)})=", p.reference(), ""]
     return "\n".join(lines)
+
+
+def instructors_markdown(guide: str, url: str, present: set[str]) -> str:
+    """The instructor guide as a page: its links to the notebooks of the site resolve to their pages; links to other
+    files of the repository (the README, a notebook this build leaves out) open in the repository.
+
+    Example:
+        >>> instructors_markdown("[06](notebooks/06_lenet5.ipynb), [07](notebooks/07_alexnet.ipynb), [R](README.md)",
+        ...                      "https://x/y", {"06_lenet5"})
+        '[06](notebooks/06_lenet5.ipynb), [07](https://x/y/blob/main/notebooks/07_alexnet.ipynb), [R](https://x/y/blob/main/README.md)'
+    """
+    def target(match: re.Match) -> str:
+        path = match.group(1)
+        stem = path.removeprefix("notebooks/").removesuffix(".ipynb")
+        if path.startswith("notebooks/") and stem in present or re.match(r"https?:|#", path):
+            return match.group(0)
+        return f"]({url}/blob/main/{path})"
+
+    return re.sub(r"\]\(([^)\s]+)\)", target, guide)
 
 
 def write_sources(src: Path) -> list[tuple[course.Notebook, nbformat.NotebookNode]]:
@@ -387,6 +413,7 @@ def write_sources(src: Path) -> list[tuple[course.Notebook, nbformat.NotebookNod
         slides.append((entry, deck))
     (src / "index.md").write_text(index_markdown(url, present), encoding="utf-8")
     (src / "references.md").write_text(references_markdown(), encoding="utf-8")
+    (src / "instructors.md").write_text(instructors_markdown(GUIDE.read_text(encoding="utf-8"), url, present), encoding="utf-8")
     return slides
 
 
@@ -525,8 +552,8 @@ def main(argv: list[str]) -> int:
     pages = [p for p in pages if "_static" not in p.relative_to(out).parts]
     notebooks = sum(1 for p in pages if p.parent.name == "notebooks")
     slides = sum(1 for p in pages if p.parent.name == "slides")
-    print(f"{len(pages)} HTML pages in {out}: {notebooks} notebooks, {slides} slide decks, index, references, search, "
-          f"general index; built in {time.perf_counter() - start:.1f} s. Open {out / 'index.html'}")
+    print(f"{len(pages)} HTML pages in {out}: {notebooks} notebooks, {slides} slide decks, index, references, "
+          f"instructor guide, search, general index; built in {time.perf_counter() - start:.1f} s. Open {out / 'index.html'}")
     if problems:
         print(f"{len(problems)} broken link(s):\n  " + "\n  ".join(problems))
         return 1

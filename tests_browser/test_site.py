@@ -206,8 +206,8 @@ def test_launch_buttons_open_the_same_notebook(served, reader, artifacts, stem):
 def test_demo_and_homework_cells_wear_a_badge(served, reader):
     badge = "el => getComputedStyle(el, '::before').content"
     reader.goto(f"{served}/notebooks/03_padding_and_stride.html", wait_until="load")
-    assert reader.locator("div.cell.tag_demo").evaluate(badge) == '"Live demo"'
-    assert reader.locator("div.cell.tag_homework").evaluate(badge) == '"Homework"'
+    assert reader.locator("div.cell.tag_demo").first.evaluate(badge) == '"Live demo"'
+    assert reader.locator("div.cell.tag_homework").first.evaluate(badge) == '"Homework"'
     reader.goto(f"{served}/slides/03_padding_and_stride.slides.html", wait_until="load")
     assert reader.locator(".celltag_demo").first.evaluate(badge) == '"Live demo"'
     assert reader.locator(".celltag_homework").first.evaluate(badge) == '"Homework"'
