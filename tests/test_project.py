@@ -30,7 +30,8 @@ def _names(pins: list[str]) -> set[str]:
 
 
 # Test and lint tools: the development file only; learners' environments never install them.
-DEV_TOOLS = {"hypothesis", "ruff", "playwright", "pytest-xdist"}
+DEV_TOOLS = {"hypothesis", "ruff", "playwright", "pytest-xdist",
+             "sphinx", "myst-parser", "myst-nb", "pydata-sphinx-theme", "sphinx-book-theme"}  # the last five: make site
 
 
 def test_environment_yml_and_binder_repeat_the_runtime_pins():
