@@ -311,11 +311,14 @@ def _move_aside(path: Path) -> Path:
         n += 1
 
 
-def _check_schedule_length(model, train_data, epochs: int, steps_per_epoch: int | None) -> None:
+def _check_schedule_length(model, train_data, epochs: int, steps_per_epoch: int | None,
+                           part_of_schedule: bool = False) -> None:
     """Raise when the optimizer's schedule spans another number of steps than ``fit`` is asked to run.
 
     A schedule built for 5 epochs and a ``fit`` of 3 (or the other way round) would stop half-way
-    down the cosine or run on at a rate of zero: the epoch count, stated twice, must agree.
+    down the cosine or run on at a rate of zero: the epoch count, stated twice, must agree. With
+    ``part_of_schedule`` (a loop that calls ``fit`` once per epoch) this call runs a part of the schedule, and only
+    running past its end (the steps the optimizer has taken plus this call's) is refused.
     """
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
     planned = planned_steps(optimizer) if optimizer is not None else None
@@ -324,7 +327,16 @@ def _check_schedule_length(model, train_data, epochs: int, steps_per_epoch: int 
     if steps_per_epoch is None and hasattr(train_data, "cardinality"):
         known = int(train_data.cardinality())
         steps_per_epoch = known if known > 0 else None  # -1 infinite, -2 unknown
-    if steps_per_epoch is not None and planned != epochs * steps_per_epoch:
+    if steps_per_epoch is None:
+        return
+    if part_of_schedule:
+        done = int(optimizer.iterations)
+        if done + epochs * steps_per_epoch > planned:
+            raise ValueError(f"the learning-rate schedule spans {planned:,} steps and {done:,} are done; this fit "
+                             f"of {epochs} epoch(s) x {steps_per_epoch:,} steps would run past its end at a rate of "
+                             "zero: build the schedule from the number of epochs all the calls train together")
+        return
+    if planned != epochs * steps_per_epoch:
         raise ValueError(f"the learning-rate schedule spans {planned:,} steps, but fit runs {epochs} epoch(s) x "
                          f"{steps_per_epoch:,} steps = {epochs * steps_per_epoch:,}: build the schedule from the same "
                          "epoch count and steps per epoch as fit (one variable for both)")
@@ -344,6 +356,7 @@ def fit(
     monitor: str | MeanOf | None = None,
     restore_best: bool | None = None,
     time_budget_s: float | None = None,
+    part_of_schedule: bool = False,
 ) -> TrainingRun:
     """Train a compiled ``model`` with ``model.fit``; time it; keep the best weights; survive a stop.
 
@@ -370,6 +383,10 @@ def fit(
     "Run All" gets the rest of the notebook with the model as trained so far; to halt the
     remaining cells, press stop again once training has returned.
 
+    A learning-rate schedule (:func:`course_utils.schedules.warmup_cosine`) must span the steps this call runs: a
+    ValueError says when it does not. ``part_of_schedule=True`` is for a loop that trains one schedule over several
+    calls (one epoch each, say): then only running past the schedule's end is refused.
+
     Example:
         >>> import tensorflow as tf
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
@@ -379,7 +396,7 @@ def fit(
         >>> run.epochs, run.images, run.monitor, run.stop_reason
         (3, 12, 'accuracy', None)
     """
-    _check_schedule_length(model, train_data, epochs, steps_per_epoch)
+    _check_schedule_length(model, train_data, epochs, steps_per_epoch, part_of_schedule)
     monitor_key = _monitor_key(monitor, validation_data)
     if restore_best is None:
         restore_best = monitor_key.startswith("val_")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from course_utils import machine, results
@@ -228,3 +229,15 @@ def test_growth_report_names_the_cells_where_the_peak_grew(tmp_path, capsys):
     run_notebooks.execute(path, show_peaks=True)
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1].startswith("cell 1: peak ") and printed[-1].endswith("import numpy as np")  # the 300 MiB cell
+
+
+def test_the_lenet_recipes_train_epoch_by_epoch_over_one_schedule():
+    """Both recipes of bench_lenet train one epoch per call; the course recipe's schedule spans all of them."""
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 255, (256, 28, 28), dtype=np.uint8), np.arange(256) % 10
+    for recipe in (bench_lenet.SeedRecipe(x, y, x[:64], y[:64], epochs=2),
+                   bench_lenet.CourseRecipe(x, y, x[:64], y[:64], epochs=2)):
+        for _ in range(2):
+            seconds, accuracy = recipe.train_one_epoch()
+            assert seconds > 0 and 0.0 <= accuracy <= 1.0
+    assert int(recipe.model.optimizer.iterations) == 2 * 2  # 256 images / batch 128, two epochs: the whole schedule

@@ -320,6 +320,27 @@ def test_warmup_cosine_rises_then_decays():
         schedules.warmup_cosine(0.01, total_steps=1)
 
 
+def _scheduled_tiny_model(epochs: int):
+    """tiny_model with Adam on a warm-up + cosine schedule over ``epochs`` x 4 steps (N_IMAGES / BATCH = 4 per epoch)."""
+    model = tiny_model()
+    steps = epochs * N_IMAGES // BATCH
+    model.compile(keras.optimizers.Adam(schedules.warmup_cosine(0.01, total_steps=steps)), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def test_fit_refuses_a_schedule_of_another_length_unless_it_is_trained_in_parts():
+    with pytest.raises(ValueError, match="schedule spans 12 steps, but fit runs 2 epoch\\(s\\) x 4 steps = 8"):
+        training.fit(_scheduled_tiny_model(3), tiny_dataset(), epochs=2, verbose=0)
+    assert training.fit(_scheduled_tiny_model(3), tiny_dataset(), epochs=3, verbose=0).epochs == 3
+    model = _scheduled_tiny_model(3)  # a loop of one-epoch calls (benchmarks/bench_lenet.py): 3 fit, the 4th runs past
+    for _ in range(3):
+        training.fit(model, tiny_dataset(), epochs=1, verbose=0, part_of_schedule=True)
+    assert int(model.optimizer.iterations) == 12
+    with pytest.raises(ValueError, match="spans 12 steps and 12 are done"):
+        training.fit(model, tiny_dataset(), epochs=1, verbose=0, part_of_schedule=True)
+
+
 def test_trace_by_type_adds_up():
     from course_utils import models, tracing
 
