@@ -96,6 +96,18 @@ def format_value(value: object) -> str:
     return str(value)
 
 
+def run_time_text(seconds: float | None) -> str:
+    """A recorded run time for a table: whole seconds below two minutes, then minutes to a tenth; "-" for none.
+
+    Example:
+        >>> run_time_text(88.1), run_time_text(473.8), run_time_text(None)
+        ('88 s', '7.9 min', '-')
+    """
+    if seconds is None:
+        return "-"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 def duration_text(seconds: float) -> str:
     """A duration as a person reads it: rounded to 5 s below two minutes, then whole minutes, then hours.
 

@@ -1,14 +1,14 @@
 """The instructor guide's generated sections (INSTRUCTORS.md) and the notebooks' ``demo`` / ``homework`` cell tags.
 
-``make sync`` (scripts/sync_course.py) calls :func:`guide_sections` and :func:`sync_sections` to rewrite the parts of
+``make sync`` (scripts/sync_course.py) calls :func:`guide_sections` and its ``sync_sections`` to rewrite the parts of
 INSTRUCTORS.md between ``<!-- BEGIN generated: KEY -->`` and ``<!-- END generated: KEY -->``, and
 :func:`apply_cell_tags` to give every notebook's cells the tags decided in ``scripts/cell_tags.json``.
 
 Every figure the guide states comes from here: run time and peak memory from
 ``results/classroom/notebook_times.json`` (``make notebooks``), reading time from the words of each notebook's
 markdown cells (:func:`prose_words`), exercises from the notebook's own text, demo and homework cells from
-``scripts/cell_tags.json``. Nothing here imports TensorFlow: the course map is read from ``course_utils/course.py``
-by its path.
+``scripts/cell_tags.json``. The course map is :mod:`course_utils.course`; tables are rendered by
+:mod:`course_utils.tables`.
 
 Example:
     >>> prose_words("## 1. Sliding a kernel\\n\\nSee [the paper](https://arxiv.org) and `conv2d`.\\n```python\\nx = 1\\n```")
@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
@@ -25,10 +24,14 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from course_utils import course  # noqa: E402
+from course_utils.tables import markdown_table, run_time_text  # noqa: E402
+
 GUIDE_FILE = ROOT / "INSTRUCTORS.md"
 TAGS_FILE = ROOT / "scripts" / "cell_tags.json"
 TIMES_FILE = ROOT / "results" / "classroom" / "notebook_times.json"
@@ -45,20 +48,6 @@ MARKER_TAGS = ("demo", "homework")
 """The only tags :func:`apply_cell_tags` adds or removes."""
 NOT_READ_TAGS = ("generated-sources",)
 """Markdown cells left out of the reading time: the bibliography of notebook 00 is looked up, not read."""
-
-
-# --- the course map, without importing course_utils (which imports TensorFlow) -----------------------------
-
-
-def course_map() -> ModuleType:
-    """Return ``course_utils/course.py`` loaded by its path (the standard library is all it imports)."""
-    name = "_course_map_for_instructor_guide"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "course_utils" / "course.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is made
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 # --- reading time -----------------------------------------------------------------------------------------
@@ -207,7 +196,7 @@ def all_figures(root: Path = ROOT) -> list[NotebookFigures]:
     decisions = load_decisions(root / "scripts" / "cell_tags.json")
     resources = load_resources(root / "results" / "classroom" / "notebook_times.json")
     out = []
-    for nb in course_map().NOTEBOOKS:
+    for nb in course.NOTEBOOKS:
         path = root / "notebooks" / nb.filename
         if path.is_file():
             out.append(figures(nb.stem, nb.title, read_notebook(path), decisions, resources))
@@ -215,12 +204,6 @@ def all_figures(root: Path = ROOT) -> list[NotebookFigures]:
 
 
 # --- the generated sections -------------------------------------------------------------------------------
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 def _minutes(value: float | None) -> str:
@@ -245,25 +228,25 @@ def formula_text() -> str:
 
 def teaching_table(rows: list[NotebookFigures]) -> str:
     """The per-notebook table: recorded run, reading, exercises, teaching time, demo and homework cells."""
-    header = ("| # | notebook | run time | peak memory | prose words | reading | exercises (implement it) | "
-              "exercise time | suggested teaching time | demo cells | homework cells |")
-    lines = [header, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    header = ["#", "notebook", "run time", "peak memory", "prose words", "reading", "exercises (implement it)",
+              "exercise time", "suggested teaching time", "demo cells", "homework cells"]
+    body = []
     for r in rows:
         memory = "-" if r.peak_mib is None else f"{r.peak_mib / 1024:.2f} GiB"
         teach = "-" if r.teaching_minutes is None else f"{r.teaching_minutes} min"
-        lines.append(f"| {r.stem[:2]} | [{r.title}](notebooks/{r.stem}.ipynb) | {_duration(r.seconds)} | {memory} | "
-                     f"{r.words:,} | {_minutes(r.reading_minutes)} | {r.exercises} ({r.implement}) | "
-                     f"{r.exercise_minutes} min | {teach} | {r.demo_cells} | {r.homework_cells} |")
+        body.append([r.stem[:2], f"[{r.title}](notebooks/{r.stem}.ipynb)", run_time_text(r.seconds), memory,
+                     f"{r.words:,}", _minutes(r.reading_minutes), f"{r.exercises} ({r.implement})",
+                     f"{r.exercise_minutes} min", teach, str(r.demo_cells), str(r.homework_cells)])
     seconds = [r.seconds for r in rows if r.seconds is not None]
     peaks = [r.peak_mib for r in rows if r.peak_mib is not None]
     teach = [r.teaching_minutes for r in rows if r.teaching_minutes is not None]
-    lines.append(f"| | **all notebooks** | {sum(seconds) / 60:.0f} min | at most "
-                 f"{max(peaks) / 1024 if peaks else 0:.2f} GiB | {sum(r.words for r in rows):,} | "
-                 f"{_minutes(sum(r.reading_minutes for r in rows))} | {sum(r.exercises for r in rows)} "
-                 f"({sum(r.implement for r in rows)}) | {sum(r.exercise_minutes for r in rows)} min | "
-                 f"{sum(teach) / 60:.1f} h | {sum(r.demo_cells for r in rows)} | "
-                 f"{sum(r.homework_cells for r in rows)} |")
-    return "\n".join(lines)
+    body.append(["", "**all notebooks**", f"{sum(seconds) / 60:.0f} min",
+                 f"at most {max(peaks) / 1024 if peaks else 0:.2f} GiB", f"{sum(r.words for r in rows):,}",
+                 _minutes(sum(r.reading_minutes for r in rows)),
+                 f"{sum(r.exercises for r in rows)} ({sum(r.implement for r in rows)})",
+                 f"{sum(r.exercise_minutes for r in rows)} min", f"{sum(teach) / 60:.1f} h",
+                 str(sum(r.demo_cells for r in rows)), str(sum(r.homework_cells for r in rows))])
+    return markdown_table(header, body, numeric=range(2, 11))
 
 
 @dataclass(frozen=True)
@@ -321,9 +304,7 @@ def plan_table(sessions: tuple[Session, ...], minutes: int, rows: list[NotebookF
     notebooks.
     """
     by_stem = {r.stem: r for r in rows}
-    lines = [f"| session | topic | live: demo cells of | homework | in class (teaching time) | fits {minutes} min? | "
-             "homework (at most) |",
-             "|---|---|---|---|---:|---|---:|"]
+    body = []
     for s in sessions:
         live = [by_stem[n] for n in s.live if n in by_stem]
         home = [by_stem[n] for n in s.homework if n in by_stem]
@@ -338,9 +319,10 @@ def plan_table(sessions: tuple[Session, ...], minutes: int, rows: list[NotebookF
         home_min = sum(r.exercise_minutes for r in live) + sum(r.reading_minutes + r.exercise_minutes for r in home)
         homework = ", ".join([f"exercises of {', '.join(_number(r.stem) for r in live)}"]
                              + [f"notebook {_number(r.stem)}" for r in home])
-        lines.append(f"| {s.name} | {s.topic} | {', '.join(_number(r.stem) for r in live)} | {homework} | "
-                     f"{teach_text} | {fits} | {_minutes(home_min)} |")
-    return "\n".join(lines)
+        body.append([s.name, s.topic, ", ".join(_number(r.stem) for r in live), homework, teach_text, fits,
+                     _minutes(home_min)])
+    return markdown_table(["session", "topic", "live: demo cells of", "homework", "in class (teaching time)",
+                           f"fits {minutes} min?", "homework (at most)"], body, numeric=(4, 6))
 
 
 def guide_sections(root: Path = ROOT) -> dict[str, str]:
@@ -354,17 +336,6 @@ def guide_sections(root: Path = ROOT) -> dict[str, str]:
 def plan_notebooks() -> set[str]:
     """Every notebook the two plans name (tests check each is on the course map)."""
     return {stem for plan in (SEMESTER, WORKSHOP) for s in plan for stem in (*s.live, *s.homework)}
-
-
-def sync_sections(text: str, sections: Mapping[str, str], name: str = "INSTRUCTORS.md") -> str:
-    """Return ``text`` with each generated section replaced by its body; an error names a missing marker."""
-    for key, body in sections.items():
-        pattern = re.compile(rf"(<!-- BEGIN generated: {re.escape(key)} -->\n).*?(<!-- END generated: {re.escape(key)} -->)",
-                             re.S)
-        if not pattern.search(text):
-            raise SystemExit(f"{name} lacks the markers for the generated section {key!r}")
-        text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
-    return text
 
 
 # --- demo and homework cell tags --------------------------------------------------------------------------

@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))  # instructor_guide, beside this script
 
-from instructor_guide import CellTagError, apply_cell_tags, guide_sections, load_decisions, sync_sections  # noqa: E402
+from instructor_guide import CellTagError, apply_cell_tags, guide_sections, load_decisions  # noqa: E402
 
 from course_utils import bibliography, course, profiles, results, settings  # noqa: E402
-from course_utils.tables import markdown_table  # noqa: E402
+from course_utils.tables import markdown_table, run_time_text  # noqa: E402
 
 APPLY_CELL_TAGS = True
 """``make sync`` gives every notebook's cells the ``demo`` / ``homework`` tags of scripts/cell_tags.json
@@ -113,7 +113,7 @@ def readme_sections(url: str, slug: str) -> dict[str, str]:
         here = (ROOT / "notebooks" / nb.filename).is_file()
         name = f"[{nb.title}](notebooks/{nb.filename})" if here else f"{nb.title} (coming)"
         seconds = times.get(nb.stem)
-        t = "-" if seconds is None else f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+        t = run_time_text(seconds)
         colab = f"[open]({colab_url(slug, nb.stem)})" if here else "-"
         rows.append([nb.stem[:2], name, nb.teaches, t, colab])
     recorded = results.load_results("classroom")
@@ -173,11 +173,14 @@ def sync_generated(nb: nbformat.NotebookNode, stem: str) -> bool:
     return changed
 
 
-def sync_readme(text: str, sections: dict[str, str]) -> str:
+def sync_sections(text: str, sections: dict[str, str], name: str = "README.md") -> str:
+    """Return ``text`` (README.md, INSTRUCTORS.md) with each generated section replaced by its body; an error names
+    a missing marker."""
     for key, body in sections.items():
-        pattern = re.compile(rf"(<!-- BEGIN generated: {key} -->\n).*?(<!-- END generated: {key} -->)", re.S)
+        pattern = re.compile(rf"(<!-- BEGIN generated: {re.escape(key)} -->\n).*?(<!-- END generated: {re.escape(key)} -->)",
+                             re.S)
         if not pattern.search(text):
-            raise SystemExit(f"README.md lacks the markers for the generated section {key!r}")
+            raise SystemExit(f"{name} lacks the markers for the generated section {key!r}")
         text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
@@ -255,7 +258,7 @@ def main(argv: list[str]) -> int:
     url, slug = repository()
     readme = ROOT / "README.md"
     text = readme.read_text()
-    new_text = sync_readme(text, readme_sections(url, slug))
+    new_text = sync_sections(text, readme_sections(url, slug))
     stale = []
     if new_text != text:
         stale.append("README.md")
@@ -274,7 +277,7 @@ def main(argv: list[str]) -> int:
             stale.append(nb.filename)
     guide = ROOT / "INSTRUCTORS.md"  # after the notebooks: its reading times count their (synced) words
     text = guide.read_text()
-    new_text = sync_sections(text, guide_sections(ROOT))
+    new_text = sync_sections(text, guide_sections(ROOT), "INSTRUCTORS.md")
     if new_text != text:
         stale.append("INSTRUCTORS.md")
         if not check:

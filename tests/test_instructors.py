@@ -14,9 +14,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other by name
 import instructor_guide as guide  # noqa: E402
+import sync_course  # noqa: E402
+
+from course_utils import course  # noqa: E402
 
 GUIDE = ROOT / "INSTRUCTORS.md"
-MAP = {nb.stem: nb for nb in guide.course_map().NOTEBOOKS}
+MAP = {nb.stem: nb for nb in course.NOTEBOOKS}
 BY_NUMBER = {stem[:2]: stem for stem in MAP}
 DECISIONS = guide.load_decisions()
 HEADING = re.compile(r"^#{1,6} (.+?)\s*$", re.M)
@@ -47,12 +50,12 @@ def test_a_changed_recording_makes_the_guide_stale(tmp_path):
     (tmp_path / "results" / "classroom" / "notebook_times.json").write_text(json.dumps(times))
     fresh, changed = guide.guide_sections(), guide.guide_sections(tmp_path)
     assert fresh["teaching-times"] != changed["teaching-times"]
-    assert guide.sync_sections(GUIDE.read_text(), changed) != GUIDE.read_text()
+    assert sync_course.sync_sections(GUIDE.read_text(), changed) != GUIDE.read_text()
 
 
 def test_sync_sections_names_a_missing_marker():
     with pytest.raises(SystemExit, match="INSTRUCTORS.md lacks the markers for the generated section 'formula'"):
-        guide.sync_sections("no markers here", {"formula": "x"})
+        sync_course.sync_sections("no markers here", {"formula": "x"}, "INSTRUCTORS.md")
 
 
 # --- reading time, exercises, the formula, on a hand-made notebook ----------------------------------------
@@ -207,7 +210,7 @@ def test_every_notebook_named_in_the_guide_is_on_the_course_map():
             assert number in BY_NUMBER, f"INSTRUCTORS.md names notebook {number}, which is not on the course map"
     assert guide.plan_notebooks() <= set(MAP)
     assert set(DECISIONS) <= set(MAP)
-    present = {nb.stem for nb in guide.course_map().present()}
+    present = {nb.stem for nb in course.present()}
     assert present <= set(DECISIONS), f"no demo / homework decision for {present - set(DECISIONS)}"
     assert {BY_NUMBER[n] for n in _cut_rows()} == present, "the cut lists cover every notebook, once"
 

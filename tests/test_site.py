@@ -18,6 +18,7 @@ from course_utils import bibliography, course
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import each other by name (make_site uses sync_course)
+import instructor_guide  # noqa: E402
 import make_site  # noqa: E402
 from sync_course import FIRST_CELL_MARK, colab_url, repository  # noqa: E402
 
@@ -119,8 +120,8 @@ def _small_course(folder: Path) -> None:
     """
     nb = nbformat.read(ROOT / "notebooks" / "03_padding_and_stride.ipynb", as_version=4)
     shown = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("slideshow", {}).get("slide_type") != "skip"]
-    for cell, tag in zip(shown, ("demo", "homework")):  # whatever tags the committed cells carry
-        cell.metadata["tags"] = [t for t in cell.metadata.get("tags", []) if t not in ("demo", "homework")] + [tag]
+    stem = "03_padding_and_stride"  # the tags as `make sync` writes them, whatever the committed ones are
+    instructor_guide.apply_cell_tags(nb, stem, {stem: {"demo": [shown[0].id], "homework": [shown[1].id]}})
     shown[0].outputs.append(nbformat.v4.new_output("stream", name="stdout", text=WARM + "\n"))
     nbformat.write(nb, folder / "03_padding_and_stride.ipynb")
     setup = code(f"{FIRST_CELL_MARK} (Colab: installs course_utils once; elsewhere: nothing)\nimport course_utils")

@@ -27,6 +27,7 @@ from .conftest import free_port, stop, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
+import instructor_guide  # noqa: E402
 import make_site  # noqa: E402
 from sync_course import FIRST_CELL_MARK, colab_url, repository  # noqa: E402
 
@@ -55,8 +56,8 @@ def _copy_with_tags(folder: Path) -> None:
     path = folder / "03_padding_and_stride.ipynb"
     nb = nbformat.read(path, as_version=4)
     shown = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("slideshow", {}).get("slide_type") != "skip"]
-    for cell, tag in zip(shown, ("demo", "homework")):
-        cell.metadata["tags"] = [t for t in cell.metadata.get("tags", []) if t not in ("demo", "homework")] + [tag]
+    stem = "03_padding_and_stride"  # the tags as `make sync` writes them, whatever the committed ones are
+    instructor_guide.apply_cell_tags(nb, stem, {stem: {"demo": [shown[0].id], "homework": [shown[1].id]}})
     nbformat.write(nb, path)
 
 
