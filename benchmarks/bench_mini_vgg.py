@@ -1,12 +1,12 @@
-"""Mini-VGG v1 on CIFAR-10: Sucky 2023's recipe against notebook 10's "better recipe", over seeds (three by default).
+"""Mini-VGG v1 on CIFAR-10: Sucky 2023's recipe against notebook 10's "better recipe", over seeds (five by default).
 
 Writes results/<profile>/benchmarks/mini_vgg.json (the range test that picked the peak rate, per
 seed and recipe the test accuracy, training seconds and per-epoch history, and per recipe the mean
 and spread over seeds); notebook 10 reads it for its results table.
 
-    COURSE_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_mini_vgg.py          # classroom: ~10-25 min
+    COURSE_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_mini_vgg.py          # classroom: ~15-35 min
     COURSE_PROFILE=smoke COURSE_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_mini_vgg.py  # a minute
-    COURSE_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_mini_vgg.py --seeds 5   # five seeds per recipe
+    COURSE_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_mini_vgg.py --seeds 8   # eight seeds per recipe
 
 Both recipes train the same network (``mini_vgg("v1")``, 2,171,178 parameters) on the same images,
 batch 64, for the same number of epochs; the final weights are scored on the test set (no per-epoch
@@ -22,8 +22,8 @@ nothing). For each seed the two recipes' epochs alternate (seed, better, seed, b
 The test set of the offline subset is small: the accuracy of one seed moves with the initialization
 alone, hence several seeds and their spread. Notebook 10 compares the recipes with Welch's t-test
 (``course_utils.noise.seed_comparison``) and calls a gain established only with p < 0.05 and at least
-five seeds per recipe, so three seeds (``make bench NAME=mini_vgg``) never establish one: ``--seeds 5``
-(or more) when running this file directly.
+five seeds per recipe: the default five (``make bench NAME=mini_vgg``) can, fewer never do. The benchmark prints that
+test.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ import course_utils  # noqa: E402
 from course_utils import data, machine, noise, recipes, results, training  # noqa: E402
 from course_utils.models import mini_vgg as mv  # noqa: E402
 
-SEEDS = {"smoke": (0,)}  # default: three seeds
+SEEDS = {"smoke": (0,)}  # default: five seeds, the fewest that can establish a gain
 EPOCHS = {"smoke": 1}  # default: 10, Sucky 2023's v1
 TRAIN_SIZE = {"smoke": 512}  # default: every training image of the data (5,085 in the offline subset)
 TEST_SIZE = {"smoke": 256}
@@ -70,7 +70,8 @@ class Trainee:
 
     def train_one_epoch(self) -> None:
         run = training.fit(self.model, self.train_ds, 1, images_per_epoch=self.images, verbose=0,
-                           restore_best=False)  # the final weights are scored, as Sucky 2023 does
+                           restore_best=False,  # the final weights are scored, as Sucky 2023 does
+                           part_of_schedule=True)  # one epoch per call: the one-cycle schedule spans them all
         self.seconds += run.seconds
         for key, values in run.history.items():
             self.history.setdefault(key, []).extend(round(v, 4) for v in values)
@@ -109,7 +110,7 @@ def summary_rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def main(seeds: int | None = None) -> int:
-    """Run the benchmark with ``seeds`` seeds per recipe (0, 1, ...); None: the profile's default (three, smoke one)."""
+    """Run the benchmark with ``seeds`` seeds per recipe (0, 1, ...); None: the profile's default (five, smoke one)."""
     course_utils.setup(seed=0)
     profile = course_utils.current().profile
     import keras
@@ -129,7 +130,7 @@ def main(seeds: int | None = None) -> int:
     print(f"range test: lowest smoothed loss at {found.min_rate:.3g}; one-cycle peak (half of it): {peak:.3g}", flush=True)
     runs: dict[str, list[dict[str, Any]]] = {"article_recipe": [], "better_recipe": []}
     loads = []
-    for seed in tuple(range(seeds)) if seeds else SEEDS.get(profile, (0, 1, 2)):
+    for seed in tuple(range(seeds)) if seeds else SEEDS.get(profile, (0, 1, 2, 3, 4)):
         trainees = {"article_recipe": Trainee(recipes.article_recipe(), seed, x_train, y_train_onehot),
                     "better_recipe": Trainee(recipes.better_recipe(peak, steps, augmentation=AUGMENTATION), seed, x_train,
                                              y_train_onehot)}
@@ -184,5 +185,5 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=None, choices=range(1, 101), metavar="N",
-                        help="seeds per recipe, 1-100 (default: 3; smoke profile: 1); notebook 10 needs 5 or more")
+                        help="seeds per recipe, 1-100 (default: 5; smoke profile: 1); notebook 10 needs 5 or more")
     sys.exit(main(parser.parse_args().seeds))

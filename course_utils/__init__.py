@@ -19,7 +19,7 @@ A notebook starts with ``run = course_utils.setup(seed=N)`` (the session) and re
   ``numpy_net``: the modern LeNet in NumPy, trained with SGD step for step beside Keras;
 - ``models``: the architectures, one module per family, and their registry;
 - ``schedules``: learning-rate schedules and the range test; ``training``: fit, stopping, per-head accuracy;
-  ``time_plans``: how many epochs and steps a number of seconds buys (measured, then planned in closed form);
+  ``time_plans``: how many epochs and steps a number of seconds buys (measured, planned, then held by ``fit``);
   ``sanity``: the tiny-batch check a set-up must pass before a long training;
 - ``recipes``: how notebook 10 trains mini-VGG (the recipe of Sucky 2023 and a better one, its range test);
 - ``warm_start``: the trained-weights cache; ``results``: recorded runs; ``machine``: what ran them;

@@ -135,8 +135,8 @@ NOTEBOOK_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
         # model: "small" (the VGG16-CAPTCHA tutorial's topology, every width / 8: 8 ... 64 filters, 512-unit dense layers) or "paper"
         # (the VGG16-CAPTCHA tutorial's widths, 4,096); CAPTCHAs from the captcha package, cached; the test set is the fixed held-out one
         # (data.CAPTCHA_TEST_SEED). train_seconds: the training time, turned into steps at this machine's speed and
-        # overheads (training.plan_training), so a class knows how long it waits; below the bar of 8 minutes
-        # with a margin, since a plan from 20 timed batches can run over. None: `epochs` whole passes
+        # overheads (training.plan_training), so a class knows how long it waits; below the bar of 8 minutes,
+        # and fit holds it (time_plan: re-planned at the run's own speed as it trains). None: `epochs` whole passes
         "base": {"model": "small", "train_size": 20000, "test_size": 2000, "batch_size": 32, "train_seconds": 400,
                  "epochs": 2, "learning_rate": 2e-3, "data_seed": 0, "samples_shown": 12, "gallery_size": 12},
         "smoke": {"train_size": 256, "test_size": 128, "train_seconds": None, "epochs": 1},

@@ -25,14 +25,58 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
+class RetimableSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A learning-rate schedule laid out over ``total_steps`` that can be moved while it trains.
+
+    The total and the warm-up (``warmup_fraction`` of it, at least one step) live in two non-trainable
+    variables, read at every step: :meth:`set_total_steps` changes them without rebuilding the training
+    step, so :func:`course_utils.training.fit`, holding a time plan, can stretch or shorten the schedule
+    to the steps the time left buys and the rate still ends its annealing at the last step.
+    """
+
+    def __init__(self, total_steps: int, warmup_fraction: float):
+        if total_steps < 2 or not 0 <= warmup_fraction < 1:
+            raise ValueError(f"need total_steps >= 2 and 0 <= warmup_fraction < 1, got {total_steps} and {warmup_fraction}")
+        self.warmup_fraction = float(warmup_fraction)
+        self._total = keras.Variable(0.0, dtype="float32", trainable=False, name="schedule_total_steps")
+        self._warmup = keras.Variable(1.0, dtype="float32", trainable=False, name="schedule_warmup_steps")
+        self.set_total_steps(total_steps)
+
+    @property
+    def total_steps(self) -> int:
+        return int(self._total.numpy())
+
+    @property
+    def warmup_steps(self) -> int:
+        return int(self._warmup.numpy())
+
+    def warmup_for(self, total_steps: int) -> int:
+        """The warm-up steps of a schedule of ``total_steps``."""
+        return max(1, int(total_steps * self.warmup_fraction))
+
+    def set_total_steps(self, total_steps: int) -> None:
+        """Lay the schedule out over ``total_steps`` (at least 2) from now on; the steps already taken stay taken.
+
+        Example:
+            >>> schedule = one_cycle(0.1, total_steps=100)
+            >>> schedule.set_total_steps(40); schedule.total_steps, schedule.warmup_steps
+            (40, 10)
+        """
+        if int(total_steps) < 2:
+            raise ValueError(f"a schedule needs total_steps >= 2, got {total_steps}")
+        self._total.assign(float(int(total_steps)))
+        self._warmup.assign(float(self.warmup_for(int(total_steps))))
+
+
+@keras.saving.register_keras_serializable(package="course_utils")
+class OneCycle(RetimableSchedule):
     """One-cycle learning rate: cosine warm-up from ``peak / div_factor`` to ``peak``, cosine annealing to
     ``peak / (div_factor * final_div_factor)``.
 
     The warm-up takes ``warmup_fraction`` of ``total_steps``; past ``total_steps`` the rate stays at its
     final value. The defaults are fastai's ``fit_one_cycle`` (and PyTorch's ``OneCycleLR``): 25,
     10,000 and 0.25 (PyTorch: 0.3). Momentum cycling, the other half of fastai's policy, is left out:
-    Keras' SGD keeps a fixed momentum.
+    Keras' SGD keeps a fixed momentum. The total can move while training (:class:`RetimableSchedule`).
     """
     def __init__(self, peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.25,
                  div_factor: float = 25.0, final_div_factor: float = 1e4):
@@ -43,29 +87,55 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         if div_factor < 1 or final_div_factor < 1:
             raise ValueError(f"div_factor and final_div_factor must be >= 1, got {div_factor} and {final_div_factor}")
         self.peak_learning_rate = float(peak_learning_rate)
-        self.total_steps = int(total_steps)
-        self.warmup_fraction = float(warmup_fraction)
         self.div_factor = float(div_factor)
         self.final_div_factor = float(final_div_factor)
-        self.warmup_steps = max(1, round(self.total_steps * self.warmup_fraction))
+        super().__init__(total_steps, warmup_fraction)
+
+    def warmup_for(self, total_steps: int) -> int:
+        return max(1, round(total_steps * self.warmup_fraction))
 
     def __call__(self, step):
         step = keras.ops.cast(step, "float32")
+        total, warmup = keras.ops.convert_to_tensor(self._total), keras.ops.convert_to_tensor(self._warmup)
         peak = self.peak_learning_rate
         start = peak / self.div_factor
         end = start / self.final_div_factor
-        up = keras.ops.clip(step / self.warmup_steps, 0.0, 1.0)
-        down = keras.ops.clip((step - self.warmup_steps) / (self.total_steps - self.warmup_steps), 0.0, 1.0)
+        up = keras.ops.clip(step / warmup, 0.0, 1.0)
+        down = keras.ops.clip((step - warmup) / (total - warmup), 0.0, 1.0)
 
         def cosine(a, b, t):  # from a (t = 0) to b (t = 1) along half a cosine
             return b + (a - b) * (1.0 + keras.ops.cos(math.pi * t)) / 2.0
 
-        return keras.ops.where(step < self.warmup_steps, cosine(start, peak, up), cosine(peak, end, down))
+        return keras.ops.where(step < warmup, cosine(start, peak, up), cosine(peak, end, down))
 
     def get_config(self) -> dict:
         return {"peak_learning_rate": self.peak_learning_rate, "total_steps": self.total_steps,
                 "warmup_fraction": self.warmup_fraction, "div_factor": self.div_factor,
                 "final_div_factor": self.final_div_factor}
+
+
+@keras.saving.register_keras_serializable(package="course_utils")
+class WarmupCosine(RetimableSchedule):
+    """Linear warm-up from 0 to ``peak_learning_rate`` over ``warmup_fraction`` of ``total_steps`` (at least one
+    step), then cosine decay to 0 at ``total_steps``; 0 after it. The same rates as Keras' ``CosineDecay(0.0,
+    total - warmup, warmup_target=peak, warmup_steps=warmup)``, with a total that can move while training
+    (:class:`RetimableSchedule`)."""
+
+    def __init__(self, peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.1):
+        self.peak_learning_rate = float(peak_learning_rate)
+        super().__init__(total_steps, warmup_fraction)
+
+    def __call__(self, step):
+        step = keras.ops.cast(step, "float32")
+        total, warmup = keras.ops.convert_to_tensor(self._total), keras.ops.convert_to_tensor(self._warmup)
+        peak = self.peak_learning_rate
+        up = peak * step / warmup
+        down = keras.ops.clip((step - warmup) / (total - warmup), 0.0, 1.0)
+        return keras.ops.where(step < warmup, up, peak * (1.0 + keras.ops.cos(math.pi * down)) / 2.0)
+
+    def get_config(self) -> dict:
+        return {"peak_learning_rate": self.peak_learning_rate, "total_steps": self.total_steps,
+                "warmup_fraction": self.warmup_fraction}
 
 
 def one_cycle(peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.25,
@@ -232,8 +302,8 @@ def lr_find(
     return RangeTest(np.asarray(seen_rates), np.asarray(losses), smooth(losses, beta), stopped)
 
 
-def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.1):
-    """Return a learning-rate schedule: linear warm-up from 0 to the peak, then cosine decay to 0.
+def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.1) -> WarmupCosine:
+    """Return a learning-rate schedule: linear warm-up from 0 to the peak, then cosine decay to 0 (:class:`WarmupCosine`).
 
     The warm-up takes ``warmup_fraction`` of ``total_steps`` (at least one step). Pass the result
     to an optimizer: ``keras.optimizers.Adam(warmup_cosine(5e-3, steps))``.
@@ -243,21 +313,14 @@ def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: 
         >>> [round(float(schedule(step)), 4) for step in (0, 10, 100)]
         [0.0, 0.01, 0.0]
     """
-    if total_steps < 2 or not 0 <= warmup_fraction < 1:
-        raise ValueError(
-            f"need total_steps >= 2 and 0 <= warmup_fraction < 1, got {total_steps} and {warmup_fraction}"
-        )
-    warmup = max(1, int(total_steps * warmup_fraction))
-    return keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=total_steps - warmup, warmup_target=peak_learning_rate, warmup_steps=warmup
-    )
+    return WarmupCosine(peak_learning_rate, total_steps, warmup_fraction)
 
 
 def planned_steps(optimizer) -> int | None:
     """Return how many steps ``optimizer``'s learning-rate schedule is laid out over; None for a constant rate.
 
-    Read from the optimizer's public config: a :func:`warmup_cosine` (Keras' ``CosineDecay``:
-    warm-up plus decay steps) or a :func:`one_cycle` schedule. :func:`course_utils.training.fit`
+    Read from the optimizer's public config: a :func:`warmup_cosine` or :func:`one_cycle` schedule (their total
+    as it stands now), or Keras' ``CosineDecay`` (warm-up plus decay steps). :func:`course_utils.training.fit`
     compares it with the steps it is asked to run, so that an epoch count stated twice (once for
     the schedule, once for ``fit``) cannot silently disagree.
 
@@ -273,6 +336,6 @@ def planned_steps(optimizer) -> int | None:
     config = rate.get("config", {})
     if rate.get("class_name") == "CosineDecay":
         return int(config["decay_steps"]) + int(config.get("warmup_steps") or 0)
-    if rate.get("class_name") == "OneCycle":
+    if rate.get("class_name") in ("OneCycle", "WarmupCosine"):
         return int(config["total_steps"])
     return None

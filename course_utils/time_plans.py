@@ -3,7 +3,9 @@
 :func:`measure_training_costs` times a few training steps (and one validation pass) of a model;
 :func:`plan_for_seconds` turns the measured speed into epochs and steps that fit a budget, in closed form;
 :func:`plan_training` does both and keeps the plan beside the warm-start weights, so that a rerun with
-``retrain=False`` trains the same number of steps. :func:`course_utils.training.fit` runs the plan.
+``retrain=False`` trains the same number of steps. :func:`course_utils.training.fit` runs the plan, and given it
+(``time_plan=plan``) holds it: a few batches of a copy are a rough speed, so ``fit`` re-plans the steps at the run's
+own speed as it trains (:func:`steps_within`) and ends at the plan's seconds.
 
 Example:
     >>> plan = plan_for_seconds(100, images_per_second=96, train_size=5000, batch_size=64)
@@ -123,6 +125,48 @@ def plan_for_seconds(
     epochs, steps = low, steps_for(low)
     return TimePlan(seconds, images_per_second, epochs, max(1, round(steps / epochs)),
                     float(fixed_seconds), float(seconds_per_epoch))
+
+
+def steps_within(
+    seconds_left: float,
+    seconds_per_step: float,
+    seconds_per_validation: float,
+    steps_done: int,
+    steps_per_epoch: int,
+    validations_done: int,
+    max_steps: int,
+) -> int:
+    """Return the total steps (at least ``steps_done``, at most ``max_steps``) that end ``fit`` within ``seconds_left``.
+
+    A total of ``M`` steps still costs ``(M - steps_done) * seconds_per_step`` plus one validation per epoch end
+    not yet validated: ``ceil(M / steps_per_epoch) - validations_done`` (a last epoch cut short validates too).
+    The largest ``M`` whose cost fits is returned; ``steps_done`` when even the pending validation does not fit.
+    :func:`course_utils.training.fit` calls this as it trains, to hold a :class:`TimePlan`.
+
+    Example (100 s left, 0.5 s a step, 5 s a validation, epochs of 50 steps, 20 steps into the first: 180 steps in
+    all cost 160 x 0.5 + 4 validations x 5 = 100 s):
+        >>> steps_within(100, 0.5, 5, steps_done=20, steps_per_epoch=50, validations_done=0, max_steps=1000)
+        180
+        >>> steps_within(100, 0.5, 5, 20, 50, 0, max_steps=120)  # the cap
+        120
+        >>> steps_within(3, 0.5, 5, 20, 50, 0, max_steps=1000)  # not even the pending validation fits: stop now
+        20
+    """
+    if not seconds_per_step > 0 or seconds_per_validation < 0 or steps_per_epoch < 1:
+        raise ValueError(f"need seconds_per_step > 0, seconds_per_validation >= 0 and steps_per_epoch >= 1, got "
+                         f"{seconds_per_step}, {seconds_per_validation} and {steps_per_epoch}")
+
+    def cost(total: int) -> float:
+        return ((total - steps_done) * seconds_per_step
+                + max(0, -(-total // steps_per_epoch) - validations_done) * seconds_per_validation)
+
+    low, high = steps_done, max(steps_done, max_steps)  # cost grows with the total: bisect for the last that fits
+    if cost(low) > seconds_left:
+        return steps_done
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if cost(middle) <= seconds_left else (low, middle - 1)
+    return low
 
 
 def plan_training(

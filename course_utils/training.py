@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,7 @@ import numpy as np
 
 from . import profiles, results, warm_start
 from .folders import show_path
-from .schedules import planned_steps
+from .schedules import RetimableSchedule, planned_steps
 from .schedules import warmup_cosine as warmup_cosine  # re-exported: notebooks call training.warmup_cosine
 from .session import current, detail
 from .sources import last_source
@@ -51,6 +52,7 @@ from .time_plans import (
 from .time_plans import (
     plan_training as plan_training,
 )
+from .time_plans import steps_within as steps_within
 
 
 @dataclass
@@ -81,6 +83,9 @@ class TrainingRun:
     from_cache: bool = False
     trained_at: str | None = None
     budget_by_design: bool = False  # the time budget was the caller's or the profile's plan, not COURSE_TIME_BUDGET
+    planned_seconds: float | None = None  # fit(time_plan=...): the plan's seconds, which fit held
+    steps_planned: int | None = None  # ... the steps planned before training
+    steps_run: int | None = None  # ... and the steps trained, re-planned at this run's speed
 
     @property
     def interrupted(self) -> bool:
@@ -230,6 +235,7 @@ class _Clock(keras.callbacks.Callback):
         self.in_epoch = False
         self.stopped_by_budget = False
         self.stopped_mid_epoch = False
+        self.last_epoch_partial = False  # the last epoch ended before its steps: a budget, or a time plan, stopped it
 
     def _fraction(self) -> float:
         steps_per_epoch = self.params.get("steps")
@@ -253,10 +259,9 @@ class _Clock(keras.callbacks.Callback):
             self.model.stop_training = self.stopped_by_budget = self.stopped_mid_epoch = True
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.stopped_mid_epoch:
-            self.epochs_trained += self._fraction()
-        else:
-            self.epochs_trained += 1.0
+        steps_per_epoch = self.params.get("steps")
+        self.last_epoch_partial = bool(steps_per_epoch) and self.steps < steps_per_epoch
+        self.epochs_trained += self._fraction() if self.last_epoch_partial else 1.0
         self.in_epoch = False
         now = time.perf_counter()
         last_epoch_seconds = now - self.epoch_start
@@ -264,6 +269,99 @@ class _Clock(keras.callbacks.Callback):
         if (self.budget_s is not None and more_epochs and not self.model.stop_training
                 and now - self.start + last_epoch_seconds > self.budget_s):
             self.model.stop_training = self.stopped_by_budget = True
+
+
+PLAN_STRETCH = 0.5  # fit(time_plan=...) may train up to 50 % more steps than planned, when this run is faster
+
+
+class _HoldPlan(keras.callbacks.Callback):
+    """Holds a :class:`TimePlan`: as it trains, re-plans the total steps so that ``fit`` ends at the plan's seconds.
+
+    The plan came from a few batches of a throwaway copy; this run's own speed decides. About every
+    twentieth of the planned steps, and after each validation, :func:`course_utils.time_plans.steps_within`
+    turns the time left (the plan's seconds minus the time since ``fit`` began) into the total steps it
+    buys at the speed measured so far (steps after the first, which builds the step) and the validations
+    still due; training stops at that total, and a :class:`course_utils.schedules.RetimableSchedule` is
+    laid out over it, so the learning rate still anneals to its end at the last step.
+    """
+
+    REPLANS = 20
+
+    def __init__(self, plan: TimePlan, schedule: RetimableSchedule | None, max_steps: int, verbose: int):
+        super().__init__()
+        self.plan, self.schedule, self.max_steps, self.verbose = plan, schedule, max_steps, verbose
+        self.total = plan.steps
+        self.every = max(1, plan.steps // self.REPLANS)
+        self.start = time.perf_counter()  # set again just before model.fit
+        self.steps = self.epoch = self.validations = self.replanned_at = 0
+        self.train_seconds, self.timed_steps = 0.0, 0  # step time after the first call, summed within epochs
+        self.last = None  # (steps, perf_counter) at the last batch end, or at the epoch's beginning
+        self.overheads: list[float] = []  # per epoch: from its last batch to the next epoch's beginning
+
+    def on_epoch_begin(self, epoch, logs=None):
+        now = time.perf_counter()
+        if self.last is not None and epoch > 0:
+            self.overheads[-1] += now - self.last[1]  # the gap after on_epoch_end belongs to the epoch's end too
+        self.epoch, self.epoch_start = epoch, now
+        self.last = (self.steps, now) if self.steps else None  # the first batch of the run builds: not timed
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        self.steps = self.epoch * self.plan.steps_per_epoch + batch + 1
+        if self.last is not None:
+            self.train_seconds += now - self.last[1]
+            self.timed_steps += self.steps - self.last[0]
+        self.last = (self.steps, now)
+        if self.steps >= self.total or self.steps - self.replanned_at >= self.every:
+            self._replan(now)
+        if self.steps >= self.total:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        self.overheads.append(now - self.last[1] if self.last is not None else 0.0)
+        self.validations = epoch + 1
+        if self.verbose:
+            shown = " - ".join(f"{key}: {value:.4f}" for key, value in (logs or {}).items())
+            steps = self.steps - epoch * self.plan.steps_per_epoch
+            print(f"epoch {epoch + 1}/{-(-self.total // self.plan.steps_per_epoch)} ({steps:,} steps): "
+                  f"{now - self.epoch_start:.0f} s - {shown}", flush=True)
+        if not self.model.stop_training:
+            self._replan(now)
+            if self.steps >= self.total:
+                self.model.stop_training = True
+        self.last = (self.steps, now)
+
+    def _replan(self, now: float) -> None:
+        self.replanned_at = self.steps
+        if self.timed_steps < 1:
+            return
+        measured = self.overheads[1:]  # the first validation also builds the evaluation step
+        per_validation = statistics.median(measured) if measured else self.plan.seconds_per_epoch
+        total = steps_within(self.plan.seconds - (now - self.start), self.train_seconds / self.timed_steps,
+                             per_validation, self.steps, self.plan.steps_per_epoch, self.validations, self.max_steps)
+        total = max(total, 2)
+        if total != self.total:
+            self.total = total
+            if self.schedule is not None:
+                self.schedule.set_total_steps(total)
+
+    def images_per_second(self, batch_size: int) -> float:
+        return self.timed_steps * batch_size / self.train_seconds if self.train_seconds else 0.0
+
+
+def _retimable_schedule(model) -> RetimableSchedule | None:
+    """The learning-rate schedule a time plan moves (None for a constant rate); a ValueError for one it cannot move."""
+    optimizer = getattr(model, "optimizer", None)
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # mixed precision wraps it in a loss-scale optimizer
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if schedule is None or isinstance(schedule, RetimableSchedule):
+        return schedule
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        raise ValueError(f"fit(time_plan=...) moves the end of the learning-rate schedule to the steps the time buys, "
+                         f"and the {type(schedule).__name__} schedule cannot move: build it with training.warmup_cosine or "
+                         "schedules.one_cycle")
+    return None
 
 
 class _Estimate(keras.callbacks.Callback):
@@ -357,6 +455,7 @@ def fit(
     restore_best: bool | None = None,
     time_budget_s: float | None = None,
     part_of_schedule: bool = False,
+    time_plan: TimePlan | None = None,
 ) -> TrainingRun:
     """Train a compiled ``model`` with ``model.fit``; time it; keep the best weights; survive a stop.
 
@@ -387,6 +486,15 @@ def fit(
     ValueError says when it does not. ``part_of_schedule=True`` is for a loop that trains one schedule over several
     calls (one epoch each, say): then only running past the schedule's end is refused.
 
+    ``time_plan`` (a :func:`plan_training` plan of seconds, whose ``epochs`` and ``steps_per_epoch`` this call
+    runs): ``fit`` holds it, ending at the plan's seconds whatever this run's speed. The plan's speed came from a
+    few batches of a throwaway copy, and a notebook kernel, another program or a slower hour can make the real
+    run slower (or faster); so ``fit`` re-plans the total steps as it trains (:class:`_HoldPlan`, up to
+    ``PLAN_STRETCH`` more than planned), stops there, part-way through an epoch if need be (that epoch is still
+    validated), and lays a :func:`warmup_cosine` or :func:`course_utils.schedules.one_cycle` schedule out over
+    the new total. ``run.steps_planned``, ``run.steps_run`` and ``run.planned_seconds`` say what moved; with
+    ``verbose``, one line per epoch and one at the end.
+
     Example:
         >>> import tensorflow as tf
         >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
@@ -397,6 +505,15 @@ def fit(
         (3, 12, 'accuracy', None)
     """
     _check_schedule_length(model, train_data, epochs, steps_per_epoch, part_of_schedule)
+    hold, keras_epochs, keras_verbose = None, epochs, verbose
+    if time_plan is not None and time_plan.seconds is not None:
+        if (epochs, steps_per_epoch) != (time_plan.epochs, time_plan.steps_per_epoch):
+            raise ValueError(f"fit holds the time plan of {time_plan.epochs} epoch(s) x {time_plan.steps_per_epoch:,} "
+                             f"steps, but was asked for {epochs} x {steps_per_epoch}: pass plan.epochs and "
+                             "steps_per_epoch=plan.steps_per_epoch with time_plan=plan")
+        max_steps = math.ceil(time_plan.steps * (1 + PLAN_STRETCH))
+        hold = _HoldPlan(time_plan, _retimable_schedule(model), max_steps, verbose)
+        keras_epochs, keras_verbose = -(-max_steps // time_plan.steps_per_epoch), 0  # the plan prints its own epochs
     monitor_key = _monitor_key(monitor, validation_data)
     if restore_best is None:
         restore_best = monitor_key.startswith("val_")
@@ -422,23 +539,37 @@ def fit(
     added = [] if monitor is None or isinstance(monitor, str) else [_AddMonitorToLogs(monitor)]
     # Order matters: the computed monitor first (user callbacks such as EarlyStopping may watch it),
     # then the user's callbacks, then best-keeping, the clock, and the history last (as in Keras).
-    all_callbacks = [*added, *(callbacks or []), keeper, clock, history]
+    all_callbacks = [*added, *(callbacks or []), keeper, *([hold] if hold else []), clock, history]
     estimate_after = profiles.ESTIMATE_STEPS.get(current().profile)
     if estimate_after:
         all_callbacks.append(_Estimate(estimate_after))
     run = TrainingRun(epochs_planned=int(epochs), monitor=monitor_key, budget_by_design=budget_by_design or bool(planned_by))
     start = time.perf_counter()
+    if hold is not None:
+        hold.start = start
     try:
         model.fit(
-            train_data, epochs=epochs, validation_data=validation_data, callbacks=all_callbacks,
-            steps_per_epoch=steps_per_epoch, verbose=verbose, shuffle=False,
+            train_data, epochs=keras_epochs, validation_data=validation_data, callbacks=all_callbacks,
+            steps_per_epoch=steps_per_epoch, verbose=keras_verbose, shuffle=False,
         )
     except KeyboardInterrupt:
         run.stop_reason = results.STOP_INTERRUPTED
     run.seconds = time.perf_counter() - start
     if run.stop_reason is None and clock.stopped_by_budget:
         run.stop_reason = results.STOP_TIME_BUDGET
-    run.partial_last_epoch = run.stop_reason == results.STOP_TIME_BUDGET and clock.stopped_mid_epoch
+    run.partial_last_epoch = clock.last_epoch_partial or (run.stop_reason == results.STOP_TIME_BUDGET
+                                                          and clock.stopped_mid_epoch)
+    if hold is not None:
+        run.planned_seconds, run.steps_planned, run.steps_run = time_plan.seconds, time_plan.steps, hold.steps
+        if verbose:
+            speeds = ""
+            if images_per_epoch and time_plan.images_per_second:
+                batch_size = images_per_epoch / time_plan.steps_per_epoch
+                speeds = (f" ({hold.images_per_second(batch_size):,.0f} images/s against the "
+                          f"{time_plan.images_per_second:,.0f} planned)")
+            print(f"time plan: fit took {run.seconds:.0f} s for a plan of {time_plan.seconds:g} s "
+                  f"({run.seconds / time_plan.seconds - 1:+.1%}); {hold.steps:,} steps, re-planned from "
+                  f"{time_plan.steps:,} at this run's speed{speeds}")
     run.history = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     run.images = round((images_per_epoch or 0) * clock.trained_epochs())
     run.best_epoch, run.best_value = keeper.best_epoch, keeper.best_value
@@ -482,7 +613,7 @@ def _report(run: TrainingRun, checkpoint: Path | None, time_budget_s: float | No
 
 # TrainingRun fields a warm-start cache entry keeps, so that a reused run reports the training that made it
 _CACHED_FIELDS = ("history", "seconds", "images", "epochs_planned", "stop_reason", "partial_last_epoch", "monitor",
-                  "best_epoch", "best_value", "restored_best")
+                  "best_epoch", "best_value", "restored_best", "planned_seconds", "steps_planned", "steps_run")
 
 
 def _fit_recipe(epochs: int, fit_kwargs: Mapping[str, Any], recipe: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -496,6 +627,7 @@ def _fit_recipe(epochs: int, fit_kwargs: Mapping[str, Any], recipe: Mapping[str,
         "validation": validation_data is not None,
         # an explicit budget is part of the experiment (train N seconds); COURSE_TIME_BUDGET is not
         "time_budget_s": fit_kwargs.get("time_budget_s"),
+        "time_plan_seconds": getattr(fit_kwargs.get("time_plan"), "seconds", None),
         "callbacks": [type(c).__qualname__ for c in fit_kwargs.get("callbacks") or []],
         **dict(recipe or {}),
     }

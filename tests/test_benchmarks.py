@@ -241,3 +241,36 @@ def test_the_lenet_recipes_train_epoch_by_epoch_over_one_schedule():
             seconds, accuracy = recipe.train_one_epoch()
             assert seconds > 0 and 0.0 <= accuracy <= 1.0
     assert int(recipe.model.optimizer.iterations) == 2 * 2  # 256 images / batch 128, two epochs: the whole schedule
+
+
+def test_the_mini_vgg_better_recipe_trains_epoch_by_epoch_over_one_one_cycle_schedule():
+    """bench_mini_vgg trains one epoch per call; the better recipe's one-cycle schedule spans every epoch."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 255, (128, 32, 32, 3), dtype=np.uint8), keras.utils.to_categorical(np.arange(128) % 10, 10)
+    steps = 2 * 128 // bench_mini_vgg.BATCH_SIZE  # two epochs of two batches
+    trainee = bench_mini_vgg.Trainee(bench_mini_vgg.recipes.better_recipe(0.01, steps), 0, x, y)
+    for _ in range(2):
+        trainee.train_one_epoch()
+    assert int(trainee.model.optimizer.iterations) == steps and len(trainee.history["accuracy"]) == 2
+
+
+def test_the_lenet_peak_is_chosen_on_a_validation_split_and_the_median_run_is_kept(monkeypatch):
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 255, (320, 28, 28), dtype=np.uint8), np.arange(320) % 10
+    seen = []
+    real = bench_lenet.CourseRecipe
+
+    def spy(x_fit, y_fit, x_val, y_val, epochs, peak, **kwargs):
+        seen.append((len(x_fit), len(x_val), peak))
+        return real(x_fit, y_fit, x_val, y_val, epochs, peak, **kwargs)
+
+    monkeypatch.setattr(bench_lenet, "CourseRecipe", spy)
+    peak, candidates = bench_lenet.choose_peak(x, y, epochs=1, validation_size=64)
+    assert seen == [(256, 64, p) for p in bench_lenet.CANDIDATE_PEAKS]  # the held-out images only, never a test set
+    assert peak in bench_lenet.CANDIDATE_PEAKS and len(candidates) == 3
+    best = max(candidates, key=lambda c: c["validation_accuracy"][-1])  # nobody reaches 99 % on noise: the best last
+    assert peak == best["peak_learning_rate"]
+    runs = [{"run": 1, "ratio": 0.31}, {"run": 2, "ratio": 0.26}, {"run": 3, "ratio": 0.28}]
+    assert bench_lenet.median_run(runs)["run"] == 3

@@ -518,3 +518,81 @@ def test_a_kept_plan_is_reused_with_retrain_false_so_the_cached_weights_key_matc
     training.warm_start.plan_file("tiny net").write_text("{not json", encoding="utf-8")  # corrupt: timed, never a crash
     training.plan_training(build, ds, retrain=False, **sizes)
     assert len(built) == 4 and "unreadable" in capsys.readouterr().out
+
+
+def _planned_model(total_steps: int):
+    """tiny_model with Adam on a warm-up + cosine schedule over ``total_steps``; the schedule too."""
+    schedule = training.warmup_cosine(1e-2, total_steps)
+    model = tiny_model()
+    model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, schedule
+
+
+def _plan(seconds: float, epochs: int, steps_per_epoch: int = N_IMAGES // BATCH) -> training.TimePlan:
+    return training.TimePlan(seconds, images_per_second=1.0, epochs=epochs, steps_per_epoch=steps_per_epoch)
+
+
+def test_a_time_plan_that_overestimated_the_speed_is_held_by_stopping_earlier(monkeypatch, capsys):
+    clock = FakeClock()
+    monkeypatch.setattr(training, "time", clock)
+    # planned: 4 epochs x 4 steps in 10 s (0.6 s a step); each step takes 1 s here, so 10 s buy 10 steps:
+    # two epochs and half of the third, which still validates; the schedule now ends at step 10
+    model, schedule = _planned_model(16)
+    plan = _plan(10.0, epochs=4)
+    run = training.fit(model, tiny_dataset().repeat(), plan.epochs, steps_per_epoch=plan.steps_per_epoch,
+                       validation_data=tiny_dataset(), images_per_epoch=N_IMAGES, callbacks=[Tick(clock)],
+                       time_plan=plan, restore_best=False)
+    assert run.seconds == 10.0 and run.stop_reason is None and not run.interrupted
+    assert (run.steps_planned, run.steps_run, run.planned_seconds) == (16, 10, 10.0)
+    assert run.epochs == 3 and run.partial_last_epoch and len(run.history["val_accuracy"]) == 3
+    assert run.images == 10 * BATCH
+    assert int(model.optimizer.iterations) == 10 and schedule.total_steps == 10
+    assert float(schedule(10)) == 0.0  # the rate annealed to its end at the last step
+    printed = capsys.readouterr().out
+    assert "epoch 3/3 (2 steps): " in printed and "val_accuracy: " in printed
+    assert "time plan: fit took 10 s for a plan of 10 s (+0.0%); 10 steps, re-planned from 16" in printed
+
+
+def test_a_time_plan_that_underestimated_the_speed_trains_longer_up_to_the_stretch(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(training, "time", clock)
+    model, schedule = _planned_model(8)  # 2 epochs x 4 steps planned in 10 s; 1 s a step buys 10
+    run = training.fit(model, tiny_dataset().repeat(), 2, steps_per_epoch=4, callbacks=[Tick(clock)],
+                       time_plan=_plan(10.0, epochs=2), verbose=0)
+    assert (run.seconds, run.steps_run, schedule.total_steps, run.epochs) == (10.0, 10, 10, 3)
+    model, schedule = _planned_model(4)  # 1 epoch x 4 steps in 100 s: capped at 50 % more, 6 steps
+    clock.now = 0.0
+    run = training.fit(model, tiny_dataset().repeat(), 1, steps_per_epoch=4, callbacks=[Tick(clock)],
+                       time_plan=_plan(100.0, epochs=1), verbose=0)
+    assert (run.steps_run, schedule.total_steps, int(model.optimizer.iterations)) == (6, 6, 6)
+    assert run.steps_run == math.ceil(4 * (1 + training.PLAN_STRETCH))
+
+
+def test_a_time_plan_checks_the_call_and_the_schedule():
+    model, _ = _planned_model(8)
+    with pytest.raises(ValueError, match=r"holds the time plan of 2 epoch\(s\) x 4 steps, but was asked for 1 x 8"):
+        training.fit(model, tiny_dataset().repeat(), 1, steps_per_epoch=8, time_plan=_plan(10.0, epochs=2), verbose=0)
+    model = tiny_model()
+    model.compile(keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(1e-2, 10, 0.9)),
+                  "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="the ExponentialDecay schedule cannot move: build it with training.warmup_cosine"):
+        training.fit(model, tiny_dataset().repeat(), 2, steps_per_epoch=4, time_plan=_plan(10.0, epochs=2), verbose=0)
+    model = tiny_model()  # a constant rate: the steps move, nothing else
+    run = training.fit(model, tiny_dataset().repeat(), 2, steps_per_epoch=4, time_plan=_plan(1e-9, epochs=2), verbose=0)
+    assert run.steps_run < 8
+
+
+@settings(max_examples=200, deadline=None)
+@given(left=st.floats(0, 500), per_step=st.floats(0.01, 5), per_validation=st.floats(0, 30),
+       done=st.integers(0, 300), per_epoch=st.integers(1, 100), extra=st.integers(0, 400))
+def test_steps_within_is_the_largest_total_whose_cost_fits(left, per_step, per_validation, done, per_epoch, extra):
+    validations = done // per_epoch  # every finished epoch validated (the one at a boundary not yet)
+    cap = done + extra
+    total = training.steps_within(left, per_step, per_validation, done, per_epoch, validations, cap)
+
+    def cost(m):
+        return (m - done) * per_step + max(0, -(-m // per_epoch) - validations) * per_validation
+
+    assert done <= total <= cap
+    assert total == done or cost(total) <= left
+    assert total == cap or cost(total + 1) > left
