@@ -3,7 +3,7 @@
 Keys ``A1.1``, ``A1.2``, ...; answers are computed by the code the notebook teaches, never typed twice.
 Exercise ``A1.3`` is an "implement it" exercise: the learner writes the warm-up + cosine schedule in
 NumPy and :func:`check_warmup_cosine` compares it, on random schedules, with
-``course_utils.schedules.warmup_cosine`` (Keras' ``CosineDecay`` with a warm-up), recognising
+``course_utils.schedules.warmup_cosine`` (the rates of Keras' ``CosineDecay`` with a warm-up), recognising
 typical mistakes.
 
 Example:
@@ -189,8 +189,8 @@ EXERCISES = (
         question="Implement the warm-up + cosine schedule in NumPy: fn(step, peak, total_steps) -> learning rate. "
         "Check it with check_warmup_cosine(fn).",
         answer=warmup_cosine_numpy,
-        solution="One way, in NumPy (the course's schedule is Keras' CosineDecay with a warm-up, "
-        "course_utils.schedules.warmup_cosine), under the stub's name:\n\n"
+        solution="One way, in NumPy (the course's schedule, course_utils.schedules.warmup_cosine, gives the rates of "
+        "Keras' CosineDecay with a warm-up), under the stub's name:\n\n"
         + inspect.getsource(warmup_cosine_numpy).replace("def warmup_cosine_numpy(", "def warmup_cosine_lr(", 1),
         hint="check_warmup_cosine(fn) says where your function differs.",
         compare=lambda given, expected: callable(given) and grade_warmup_cosine(given)[0],
