@@ -141,8 +141,9 @@ def choose_peak(x_train, y_train, epochs: int, validation_size: int) -> tuple[fl
     for peak in CANDIDATE_PEAKS:
         recipe = CourseRecipe(x_fit, y_fit, x_val, y_val, epochs, peak=peak)
         accuracy = [round(recipe.train_one_epoch()[1], 4) for _ in range(epochs)]
-        reached = next((i + 1 for i, a in enumerate(accuracy) if a >= TARGET_ACCURACY), None)
-        candidates.append({"peak_learning_rate": peak, "validation_accuracy": accuracy, "epochs_to_target": reached})
+        reached = seconds_to_accuracy([1.0] * epochs, accuracy, TARGET_ACCURACY)  # epochs of one "second" each
+        candidates.append({"peak_learning_rate": peak, "validation_accuracy": accuracy,
+                           "epochs_to_target": None if reached is None else int(reached)})
         print(f"choosing on the validation split: peak {peak:g}: validation accuracy {accuracy}", flush=True)
         del recipe
         course_utils.clear_session()

@@ -173,6 +173,7 @@ def main(seeds: int | None = None) -> int:
     print(f"gain: {figures['gain_points']:+.2f} points; time ratio (better / seed): {figures['time_ratio']:.2f}")
     welch = noise.seed_comparison(*([r["test_accuracy"] for r in runs[key]] for key in ("better_recipe", "article_recipe")))
     print(f"better - article recipe, {welch.summary(100, ' points')}")
+    print(recipes.bar_verdict(welch, figures["time_ratio"]))
     command = f"python benchmarks/bench_mini_vgg.py --seeds {seeds}" if seeds else "python benchmarks/run.py mini_vgg"
     record("mini_vgg", figures, summary_rows(figures), command=command, profile=profile,
            machine_extra={"load_average_1min_before": load_before,  # above the core count: other programs shared the CPU

@@ -156,6 +156,29 @@ def range_test(
                    min_rate=1e-4, max_rate=10.0, steps=steps)
 
 
+GAIN_BAR = 0.05
+"""The course's bar for the better recipe: at least this gain in mean test accuracy (5 points), established over seeds."""
+TIME_RATIO_BAR = 1.05
+"""... in at most this many times the article recipe's training time."""
+
+
+def bar_verdict(comparison, time_ratio: float) -> str:
+    """Return the course's bar for the better recipe and whether it is met: ``comparison`` is the better recipe
+    against the article's over seeds (:func:`course_utils.noise.seed_comparison`), ``time_ratio`` their training times.
+
+    Example:
+        >>> from course_utils.noise import seed_comparison
+        >>> better, article = [0.62, 0.61, 0.64, 0.60, 0.61], [0.56, 0.55, 0.58, 0.54, 0.53]
+        >>> bar_verdict(seed_comparison(better, article), 1.01)
+        "the course's bar (+5 points or more, established, in at most 1.05 x the time): met"
+        >>> bar_verdict(seed_comparison(better, article), 1.2).endswith("NOT met")
+        True
+    """
+    met = comparison.established and comparison.gap >= GAIN_BAR and time_ratio <= TIME_RATIO_BAR
+    return (f"the course's bar (+{100 * GAIN_BAR:g} points or more, established, in at most {TIME_RATIO_BAR:g} x the "
+            f"time): {'met' if met else 'NOT met'}")
+
+
 def comparison_table(benchmark: dict[str, Any] | None) -> str:
     """Return notebook 10's results table: Sucky 2023's quoted figures, then the recorded benchmark over seeds.
 

@@ -234,8 +234,7 @@ class _Clock(keras.callbacks.Callback):
         self.steps = 0
         self.in_epoch = False
         self.stopped_by_budget = False
-        self.stopped_mid_epoch = False
-        self.last_epoch_partial = False  # the last epoch ended before its steps: a budget, or a time plan, stopped it
+        self.last_epoch_partial = False  # the last epoch ended before its steps (a budget or a time plan stopped it)
 
     def _fraction(self) -> float:
         steps_per_epoch = self.params.get("steps")
@@ -256,7 +255,7 @@ class _Clock(keras.callbacks.Callback):
             return
         steps_per_epoch = self.params.get("steps")
         if not self.model.stop_training and (steps_per_epoch is None or self.steps < steps_per_epoch):
-            self.model.stop_training = self.stopped_by_budget = self.stopped_mid_epoch = True
+            self.model.stop_training = self.stopped_by_budget = True
 
     def on_epoch_end(self, epoch, logs=None):
         steps_per_epoch = self.params.get("steps")
@@ -557,8 +556,7 @@ def fit(
     run.seconds = time.perf_counter() - start
     if run.stop_reason is None and clock.stopped_by_budget:
         run.stop_reason = results.STOP_TIME_BUDGET
-    run.partial_last_epoch = clock.last_epoch_partial or (run.stop_reason == results.STOP_TIME_BUDGET
-                                                          and clock.stopped_mid_epoch)
+    run.partial_last_epoch = clock.last_epoch_partial
     if hold is not None:
         run.planned_seconds, run.steps_planned, run.steps_run = time_plan.seconds, time_plan.steps, hold.steps
         if verbose:

@@ -149,3 +149,14 @@ def test_answers_worked_by_hand():
     assert exercises.grade("10.2", (0.82, 0.02))[0] and not exercises.grade("10.2", (0.8, 0.022))[0]
     assert exercises.grade("10.3", (0.002, 0.05, 0.025))[0]
     assert not exercises.grade("10.3", (0.0, 0.05, 0.025))[0]
+
+
+def test_the_bar_asks_for_an_established_gain_of_five_points_in_about_the_same_time():
+    from course_utils.noise import seed_comparison
+
+    article = [0.56, 0.55, 0.58, 0.54, 0.53]
+    plus = lambda points: [a + points / 100 for a in article]  # noqa: E731
+    assert recipes.bar_verdict(seed_comparison(plus(6), article), 1.01).endswith(": met")
+    assert recipes.bar_verdict(seed_comparison(plus(4), article), 1.01).endswith("NOT met")  # below +5 points
+    assert recipes.bar_verdict(seed_comparison(plus(6), article), 1.06).endswith("NOT met")  # too slow
+    assert recipes.bar_verdict(seed_comparison(plus(6)[:3], article[:3]), 1.0).endswith("NOT met")  # 3 seeds: not established

@@ -103,3 +103,23 @@ def test_lr_find_refuses_a_schedule():
     with pytest.raises(ValueError, match="float learning rate"):
         schedules.lr_find(model, ds, keras.optimizers.SGD(schedules.one_cycle(0.1, 100)),
                           "sparse_categorical_crossentropy")
+
+
+@pytest.mark.parametrize("total, fraction", [(100, 0.1), (37, 0.05), (2, 0.1), (1000, 0.0), (57, 0.3)])
+def test_warmup_cosine_gives_the_rates_of_keras_cosine_decay_with_a_warm_up(total, fraction):
+    """WarmupCosine replaced Keras' CosineDecay (so that a time plan can move its end): the same rates, past the end too."""
+    warmup = max(1, int(total * fraction))
+    keras_schedule = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=total - warmup, warmup_target=3e-3,
+                                                             warmup_steps=warmup)
+    ours = schedules.warmup_cosine(3e-3, total, fraction)
+    steps = range(total + 5)
+    np.testing.assert_allclose([float(ours(s)) for s in steps], [float(keras_schedule(s)) for s in steps], atol=1e-9)
+
+
+def test_moving_the_total_moves_the_end_of_the_schedule():
+    schedule = schedules.warmup_cosine(1e-2, 100)
+    schedule.set_total_steps(50)
+    assert (schedule.total_steps, schedule.warmup_steps, float(schedule(50))) == (50, 5, 0.0)
+    assert schedules.planned_steps(keras.optimizers.Adam(schedule)) == 50
+    with pytest.raises(ValueError, match="total_steps >= 2"):
+        schedule.set_total_steps(1)
